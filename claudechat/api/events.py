@@ -1,0 +1,199 @@
+"""Typed events decoded from a chat completion, and the result they add up to.
+
+Events are plain slotted dataclasses rather than frozen ones: a long answer creates one per
+delta and a frozen dataclass costs three times as much to build.
+
+A streamed answer and a non-streamed one produce the same `ChatResult`, so every consumer
+(one-shot output, the REPL, transcripts) handles both the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+__all__ = [
+    "ResponseInfo",
+    "ContentDelta",
+    "ReasoningDelta",
+    "FinishReason",
+    "UsageReport",
+    "StreamEvent",
+    "Usage",
+    "Choice",
+    "ChatResult",
+    "ResultBuilder",
+]
+
+
+@dataclass(slots=True)
+class ResponseInfo:
+    """The response's id and model, sent once when first seen."""
+
+    id: str | None
+    model: str | None
+
+
+@dataclass(slots=True)
+class ContentDelta:
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class FinishReason:
+    index: int
+    reason: str
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _nested_int(raw: dict[str, Any], outer: str, inner: str) -> int:
+    details = raw.get(outer)
+    return _int(details.get(inner)) if isinstance(details, dict) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts. `raw` keeps every field exactly as the server sent it."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Usage:
+        prompt = _int(raw.get("prompt_tokens")) or _int(raw.get("input_tokens"))
+        completion = _int(raw.get("completion_tokens")) or _int(raw.get("output_tokens"))
+        return cls(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=_int(raw.get("total_tokens")) or prompt + completion,
+            cached_tokens=_nested_int(raw, "prompt_tokens_details", "cached_tokens"),
+            cache_creation_tokens=_int(raw.get("claude_cache_creation_5_m_tokens"))
+            + _int(raw.get("claude_cache_creation_1_h_tokens")),
+            reasoning_tokens=_nested_int(raw, "completion_tokens_details", "reasoning_tokens"),
+            raw=raw,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's fields, with the three totals always present."""
+        return {
+            **self.raw,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(slots=True)
+class UsageReport:
+    usage: Usage
+
+
+StreamEvent = Union[ResponseInfo, ContentDelta, ReasoningDelta, FinishReason, UsageReport]
+
+
+@dataclass(slots=True)
+class Choice:
+    index: int
+    content: str = ""
+    reasoning: str = ""
+    finish_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "content": self.content,
+            "reasoning": self.reasoning,
+            "finish_reason": self.finish_reason,
+        }
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """One answer: every choice, the usage, and how it ended."""
+
+    id: str | None = None
+    model: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+    usage: Usage | None = None
+    incomplete: bool = False
+    interrupted: bool = False
+
+    def _first(self) -> Choice:
+        return self.choices[0] if self.choices else Choice(index=0)
+
+    @property
+    def content(self) -> str:
+        return self._first().content
+
+    @property
+    def reasoning(self) -> str:
+        return self._first().reasoning
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self._first().finish_reason
+
+
+class ResultBuilder:
+    """Fold stream events into a `ChatResult`; text is joined once, so cost stays linear."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.model: str | None = None
+        self.usage: Usage | None = None
+        self._content: dict[int, list[str]] = {}
+        self._reasoning: dict[int, list[str]] = {}
+        self._finish: dict[int, str] = {}
+
+    def add(self, event: StreamEvent) -> None:
+        kind = type(event)
+        if kind is ContentDelta:
+            self._content.setdefault(event.index, []).append(event.text)  # type: ignore[union-attr]
+        elif kind is ReasoningDelta:
+            self._reasoning.setdefault(event.index, []).append(event.text)  # type: ignore[union-attr]
+        elif kind is FinishReason:
+            self._finish[event.index] = event.reason  # type: ignore[union-attr]
+        elif kind is UsageReport:
+            self.usage = event.usage  # type: ignore[union-attr]
+        elif kind is ResponseInfo:
+            self.id = self.id or event.id  # type: ignore[union-attr]
+            self.model = self.model or event.model  # type: ignore[union-attr]
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self._content or self._reasoning)
+
+    def result(self, *, incomplete: bool = False, interrupted: bool = False) -> ChatResult:
+        indexes = sorted({0, *self._content, *self._reasoning, *self._finish})
+        choices = [
+            Choice(
+                index=index,
+                content="".join(self._content.get(index, ())),
+                reasoning="".join(self._reasoning.get(index, ())),
+                finish_reason=self._finish.get(index),
+            )
+            for index in indexes
+        ]
+        return ChatResult(
+            id=self.id,
+            model=self.model,
+            choices=choices,
+            usage=self.usage,
+            incomplete=incomplete,
+            interrupted=interrupted,
+        )
