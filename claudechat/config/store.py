@@ -1,0 +1,371 @@
+"""Where the config file lives, and reading, loading and atomically writing it.
+
+Effective values come from three layers, later ones winning: the defaults in `Settings`, the
+config file (`config_path()`), then the environment (`CLAUDECHAT_API_KEY`,
+`CLAUDECHAT_BASE_URL`, `CLAUDECHAT_MODEL`). Command-line flags are applied on top by the
+caller, validated through `parse_option`.
+
+Reading never modifies the file. Writing is atomic (a private temporary file renamed over the
+old one), leaves the file at mode 0600 inside a 0700 directory, and refuses to touch a file that
+does not parse, so a hand-edited file with a typo is never overwritten by a half-understood copy.
+
+platformdirs, tomllib and tomli_w are imported inside the functions that use them: this module
+is imported on start-up paths that must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claudechat.errors import ConfigError
+from claudechat.sanitize import one_line
+from claudechat.config.settings import (
+    APP_NAME,
+    CONFIG_FILE_NAME,
+    OPTIONS,
+    Settings,
+    _invalid_message,
+    _unknown_key_error,
+    _valid_keys,
+    check_token,
+    lookup_option,
+    parse_option,
+)
+
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+_BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
+
+# --- locations -----------------------------------------------------------------------------
+
+
+def config_dir() -> Path:
+    """The per-user configuration directory (follows XDG_CONFIG_HOME on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    """The config file: `config_dir()/config.toml`."""
+    return config_dir() / CONFIG_FILE_NAME
+
+
+def data_dir() -> Path:
+    """The per-user data directory (follows XDG_DATA_HOME on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The effective settings plus where each value came from and what deserves a warning."""
+
+    settings: Settings
+    path: Path
+    file_exists: bool
+    # key -> "default", "file" or "env"; the variable of an "env" source is OPTIONS[key].env.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}", hint=_BROKEN_FILE_HINT) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {path} is not valid TOML: it is not UTF-8 text (at line {line})",
+            hint=_BROKEN_FILE_HINT,
+        ) from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line N, column M)", which is what the reader needs.
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint=_BROKEN_FILE_HINT) from None
+
+
+def read_config_data(path: Path | None = None) -> dict[str, Any]:
+    """The raw table of the config file ({} when it does not exist); ConfigError when it is broken.
+
+    Values are not validated, so a caller can still rewrite a file holding one bad value.
+    """
+    path = config_path() if path is None else path
+    text = _read_text(path)
+    return {} if text is None else _parse_toml(text, path)
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line on which the top-level `key` is assigned, found by scanning the text.
+
+    tomllib reports no positions for values, so this is a best effort: it stops at the first
+    table header (later assignments belong to that table) and skips multi-line strings.
+    """
+    name = re.escape(key)
+    assignment = re.compile(rf"""\s*(?:{name}|"{name}"|'{name}')\s*[=.]""")
+    header = re.compile(rf"""\s*\[\[?\s*(?:{name}|"{name}"|'{name}')\s*[\].]""")
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if in_multiline is not None:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        if header.match(line):
+            return number
+        if line.lstrip().startswith("["):
+            return None
+        if assignment.match(line):
+            return number
+        for quotes in ('"""', "'''"):
+            if line.count(quotes) % 2 == 1:
+                in_multiline = quotes
+                break
+    return None
+
+
+def _permission_warnings(path: Path, holds_token: bool) -> list[str]:
+    if os.name != "posix":
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    readable = bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+    writable = bool(mode & (stat.S_IWGRP | stat.S_IWOTH))
+    # Others reading a file without a token learn little; others writing it could point
+    # base_url at their own server and collect the token, so that always warrants a warning.
+    if writable and readable and holds_token:
+        what = "readable and writable"
+    elif writable:
+        what = "writable"
+    elif readable and holds_token:
+        what = "readable"
+    else:
+        return []
+    return [f"config file {path} is {what} by other users; run chmod 600 {path}"]
+
+
+def load_config(env: Mapping[str, str] | None = None, path: Path | None = None) -> LoadedConfig:
+    """Merge defaults < config file < environment; ConfigError on any invalid value.
+
+    A missing file is fine. An empty (or blank) environment variable counts as unset.
+    Unknown keys in the file and loose file permissions become warnings, not errors.
+    """
+    env = os.environ if env is None else env
+    path = config_path() if path is None else path
+    values: dict[str, Any] = {}
+    sources = {name: "default" for name in OPTIONS}
+    warnings: list[str] = []
+
+    text = _read_text(path)
+    if text is not None:
+        data = _parse_toml(text, path)
+        warnings.extend(_permission_warnings(path, holds_token="api_key" in data))
+        for key, value in data.items():
+            option = OPTIONS.get(key)
+            if option is None:
+                warnings.append(
+                    f"config file {path}: unknown key {one_line(key, 60)!r} ignored (valid keys: {_valid_keys()})"
+                )
+                continue
+            try:
+                values[key] = option.convert(value)
+            except (ValueError, OverflowError):
+                line = _key_line(text, key)
+                where = f"config file {path}, line {line}" if line else f"config file {path}"
+                hint = (
+                    "run `claudechat auth` to store a valid token"
+                    if option.secret
+                    else f"fix it with `claudechat config set {key} VALUE` or remove it with `claudechat config unset {key}`"
+                )
+                raise ConfigError(f"{where}: {_invalid_message(option, value)}", hint=hint) from None
+            sources[key] = "file"
+
+    for option in OPTIONS.values():
+        if option.env is None:
+            continue
+        raw = env.get(option.env, "")
+        if not raw.strip():
+            continue
+        try:
+            values[option.name] = option.convert(raw)
+        except (ValueError, OverflowError):
+            raise ConfigError(
+                f"environment variable {option.env}: {_invalid_message(option, raw)}",
+                hint=f"fix or unset {option.env}",
+            ) from None
+        sources[option.name] = "env"
+
+    return LoadedConfig(
+        settings=Settings(**values),
+        path=path,
+        file_exists=text is not None,
+        sources=sources,
+        warnings=tuple(warnings),
+    )
+
+
+def load_settings_with_warnings(
+    env: Mapping[str, str] | None = None, path: Path | None = None
+) -> tuple[Settings, list[str]]:
+    """Like `load_settings`, plus one printable warning line per problem that is not fatal."""
+    loaded = load_config(env, path)
+    return loaded.settings, list(loaded.warnings)
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    """The effective settings: defaults < config file < environment (`os.environ` by default)."""
+    return load_config(env, path).settings
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _ensure_private_dir(directory: Path) -> None:
+    created = not directory.exists()
+    try:
+        directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create config directory {directory}: {exc.strerror or exc}") from None
+    # mkdir's mode is filtered by the umask, and an existing claudechat directory may have been
+    # created looser by hand; a directory someone else chose (a custom path) is left alone.
+    if created or directory == config_dir():
+        try:
+            os.chmod(directory, _DIR_MODE)
+        except OSError:
+            pass  # the file itself is still written 0600
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_config_data(data: Mapping[str, Any], path: Path | None = None) -> None:
+    """Write `data` as the whole config file, atomically, at mode 0600 in a 0700 directory.
+
+    Every key in `data` is kept, unknown ones included; comments and formatting of the old
+    file are not preserved. A symbolic link at the file's path is refused rather than
+    replaced (replacing would silently detach the link; writing through it would let the
+    link decide where a token lands).
+    """
+    import tomli_w
+
+    path = config_path() if path is None else path
+    if path.is_symlink():
+        raise ConfigError(
+            f"config file {path} is a symbolic link; refusing to replace it",
+            hint="edit the file it points to by hand, or replace the link with a regular file",
+        )
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"config file {path} is not a regular file; refusing to replace it")
+    text = tomli_w.dumps(dict(data))
+    directory = path.parent
+    _ensure_private_dir(directory)
+
+    temp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(temp, flags, _FILE_MODE)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), _FILE_MODE)  # the umask may have narrowed it; 0600 exactly
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
+    _fsync_dir(directory)
+
+
+def set_option(key: str, raw: str, path: Path | None = None) -> Any:
+    """Validate `raw` for `key`, store it in the config file and return the typed value.
+
+    An optional key given empty text (e.g. `system ''`) is removed instead. A config file that
+    does not parse is refused, left byte for byte as it was.
+    """
+    option = lookup_option(key)
+    value = parse_option(option.name, raw)
+    path = config_path() if path is None else path
+    data = read_config_data(path)
+    if value is None:
+        if option.name in data:
+            del data[option.name]
+            save_config_data(data, path)
+        return None
+    data[option.name] = value
+    save_config_data(data, path)
+    return value
+
+
+def unset_option(key: str, path: Path | None = None) -> bool:
+    """Remove `key` from the config file; False when it was not set there.
+
+    An unknown key is accepted when the file holds it, so a misspelt key can be cleaned up.
+    """
+    path = config_path() if path is None else path
+    name = key.strip().replace("-", "_")
+    data = read_config_data(path)
+    if name not in OPTIONS and key not in data:
+        raise _unknown_key_error(key)
+    target = name if name in data else key
+    if target not in data:
+        return False
+    del data[target]
+    save_config_data(data, path)
+    return True
+
+
+def save_token(token: str, path: Path | None = None) -> Path:
+    """Validate and store `token` as `api_key` in the config file; return the file's path."""
+    value = check_token(token)
+    path = config_path() if path is None else path
+    data = read_config_data(path)
+    data["api_key"] = value
+    save_config_data(data, path)
+    return path
+
+
+def remove_token(path: Path | None = None) -> bool:
+    """Delete the stored token; False when none was stored."""
+    return unset_option("api_key", path)

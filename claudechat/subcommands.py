@@ -1,0 +1,269 @@
+"""The `claudechat config` and `claudechat auth` subcommands.
+
+Each entry point takes the arguments after the subcommand word and returns an exit code.
+Results (values, confirmations, paths) go to standard output; notes and warnings go to
+standard error, prefixed "claudechat: note:" or "claudechat: warning:". Expected failures are
+raised as ClaudechatError subclasses for the CLI to print. sys.stdout, sys.stderr and sys.stdin
+are looked up at call time so that callers and tests can redirect them.
+
+The token is never printed whole: only `redact`'s "…abcd" form appears, and argument errors of
+`auth` are reworded so that a token mistakenly typed as an argument is not echoed back.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from claudechat import config
+from claudechat.errors import ConfigError, UsageError
+from claudechat.sanitize import one_line
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["auth_main", "config_main", "run_auth_flow"]
+
+_NO_TOKEN = "no token given; nothing changed"
+_TOKEN_ON_COMMAND_LINE = (
+    "refusing to take the API token as an argument: it would show in `ps` and in your shell history"
+)
+_AUTH_HINT = "run `claudechat auth` to type it hidden, or pipe it: `claudechat auth < token-file`"
+# Long enough for any valid token, short enough that piping a large file in is harmless.
+_STDIN_TOKEN_LIMIT = 4 * config.MAX_TOKEN_LENGTH
+
+
+def _out(text: str) -> None:
+    print(text, file=sys.stdout)
+
+
+def _note(text: str) -> None:
+    print(f"claudechat: note: {text}", file=sys.stderr)
+
+
+def _warn(text: str) -> None:
+    print(f"claudechat: warning: {text}", file=sys.stderr)
+
+
+def _parser(prog: str, description: str, *, scrub_errors: bool = False) -> argparse.ArgumentParser:
+    """An ArgumentParser whose errors become a one-line UsageError instead of usage + exit."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            if scrub_errors:
+                # The offending argument could be a token typed on the command line.
+                message = "unexpected argument"
+            # "claudechat config set: ..." loses its first word: the CLI prefixes "claudechat:".
+            where = self.prog.removeprefix("claudechat ")
+            raise UsageError(f"{where}: {message}", hint=f"see `{self.prog} --help`")
+
+    return _Parser(prog=prog, description=description)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """Parse `argv`; an int is the exit code of --help (argparse exits after printing it)."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return one_line(value, 60) or "''"
+    return str(value)
+
+
+def _env_override(key: str) -> str | None:
+    """The environment variable currently overriding `key`, if any."""
+    variable = config.OPTIONS[key].env
+    if variable and os.environ.get(variable, "").strip():
+        return variable
+    return None
+
+
+# --- claudechat config ---------------------------------------------------------------------
+
+
+def _config_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat config",
+        "Show or change the settings in the config file. Without an action, `show`.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    show = actions.add_parser("show", help="every setting, its effective value and where it comes from")
+    show.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    set_ = actions.add_parser("set", help="store a value in the config file")
+    set_.add_argument("key", metavar="KEY")
+    set_.add_argument("value", metavar="VALUE")
+    unset = actions.add_parser("unset", help="remove a value from the config file")
+    unset.add_argument("key", metavar="KEY")
+    actions.add_parser("path", help="print the config file's path")
+    return parser
+
+
+def _is_api_key(word: str) -> bool:
+    return word.strip().replace("-", "_") == "api_key"
+
+
+def _show(output: str) -> int:
+    import json
+
+    loaded = config.load_config()
+    for warning in loaded.warnings:
+        _warn(warning)
+    values = {name: getattr(loaded.settings, name) for name in config.OPTIONS}
+    values["api_key"] = config.redact(values["api_key"]) if values["api_key"] else None
+    if output == "json":
+        _out(json.dumps(values, indent=2, ensure_ascii=False))
+        return 0
+    state = "" if loaded.file_exists else " (does not exist)"
+    _out(f"config file: {loaded.path}{state}")
+    width = max(len(name) for name in config.OPTIONS)
+    shown = {name: _format_value(value) for name, value in values.items()}
+    value_width = max(len(text) for text in shown.values())
+    for name, text in shown.items():
+        source = loaded.sources[name]
+        if source == "env":
+            source = f"env {config.OPTIONS[name].env}"
+        _out(f"{name:<{width}}  {text:<{value_width}}  {source}")
+    return 0
+
+
+def _set(key: str, raw: str) -> int:
+    option = config.lookup_option(key)
+    value = config.set_option(option.name, raw)
+    if value is None:
+        _out(f"unset {option.name}")
+    else:
+        _out(f"set {option.name} = {_format_value(value)}")
+    variable = _env_override(option.name)
+    if variable:
+        _note(f"{variable} is set in the environment and takes precedence over the config file")
+    return 0
+
+
+def _unset(key: str) -> int:
+    path = config.config_path()
+    name = key.strip().replace("-", "_")
+    if config.unset_option(key, path):
+        _out(f"unset {name}")
+    else:
+        _out(f"{name} was not set in {path}; nothing changed")
+    return 0
+
+
+def config_main(argv: list[str]) -> int:
+    """`claudechat config [show [--output json] | set KEY VALUE | unset KEY | path]`.
+
+    `show` prints every key with its effective value and its source (default, file, or env
+    with the variable's name), the token redacted, after a first line naming the file.
+    `set` and `unset` print a one-line confirmation; `path` prints only the file's path.
+    Setting api_key is refused: use `claudechat auth`.
+    """
+    # Checked before parsing so that no parser message can echo a token given as an argument.
+    if len(argv) >= 2 and argv[0] == "set" and _is_api_key(argv[1]):
+        raise UsageError(_TOKEN_ON_COMMAND_LINE, hint=_AUTH_HINT)
+    args = _parse(_config_parser(), argv)
+    if isinstance(args, int):
+        return args
+    if args.action in (None, "show"):
+        return _show(getattr(args, "output", "text"))
+    if args.action == "path":
+        _out(str(config.config_path()))
+        return 0
+    if args.action == "set":
+        return _set(args.key, args.value)
+    return _unset(args.key)
+
+
+# --- claudechat auth -----------------------------------------------------------------------
+
+
+def run_auth_flow(path: Path | None = None) -> str | None:
+    """Ask for the token with hidden input on the terminal, save it, and return it.
+
+    Prints "Token saved to <path> (…abcd)" on standard output. Returns None, changing
+    nothing, when the answer is empty or input ends (Ctrl-D); an invalid token raises
+    ConfigError. Ctrl-C propagates as KeyboardInterrupt.
+    """
+    import getpass
+
+    try:
+        answer = getpass.getpass("API token: ")
+    except EOFError:
+        return None
+    if not answer.strip():
+        return None
+    token = config.check_token(answer)
+    saved = config.save_token(token, path)
+    _out(f"Token saved to {saved} ({config.redact(token)})")
+    return token
+
+
+def _read_piped_token() -> str:
+    stdin = sys.stdin
+    if stdin is None:
+        return ""
+    try:
+        return stdin.readline(_STDIN_TOKEN_LIMIT)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "the token read from standard input is not valid text; nothing changed",
+            hint="paste only the token itself",
+        ) from None
+
+
+def _auth_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat auth",
+        "Store the API token in the config file. It is read with hidden input on a terminal, "
+        "or from the first line of standard input when piped; never from the command line.",
+        scrub_errors=True,
+    )
+    parser.add_argument("--remove", action="store_true", help="delete the stored token")
+    return parser
+
+
+def auth_main(argv: list[str]) -> int:
+    """`claudechat auth [--remove]`: store (or delete) the API token.
+
+    On a terminal the token is typed with hidden input; otherwise the first line of standard
+    input is used. The confirmation ("Token saved to <path> (…abcd)", "Token removed from
+    <path>") goes to standard output; the note that CLAUDECHAT_API_KEY takes precedence goes
+    to standard error. The token is never printed, nor echoed in any error.
+    """
+    args = _parse(_auth_parser(), argv)
+    if isinstance(args, int):
+        return args
+    path = config.config_path()
+    if args.remove:
+        if config.remove_token(path):
+            _out(f"Token removed from {path}")
+        else:
+            _out(f"No token stored in {path}; nothing changed")
+        if _env_override("api_key"):
+            _note(f"{config.ENV_API_KEY} is still set in the environment and will be used")
+        return 0
+
+    stdin = sys.stdin
+    if stdin is not None and stdin.isatty():
+        if run_auth_flow(path) is None:
+            raise ConfigError(_NO_TOKEN)
+    else:
+        piped = _read_piped_token()
+        if not piped.strip():
+            raise ConfigError(_NO_TOKEN, hint="pipe the token in, e.g. `claudechat auth < token-file`")
+        token = config.check_token(piped)
+        config.save_token(token, path)
+        _out(f"Token saved to {path} ({config.redact(token)})")
+    if _env_override("api_key"):
+        _note(f"{config.ENV_API_KEY} is set in the environment and takes precedence over the saved token")
+    return 0
