@@ -1,0 +1,90 @@
+"""Images attached to a message: local files become `data:` URLs, http(s) URLs go as they are.
+
+The type is read from the file's first bytes, never from its name, and claudechat never
+fetches a URL itself: the server does.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from claudechat.errors import UsageError
+from claudechat.sanitize import one_line
+
+__all__ = ["ImageAttachment", "AttachmentError", "load_image", "MAX_IMAGE_BYTES", "sniff_image_type"]
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+_URL_SCHEMES = ("http://", "https://")
+_OTHER_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class AttachmentError(UsageError):
+    """An image cannot be attached; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class ImageAttachment:
+    name: str  # what the user typed: a path or a URL, shown in lists and transcripts
+    url: str  # an http(s) URL or a data: URL
+    media_type: str | None = None
+    size: int | None = None
+
+    def to_part(self) -> dict[str, Any]:
+        return {"type": "image_url", "image_url": {"url": self.url}}
+
+
+def sniff_image_type(head: bytes) -> str | None:
+    """The media type of PNG, JPEG, GIF or WebP data from its first 12 bytes, else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(head) >= 12 and head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def load_image(spec: str) -> ImageAttachment:
+    """Validate and load one image given as a path or an http(s) URL."""
+    shown = one_line(spec, 200)
+    lowered = spec.lower()
+    if lowered.startswith(_URL_SCHEMES):
+        if len(spec) <= len("https://") or any(ch.isspace() for ch in spec):
+            raise AttachmentError(f"not a usable image URL: {shown}")
+        return ImageAttachment(name=spec, url=spec)
+    if _OTHER_URL.match(spec) or lowered.startswith("data:"):
+        raise AttachmentError(f"cannot attach {shown}: only http(s) URLs and local files are accepted")
+    path = Path(os.path.expanduser(spec))
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise AttachmentError(f"cannot attach {shown}: no such file") from None
+    except OSError as exc:
+        raise AttachmentError(f"cannot attach {shown}: {one_line(exc.strerror or str(exc))}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise AttachmentError(f"cannot attach {shown}: not a regular file")
+    if info.st_size > MAX_IMAGE_BYTES:
+        raise AttachmentError(
+            f"cannot attach {shown}: {info.st_size / 1024 / 1024:.1f} MB is over the 5 MB limit",
+            hint="shrink or compress the image",
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise AttachmentError(f"cannot read {shown}: {one_line(exc.strerror or str(exc))}") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise AttachmentError(f"cannot attach {shown}: it is over the 5 MB limit")
+    media_type = sniff_image_type(data[:12])
+    if media_type is None:
+        raise AttachmentError(f"cannot attach {shown}: not a PNG, JPEG, GIF or WebP image")
+    encoded = base64.b64encode(data).decode("ascii")
+    return ImageAttachment(name=spec, url=f"data:{media_type};base64,{encoded}", media_type=media_type, size=len(data))

@@ -1,0 +1,192 @@
+"""Command-line entry: subcommands, one-shot questions, exit codes.
+
+Start-up time matters (`claudechat --version` is run by scripts and shell prompts), so this
+module imports only the standard library at load time; httpx and the rest come in when a
+request is actually made.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from claudechat import __version__
+from claudechat.errors import EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, UsageError
+
+__all__ = ["main"]
+
+SUBCOMMANDS = ("config", "auth")
+
+DESCRIPTION = """\
+Chat with Claude models (or any OpenAI-compatible server) from the terminal.
+
+Give a prompt to get one answer; pipe text in and it is sent along with the prompt.
+When standard output is not a terminal, it carries exactly the answer text."""
+
+EPILOG = """\
+examples:
+  claudechat "explain the difference between a process and a thread"
+  git diff | claudechat "review this change"
+  claudechat -m claude-opus-4-6 -t 0.2 "write a haiku about pipes"
+  claudechat -i screenshot.png "what does this error mean?"
+  claudechat --output json "list three colours as JSON" --response-format json
+  claudechat -- config is a prompt that starts with a subcommand word
+
+subcommands:
+  claudechat auth               store the API token (hidden input, or piped on stdin)
+  claudechat config show        the effective settings (token redacted)
+  claudechat config set KEY V   change a setting; `config unset KEY`, `config path`
+
+environment:
+  CLAUDECHAT_API_KEY, CLAUDECHAT_BASE_URL, CLAUDECHAT_MODEL override the config file.
+
+exit codes:
+  0 answered · 1 API, network or incomplete-stream error · 2 usage or configuration error
+  130 interrupted"""
+
+
+def _build_parser():  # type: ignore[no-untyped-def]
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="claudechat",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("prompt", nargs="*", help="the question; joined with spaces")
+    parser.add_argument("-V", "--version", action="version", version=f"claudechat {__version__}")
+    parser.add_argument("-m", "--model", help="model id (default from config: claude-sonnet-4-6)")
+    parser.add_argument("-s", "--system", help="system prompt")
+    parser.add_argument("-t", "--temperature", metavar="X", help="sampling temperature, 0 to 2")
+    parser.add_argument("--max-tokens", metavar="N", type=int, help="limit the answer to N tokens")
+    parser.add_argument("-n", metavar="N", type=int, dest="n", help="number of candidate answers (1-128)")
+    parser.add_argument(
+        "--response-format", choices=("json", "text"), help="ask for a JSON object (json) or plain text"
+    )
+    parser.add_argument(
+        "-i", "--image", metavar="PATH|URL", action="append", default=[],
+        help="attach an image (PNG, JPEG, GIF, WebP up to 5 MB, or an http(s) URL); repeatable",
+    )
+    parser.add_argument("--base-url", metavar="URL", help="API base URL (default https://api.acedata.cloud/v1)")
+    parser.add_argument("--no-stream", action="store_true", help="use a non-streaming request")
+    parser.add_argument("--timeout", metavar="SECONDS", help="idle read timeout (default 120)")
+    parser.add_argument("--retries", metavar="N", help="retries on 429/502/503/504 and connect failures (default 2)")
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or one JSON object")
+    parser.add_argument("--reasoning", action="store_true", help="also show the model's reasoning (on stderr)")
+    return parser
+
+
+def _print_error(err: ClaudechatError) -> None:
+    from claudechat.sanitize import one_line
+
+    print(f"claudechat: error: {one_line(str(err), 2000)}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        sys.stdout.write(f"claudechat {__version__}\n")
+        return EXIT_OK
+    try:
+        return _dispatch(args)
+    except ClaudechatError as err:
+        _print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("claudechat: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """A reader that went away (`| head -1`) is not an error; keep Python from complaining at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _dispatch(args: list[str]) -> int:
+    if args and args[0] in SUBCOMMANDS:
+        from claudechat import subcommands
+
+        if args[0] == "config":
+            return subcommands.config_main(args[1:])
+        return subcommands.auth_main(args[1:])
+
+    parser = _build_parser()
+    options = parser.parse_args(args)
+    from claudechat.oneshot import OneShotOptions, run_oneshot
+
+    settings = _load_settings(options)
+    oneshot = OneShotOptions(
+        prompt=" ".join(options.prompt),
+        system=options.system if options.system is not None else settings.system,
+        temperature=settings.temperature,
+        max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+        n=options.n,
+        response_format={"json": "json_object", "text": "text"}.get(options.response_format or ""),
+        images=list(options.image),
+        stream=not options.no_stream,
+        output=options.output,
+        show_reasoning=options.reasoning,
+    )
+    try:
+        return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
+    except ClaudechatError as err:
+        if options.output == "json":
+            from claudechat.oneshot import print_json_failure
+
+            print_json_failure(settings.model, err)
+        raise
+
+
+def _load_settings(options):  # type: ignore[no-untyped-def]
+    import dataclasses
+    import os
+
+    from claudechat.config import load_settings_with_warnings, parse_option
+
+    settings, warnings = load_settings_with_warnings(os.environ)
+    for warning in warnings:
+        print(f"claudechat: warning: {warning}", file=sys.stderr)
+    overrides = {}
+    for key, raw in (
+        ("model", options.model),
+        ("base_url", options.base_url),
+        ("timeout", options.timeout),
+        ("retries", options.retries),
+        ("temperature", options.temperature),
+    ):
+        if raw is not None:
+            overrides[key] = parse_option(key, raw)
+    return dataclasses.replace(settings, **overrides)
+
+
+def _read_stdin() -> str:
+    """Text piped on standard input, or "" when stdin is a terminal or absent."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return ""
+    try:
+        if stream.isatty():
+            return ""
+        data = stream.buffer.read()
+    except (OSError, ValueError):
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(
+            "standard input is not UTF-8 text", hint="pipe text only; attach images with -i"
+        ) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

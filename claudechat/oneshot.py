@@ -1,0 +1,301 @@
+"""One question, one answer: the mode scripts rely on.
+
+Contract: when stdout is not a terminal it carries exactly the answer text, newline-terminated,
+and nothing else; diagnostics go to stderr. `--output json` prints one object, also on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from claudechat.config import Settings
+from claudechat.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, ConfigError, UsageError
+from claudechat.sanitize import one_line, sanitize
+
+__all__ = ["OneShotOptions", "run_oneshot", "print_json_failure", "build_user_content"]
+
+SERVICE_HOST = urlsplit(Settings().base_url).hostname
+
+
+@dataclass
+class OneShotOptions:
+    prompt: str = ""
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    n: int | None = None
+    response_format: str | None = None
+    images: list[str] = field(default_factory=list)
+    stream: bool = True
+    output: str = "text"
+    show_reasoning: bool = False
+
+
+def build_user_content(text: str, image_parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    if not image_parts:
+        return text
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    return parts + image_parts
+
+
+def _error_dict(err: ClaudechatError) -> dict[str, Any]:
+    from claudechat.api.errors import APIError
+
+    if isinstance(err, APIError):
+        return err.to_dict()
+    code = "config_error" if isinstance(err, ConfigError) else "usage_error"
+    return {"status": None, "code": code, "message": str(err), "trace_id": None}
+
+
+def _write_json(obj: dict[str, Any], out: TextIO) -> None:
+    # On a terminal, escape everything non-ASCII so no C1 control or bidi override reaches it raw.
+    out.write(json.dumps(obj, ensure_ascii=out.isatty(), indent=None) + "\n")
+    out.flush()
+
+
+def print_json_failure(model: str, err: ClaudechatError) -> None:
+    """The `--output json` object for a failure before anything was sent."""
+    _write_json(
+        {
+            "model": model,
+            "content": "",
+            "reasoning": "",
+            "finish_reason": None,
+            "usage": None,
+            "choices": [],
+            "error": _error_dict(err),
+            "incomplete": False,
+            "interrupted": False,
+        },
+        sys.stdout,
+    )
+
+
+class _TextOutput:
+    """Writes the answer as it streams.
+
+    With several choices one is written live and the others are buffered until it finishes,
+    so each appears whole under its own header while the first still streams.
+    """
+
+    def __init__(self, out: TextIO, err: TextIO, *, choices: int, show_reasoning: bool) -> None:
+        self.out = out
+        self.err = err
+        self.choices = choices
+        self.show_reasoning = show_reasoning
+        self._clean_out = out.isatty()
+        self._clean_err = err.isatty()
+        self._dim = self._clean_err and "NO_COLOR" not in os.environ
+        self._live = 0
+        self._pending: dict[int, list[tuple[str, str]]] = {}
+        self._finished: set[int] = set()
+        self._open = False
+        self._wrote_content = False
+        self._content_at_line_start = True
+        self._reasoning_at_line_start = True
+
+    def content(self, index: int, text: str) -> None:
+        self._route(index, "content", text)
+
+    def reasoning(self, index: int, text: str) -> None:
+        if self.show_reasoning:
+            self._route(index, "reasoning", text)
+
+    def finished(self, index: int) -> None:
+        self._finished.add(index)
+        while self._live in self._finished and self._live + 1 < self.choices:
+            self._advance()
+
+    def close(self, *, answered: bool) -> None:
+        """Write what is still buffered and end the output with a newline.
+
+        A request that failed before any text arrived leaves stdout empty, so a script sees
+        no answer rather than an empty line.
+        """
+        if not answered and not self._open and not self._pending:
+            self._end_reasoning_line()
+            return
+        while self._live + 1 < self.choices:
+            self._advance()
+        self._end_live()
+
+    def _advance(self) -> None:
+        self._end_live()
+        self._live += 1
+        for kind, text in self._pending.pop(self._live, ()):
+            self._write(kind, text)
+
+    def _route(self, index: int, kind: str, text: str) -> None:
+        if index == self._live:
+            self._write(kind, text)
+        else:
+            self._pending.setdefault(index, []).append((kind, text))
+
+    def _begin_live(self) -> None:
+        if not self._open:
+            self._open = True
+            if self.choices > 1:
+                self.out.write(f"--- choice {self._live + 1} of {self.choices} ---\n")
+
+    def _end_reasoning_line(self) -> None:
+        if not self._reasoning_at_line_start:
+            self.err.write("\n")
+            self.err.flush()
+            self._reasoning_at_line_start = True
+
+    def _end_live(self) -> None:
+        self._begin_live()
+        self._end_reasoning_line()
+        if not self._wrote_content or not self._content_at_line_start:
+            self.out.write("\n")
+        self.out.flush()
+        self._open = False
+        self._wrote_content = False
+        self._content_at_line_start = True
+
+    def _write(self, kind: str, text: str) -> None:
+        if not text:
+            return
+        self._begin_live()
+        if kind == "content":
+            self._end_reasoning_line()
+            self.out.write(sanitize(text) if self._clean_out else text)
+            self.out.flush()
+            self._wrote_content = True
+            self._content_at_line_start = text.endswith("\n")
+        else:
+            shown = sanitize(text) if self._clean_err else text
+            self.err.write(f"\x1b[2m{shown}\x1b[22m" if self._dim else shown)
+            self.err.flush()
+            self._reasoning_at_line_start = text.endswith("\n")
+
+
+def _needs_token(settings: Settings) -> bool:
+    return not settings.api_key and urlsplit(settings.base_url).hostname == SERVICE_HOST
+
+
+def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any) -> int:
+    """Ask once and print the answer; returns the exit code."""
+    import dataclasses
+
+    if _needs_token(settings):
+        from claudechat.api.errors import TOKEN_HINT
+
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from claudechat.subcommands import run_auth_flow
+
+            token = run_auth_flow()
+            if not token:
+                raise ConfigError("no API token is set", hint=TOKEN_HINT)
+            settings = dataclasses.replace(settings, api_key=token)
+        else:
+            raise ConfigError("no API token is set", hint=TOKEN_HINT)
+
+    piped = read_stdin()
+    text = "\n\n".join(part for part in (piped.rstrip("\n"), options.prompt) if part.strip())
+    if not text and not options.images:
+        raise UsageError("no prompt given", hint="pass a prompt or pipe text in; see claudechat --help")
+
+    from claudechat.api import ChatRequest
+    from claudechat.chat import load_image
+
+    image_parts = [load_image(spec).to_part() for spec in options.images]
+    messages: list[dict[str, Any]] = []
+    if options.system:
+        messages.append({"role": "system", "content": options.system})
+    messages.append({"role": "user", "content": build_user_content(text, image_parts)})
+    request = ChatRequest(
+        model=settings.model,
+        messages=messages,
+        stream=options.stream,
+        temperature=options.temperature if options.temperature is not None else settings.temperature,
+        max_tokens=options.max_tokens,
+        n=options.n,
+        response_format=options.response_format,
+    )
+    request.validate()
+    return asyncio.run(_ask(settings, request, options))
+
+
+async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int:
+    from claudechat.api import (
+        APIError,
+        ChatClient,
+        ContentDelta,
+        FinishReason,
+        IncompleteStreamError,
+        ReasoningDelta,
+        ResultBuilder,
+        RetryNotice,
+    )
+
+    def notify_retry(notice: RetryNotice) -> None:
+        print(
+            f"claudechat: {one_line(notice.reason)}; retrying in {notice.delay:.1f} s "
+            f"({notice.attempt} of {notice.retries})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    as_json = options.output == "json"
+    text_out = None if as_json else _TextOutput(
+        sys.stdout, sys.stderr, choices=request.n or 1, show_reasoning=options.show_reasoning
+    )
+    builder = ResultBuilder()
+    error: APIError | None = None
+    interrupted = False
+    client = ChatClient(
+        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=notify_retry
+    )
+    try:
+        async with aclosing(client.stream(request)) as events:
+            async for event in events:
+                builder.add(event)
+                if text_out is None:
+                    continue
+                kind = type(event)
+                if kind is ContentDelta:
+                    text_out.content(event.index, event.text)
+                elif kind is ReasoningDelta:
+                    text_out.reasoning(event.index, event.text)
+                elif kind is FinishReason:
+                    text_out.finished(event.index)
+    except asyncio.CancelledError:
+        interrupted = True
+    except APIError as exc:
+        error = exc
+    finally:
+        await client.aclose()
+
+    result = builder.result(incomplete=isinstance(error, IncompleteStreamError), interrupted=interrupted)
+    if as_json:
+        _write_json(
+            {
+                "model": result.model or request.model,
+                "content": result.content,
+                "reasoning": result.reasoning,
+                "finish_reason": result.finish_reason,
+                "usage": result.usage.to_dict() if result.usage else None,
+                "choices": [choice.to_dict() for choice in result.choices],
+                "error": error.to_dict() if error else None,
+                "incomplete": result.incomplete,
+                "interrupted": interrupted,
+            },
+            sys.stdout,
+        )
+    elif text_out is not None:
+        text_out.close(answered=error is None and not interrupted)
+    if interrupted:
+        print("claudechat: interrupted; the partial answer was kept", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    if error is not None:
+        print(f"claudechat: error: {one_line(str(error), 2000)}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
+    return EXIT_OK
