@@ -8,10 +8,16 @@ request is actually made.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from claudechat import __version__
 from claudechat.errors import EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, UsageError
+
+# `typing` costs ~9 ms to import, so not even TYPE_CHECKING comes from it; type checkers
+# treat this name as true, and annotations are strings at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 __all__ = ["main"]
 
@@ -48,7 +54,12 @@ exit codes:
 def _build_parser():  # type: ignore[no-untyped-def]
     import argparse
 
-    parser = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        # One line, as for every other usage error, instead of argparse's usage block.
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message, hint="see claudechat --help")
+
+    parser = Parser(
         prog="claudechat",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -121,7 +132,7 @@ def _dispatch(args: list[str]) -> int:
         return subcommands.auth_main(args[1:])
 
     parser = _build_parser()
-    options = parser.parse_args(args)
+    options = parser.parse_intermixed_args(args)
     from claudechat.oneshot import OneShotOptions, run_oneshot
 
     settings = _load_settings(options)
