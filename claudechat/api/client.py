@@ -67,10 +67,29 @@ def _walk_causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _proxy_for(url: str) -> str | None:
+    """The proxy from the environment that a request to `url` goes through, if any."""
+    from urllib.request import getproxies_environment, proxy_bypass_environment
+
+    parts = urlsplit(url)
+    proxies = getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and not proxy_bypass_environment(parts.hostname or "", proxies):
+        return proxy
+    return None
+
+
 def _connection_error(exc: httpx.TransportError, url: str, timeout: float, connect_timeout: float) -> APIError:
     parts = urlsplit(url)
     host = parts.hostname or url
     where = f"{host}:{parts.port}" if parts.port else host
+    proxy = _proxy_for(url)
+    if proxy and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError):
+        proxy_parts = urlsplit(proxy)
+        return APIConnectionError(
+            f"cannot reach {where} through the proxy {proxy_parts.hostname}:{proxy_parts.port or ''}: {exc}",
+            hint="check the HTTPS_PROXY / HTTP_PROXY environment variables",
+        )
     if isinstance(exc, httpx.ConnectTimeout):
         return APITimeoutError(
             f"could not connect to {where} within {connect_timeout:g} s",
