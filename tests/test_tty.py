@@ -1,0 +1,98 @@
+"""What only a terminal shows: hidden token input, the first-run token prompt, safe output."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+import uuid
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.double import Reply, ServiceDouble
+
+CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDECHAT_") and k != "NO_COLOR"}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        TERM="xterm",
+    )
+    env.update(extra)
+    return env
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> pexpect.spawn:
+    return pexpect.spawn(CLAUDECHAT, args, env=env, encoding="utf-8", timeout=15, dimensions=(24, 100))
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_auth_reads_the_token_hidden_and_stores_it_private(tmp_path):
+    token = "sk-hidden-" + uuid.uuid4().hex
+    child = _spawn(["auth"], _env(tmp_path))
+    child.expect("API token: ")
+    child.sendline(token)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert token not in child.before  # not echoed, not printed back
+    assert token[-4:] in child.before  # only the redacted form
+    config = tmp_path / "config" / "claudechat" / "config.toml"
+    assert f'api_key = "{token}"' in config.read_text()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(config.parent.stat().st_mode) == 0o700
+
+
+def test_first_run_without_token_asks_for_it(tmp_path):
+    # The default service host is used, so a proxy on a closed local port makes sure the
+    # request that follows is refused on this machine and nothing leaves it.
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    env = _env(tmp_path, HTTPS_PROXY=proxy, https_proxy=proxy, NO_PROXY="", no_proxy="")
+    token = "sk-first-" + uuid.uuid4().hex
+    child = _spawn(["--retries", "0", "hello"], env)
+    child.expect("API token: ")
+    child.sendline(token)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # the request itself could not connect
+    assert "proxy" in child.before and token not in child.before
+    config = tmp_path / "config" / "claudechat" / "config.toml"
+    assert token in config.read_text()
+
+
+def test_first_run_prompt_left_empty_sends_nothing(tmp_path):
+    child = _spawn(["hello"], _env(tmp_path))
+    child.expect("API token: ")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "no API token" in child.before
+
+
+def test_escape_sequences_in_an_answer_never_reach_the_terminal(tmp_path):
+    hostile = "safe \x1b]52;c;SGVsbG8=\x07 \x1b[2J\x1b]0;pwned\x07 \u202eevil [bold]markup[/bold] end"
+    with ServiceDouble(token="t") as double:
+        double.enqueue(Reply(content=hostile, reasoning="think \x1b[31mred\x1b[0m"))
+        child = _spawn(
+            ["--reasoning", "hi"], _env(tmp_path, CLAUDECHAT_BASE_URL=double.url, CLAUDECHAT_API_KEY="t", NO_COLOR="1")
+        )
+        child.expect(pexpect.EOF)
+        child.close()
+    output = child.before
+    assert child.exitstatus == 0
+    assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+    # The text is visible literally, control characters as their visible stand-ins.
+    assert "␛]52;c;SGVsbG8=␇" in output and "[bold]markup[/bold]" in output and "think ␛[31mred" in output
