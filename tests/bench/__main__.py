@@ -1,0 +1,21 @@
+"""Run every benchmark and print one table: `python -m tests.bench`."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.bench import bench_decode, bench_startup
+from tests.bench.common import print_table
+
+
+def main() -> int:
+    rows = []
+    for bench in (bench_startup, bench_decode):
+        print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
+        rows += bench.run()
+    print_table(rows)
+    return 0 if all(row.ok for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
