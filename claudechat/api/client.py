@@ -128,6 +128,11 @@ def _backoff(attempt: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def _too_large(limit: int) -> APIError:
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+    return APIError(f"the answer grew past {size} and was stopped", hint="the answer so far is kept")
+
+
 class _StreamReader:
     """Bytes in, events out, for one streamed response; knows when the answer is complete."""
 
@@ -141,12 +146,10 @@ class _StreamReader:
     def feed(self, piece: bytes) -> tuple[list[StreamEvent], APIError | None]:
         """The events in `piece`, and the error that stopped the answer (after those events)."""
         self.received += len(piece)
-        if self.received > self._max_bytes:
-            return [], APIError(
-                f"the answer grew past {self._max_bytes // (1024 * 1024)} MB and was stopped",
-                hint="the answer so far is kept",
-            )
-        return self._parse(self._decoder.feed(piece))
+        batch, failure = self._parse(self._decoder.feed(piece))
+        if failure is None and self.received > self._max_bytes:
+            failure = _too_large(self._max_bytes)
+        return batch, failure
 
     def close(self) -> tuple[list[StreamEvent], APIError | None]:
         """At the end of the body: the last events, or why the answer is incomplete."""
@@ -321,12 +324,14 @@ class ChatClient:
             async for piece in response.aiter_bytes():
                 body += piece
                 if len(body) > self.max_answer_bytes:
-                    raise APIError(
-                        f"the answer grew past {self.max_answer_bytes // (1024 * 1024)} MB and was stopped"
-                    )
+                    raise _too_large(self.max_answer_bytes)
         except httpx.TransportError as exc:
             error = _connection_error(exc, self.url, self.timeout, self.connect_timeout)
-            raise (_RetryableFailure(error, None) if not body else error) from None
+            # A server that accepted the request and then went quiet is not retried: it may
+            # still be working on it, and another wait of --timeout helps nobody.
+            if body or isinstance(exc, httpx.TimeoutException):
+                raise error from None
+            raise _RetryableFailure(error, None) from None
         try:
             obj: Any = json.loads(body)
         except ValueError:
