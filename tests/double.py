@@ -656,7 +656,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command != "HEAD" and body:
                 self.wfile.write(body)
         except OSError:
-            self.close_connection = True
+            self._connection_lost()  # the client hung up before reading the whole body
 
     def _send_completion(self, reply: Reply, request: dict) -> None:
         completion = _resolve(reply, request)
