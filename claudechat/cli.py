@@ -135,26 +135,30 @@ def _dispatch(args: list[str]) -> int:
     options = parser.parse_intermixed_args(args)
     from claudechat.oneshot import OneShotOptions, run_oneshot
 
-    settings = _load_settings(options)
-    oneshot = OneShotOptions(
-        prompt=" ".join(options.prompt),
-        system=options.system if options.system is not None else settings.system,
-        temperature=settings.temperature,
-        max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
-        n=options.n,
-        response_format={"json": "json_object", "text": "text"}.get(options.response_format or ""),
-        images=list(options.image),
-        stream=not options.no_stream,
-        output=options.output,
-        show_reasoning=options.reasoning,
-    )
+    settings = None
     try:
+        settings = _load_settings(options)
+        oneshot = OneShotOptions(
+            prompt=" ".join(options.prompt),
+            system=options.system if options.system is not None else settings.system,
+            temperature=settings.temperature,
+            max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+            n=options.n,
+            response_format={"json": "json_object", "text": "text"}.get(options.response_format or ""),
+            images=list(options.image),
+            stream=not options.no_stream,
+            output=options.output,
+            show_reasoning=options.reasoning,
+        )
         return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
     except ClaudechatError as err:
         if options.output == "json":
             from claudechat.oneshot import print_json_failure
 
-            print_json_failure(settings.model, err)
+            from claudechat.config import DEFAULT_MODEL
+
+            model = settings.model if settings is not None else options.model or DEFAULT_MODEL
+            print_json_failure(model, err)
         raise
 
 

@@ -103,8 +103,10 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends with "(at line N, column M)", which is what the reader needs.
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint=_BROKEN_FILE_HINT) from None
+        # tomllib's message ends with "(at line N, column M)", which is what the reader needs,
+        # except at the end of the file, where it says so without a line number.
+        message = str(exc).replace("(at end of document)", f"(at line {max(1, len(text.splitlines()))}, the end of the file)")
+        raise ConfigError(f"config file {path} is not valid TOML: {message}", hint=_BROKEN_FILE_HINT) from None
 
 
 def read_config_data(path: Path | None = None) -> dict[str, Any]:
