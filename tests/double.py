@@ -743,6 +743,8 @@ class _Handler(BaseHTTPRequestHandler):
         double = self.server.double
         conn = self.connection
         interval = _POLL_INTERVAL if release is None else _EVENT_POLL_INTERVAL
+        if release is None:
+            double._note_stall()
         while True:
             if release is not None and release.is_set():
                 return "released"
@@ -818,6 +820,7 @@ class ServiceDouble:
         self.default_reply = default_reply
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
+        self.stalls = 0  # streams that reached their stall_after point, everything before it sent
 
         self._cond = threading.Condition()
         self._queue: collections.deque[AnyReply] = collections.deque()
@@ -944,6 +947,19 @@ class ServiceDouble:
         """Block until at least ``n`` requests have been recorded; False on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self.requests) >= n, timeout)
+
+    def _note_stall(self) -> None:
+        with self._cond:
+            self.stalls += 1
+            self._cond.notify_all()
+
+    def wait_for_stall(self, timeout: float = 10.0, *, count: int = 1) -> bool:
+        """Block until ``count`` streams have been written up to their stall point in total.
+
+        The bytes before the stall are written by then, so they are in the client's socket.
+        """
+        with self._cond:
+            return self._cond.wait_for(lambda: self.stalls >= count, timeout)
 
     def wait_for_disconnect(self, timeout: float = 10.0, *, count: int = 1) -> bool:
         """Block until ``count`` client disconnects mid-response have been noticed in total."""

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pexpect
-import pytest
 
 from tests.double import Reply, ServiceDouble
 
