@@ -189,8 +189,14 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         from claudechat.api.errors import TOKEN_HINT
 
         if sys.stdin.isatty() and sys.stdout.isatty():
+            from claudechat.config import config_path
             from claudechat.subcommands import run_auth_flow
 
+            print(
+                f"claudechat needs an API token for {SERVICE_HOST}. Paste it below (input is hidden);"
+                f" it is saved to {config_path()}.",
+                file=sys.stderr,
+            )
             token = run_auth_flow()
             if not token:
                 raise ConfigError("no API token is set", hint=TOKEN_HINT)

@@ -198,7 +198,11 @@ def run_auth_flow(path: Path | None = None) -> str | None:
 
     try:
         answer = getpass.getpass("API token: ")
-    except EOFError:
+    except (EOFError, KeyboardInterrupt):
+        # getpass leaves the cursor after the prompt; what is printed next needs its own line.
+        print(file=sys.stderr)
+        if sys.exc_info()[0] is KeyboardInterrupt:
+            raise
         return None
     if not answer.strip():
         return None
