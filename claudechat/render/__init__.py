@@ -1,0 +1,1 @@
+"""Everything that draws on the terminal: themes, Markdown, the reasoning panel."""
