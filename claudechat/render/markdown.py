@@ -1,0 +1,110 @@
+"""Markdown as claudechat renders it, and where its finished top-level blocks end.
+
+One parser serves both jobs, so a block boundary is decided with exactly the settings used to
+draw it: CommonMark with tables and strikethrough, raw HTML off (a model's `<tags>` are text,
+shown literally, never dropped), and links drawn with their target next to the text rather
+than as terminal hyperlinks whose target the reader cannot see.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from rich.markdown import CodeBlock, Markdown
+from rich.syntax import Syntax
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from rich.console import Console, ConsoleOptions, RenderResult
+
+__all__ = ["SafeMarkdown", "markdown_parser", "finished_prefix_length", "open_fence"]
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+
+
+@lru_cache(maxsize=1)
+def markdown_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+
+class _CodeBlock(CodeBlock):
+    """A code block on the terminal's own background: the Pygments style gives the colours,
+    not a slab of its background (white for `bw`, grey for others) across the screen."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip()
+        yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=1, background_color="default")
+
+
+class SafeMarkdown(Markdown):
+    """rich's Markdown with claudechat's parser; `tokens` skips parsing when already done."""
+
+    elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
+
+    def __init__(self, markup: str, *, code_theme: str = "monokai", tokens: list[Any] | None = None) -> None:
+        super().__init__("", code_theme=code_theme, hyperlinks=False)
+        self.markup = markup
+        self.parsed = tokens if tokens is not None else markdown_parser().parse(markup)
+
+
+def open_fence(text: str) -> tuple[str, str] | None:
+    """(opening line, fence marker) when `text` starts with a code fence that is not closed yet.
+
+    A long code block is by far the most common huge block; knowing it is one lets the
+    caller skip parsing it on every frame and draw only its tail.
+    """
+    start = 0
+    length = len(text)
+    while start < length:  # skip leading blank lines
+        end = text.find("\n", start)
+        if end == -1:
+            return None
+        if text[start:end].strip():
+            break
+        start = end + 1
+    else:
+        return None
+    first_end = text.find("\n", start)
+    if first_end == -1:
+        return None
+    match = _FENCE.fullmatch(text[start:first_end])
+    if match is None or (match.group(1)[0] == "`" and "`" in match.group(2)):
+        return None
+    marker = match.group(1)
+    closing = re.compile(r" {0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*")
+    position = first_end + 1
+    while True:
+        end = text.find("\n", position)
+        if end == -1:
+            return text[start:first_end], marker  # the last line is still being written
+        if closing.fullmatch(text[position:end]):
+            return None
+        position = end + 1
+
+
+def finished_prefix_length(text: str) -> int:
+    """How much of `text` is top-level blocks that later text can no longer change.
+
+    Only complete lines count. Every top-level block but the last is finished: once a new
+    block has started on a complete line, CommonMark never reaches back into the one before.
+    """
+    complete = text.rfind("\n") + 1
+    if complete == 0 or open_fence(text) is not None:
+        return 0
+    tokens = markdown_parser().parse(text[:complete])
+    last_start = None
+    blocks = 0
+    for token in tokens:
+        if token.level == 0 and token.nesting >= 0 and token.map is not None:
+            blocks += 1
+            last_start = token.map[0]
+    if blocks < 2 or last_start is None:
+        return 0
+    offset = 0
+    for _ in range(last_start):
+        offset = text.index("\n", offset) + 1
+    return offset

@@ -1,0 +1,114 @@
+"""Markdown that arrives in pieces: finished blocks are drawn once, only the tail is redrawn.
+
+Feeding a delta only appends it to a list. Once per frame the text received since the last
+frame joins the unfinished tail; top-level blocks that are finished are rendered once and
+handed back for the scrollback; the tail (a single block, however long the answer) is
+rendered for the live region. So the cost of a frame depends on the tail, not the answer.
+
+Rendered block by block, the answer is identical to rendering it whole. That takes knowing
+how rich separates top-level blocks: it emits a blank line before a block when the element
+closed last "wants" one (every element but a horizontal rule). A block with nested elements
+(a list, a quote, a table) closes one of its own first, so it brings its blank line along
+even at the top of a render; a flat block (paragraph, heading, code, rule) gets it only from
+the block before, which a separately rendered group does not have, so we add it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from claudechat.render.markdown import SafeMarkdown, finished_prefix_length, markdown_parser, open_fence
+
+__all__ = ["MarkdownStream"]
+
+# Top-level blocks that close no element of their own before their end.
+_FLAT_BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "hr", "html_block"})
+
+
+class MarkdownStream:
+    def __init__(self, render: Callable[[object], str], *, code_theme: str = "monokai") -> None:
+        self._render = render  # renderable -> the ANSI text rich draws for it, ending in "\n"
+        self._code_theme = code_theme
+        self._pending: list[str] = []
+        self._tail = ""
+        self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
+        self._committed_any = False
+        self._last_block_type: str | None = None  # type of the last top-level block committed
+
+    def feed(self, text: str) -> None:
+        if text:
+            self._pending.append(text)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self._committed_any or self._tail.strip() or any(p.strip() for p in self._pending))
+
+    def _absorb(self) -> bool:
+        if not self._pending:
+            return False
+        self._tail += "".join(self._pending)
+        self._pending.clear()
+        return True
+
+    def commit_finished(self) -> str:
+        """Render and hand over every block that can no longer change ("" if none)."""
+        self._absorb()
+        if "\n" not in self._tail[self._unchecked_from :]:
+            return ""
+        self._unchecked_from = self._tail.rfind("\n") + 1
+        cut = finished_prefix_length(self._tail)
+        if cut == 0:
+            return ""
+        done, self._tail = self._tail[:cut], self._tail[cut:]
+        self._unchecked_from = max(0, self._unchecked_from - cut)
+        return self._commit(done)
+
+    def finish(self) -> str:
+        """Render what is left: the answer is complete (or was interrupted)."""
+        self._absorb()
+        rest, self._tail = self._tail, ""
+        return self._commit(rest) if rest.strip() else ""
+
+    def _separator(self, tokens: list) -> str:  # type: ignore[type-arg]
+        """The blank line rich would have put here had it rendered the answer whole."""
+        if self._last_block_type in (None, "hr"):
+            return ""
+        first = next((token.type for token in tokens if token.level == 0), None)
+        return "\n" if first in _FLAT_BLOCKS else ""
+
+    def _commit(self, text: str) -> str:
+        tokens = markdown_parser().parse(text)
+        rendered = self._separator(tokens) + self._render(
+            SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens)
+        )
+        self._committed_any = True
+        for token in tokens:
+            if token.level == 0 and token.nesting >= 0:
+                self._last_block_type = token.type
+        return rendered
+
+    def live_lines(self, max_lines: int) -> list[str]:
+        """The unfinished tail as rendered rows, at most `max_lines` (its end, if taller)."""
+        self._absorb()
+        if not self._tail.strip() or max_lines <= 0:
+            return []
+        text = self._tail
+        fence = open_fence(text)
+        if fence is not None:
+            # Only the visible end of a long open code block is worth rendering.
+            opening, _marker = fence
+            body = text[text.index(opening) + len(opening) + 1 :]
+            cut = len(body)
+            for _ in range(max_lines + 1):
+                cut = body.rfind("\n", 0, cut)
+                if cut == -1:
+                    break
+            text = opening + "\n" + body[cut + 1 :]
+        tokens = markdown_parser().parse(text)
+        rendered = self._separator(tokens) + self._render(
+            SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens)
+        )
+        lines = rendered.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines[-max_lines:]
