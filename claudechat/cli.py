@@ -26,11 +26,13 @@ SUBCOMMANDS = ("config", "auth")
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
 
-Give a prompt to get one answer; pipe text in and it is sent along with the prompt.
-When standard output is not a terminal, it carries exactly the answer text."""
+With no prompt on a terminal, starts the interactive chat. Give a prompt to get one answer;
+pipe text in and it is sent along with the prompt. When standard output is not a terminal,
+it carries exactly the answer text."""
 
 EPILOG = """\
 examples:
+  claudechat                                        the interactive chat (/help inside)
   claudechat "explain the difference between a process and a thread"
   git diff | claudechat "review this change"
   claudechat -m claude-opus-4-6 -t 0.2 "write a haiku about pipes"
@@ -85,6 +87,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--retries", metavar="N", help="retries on 429/502/503/504 and connect failures (default 2)")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or one JSON object")
     parser.add_argument("--reasoning", action="store_true", help="also show the model's reasoning (on stderr)")
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (see /theme in the chat)")
     return parser
 
 
@@ -138,6 +141,11 @@ def _dispatch(args: list[str]) -> int:
     settings = None
     try:
         settings = _load_settings(options)
+        if _starts_chat(options):
+            from claudechat.repl.app import run_repl
+            from claudechat.subcommands import ensure_token
+
+            return run_repl(ensure_token(settings))
         oneshot = OneShotOptions(
             prompt=" ".join(options.prompt),
             system=options.system if options.system is not None else settings.system,
@@ -178,10 +186,22 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
         ("timeout", options.timeout),
         ("retries", options.retries),
         ("temperature", options.temperature),
+        ("theme", options.theme),
     ):
         if raw is not None:
             overrides[key] = parse_option(key, raw)
     return dataclasses.replace(settings, **overrides)
+
+
+def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]
+    """No prompt, no piped input, a terminal on both ends: the interactive chat."""
+    streams = (sys.stdin, sys.stdout)
+    return (
+        not options.prompt
+        and not options.image
+        and options.output == "text"
+        and all(stream is not None and stream.isatty() for stream in streams)
+    )
 
 
 def _read_stdin() -> str:

@@ -13,15 +13,14 @@ import sys
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from claudechat.config import Settings
 from claudechat.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, ConfigError, UsageError
 from claudechat.sanitize import one_line, sanitize
+from claudechat.subcommands import ensure_token
 
 __all__ = ["OneShotOptions", "run_oneshot", "print_json_failure", "build_user_content"]
 
-SERVICE_HOST = urlsplit(Settings().base_url).hostname
 
 
 @dataclass
@@ -177,33 +176,9 @@ class _TextOutput:
             self._reasoning_at_line_start = text.endswith("\n")
 
 
-def _needs_token(settings: Settings) -> bool:
-    return not settings.api_key and urlsplit(settings.base_url).hostname == SERVICE_HOST
-
-
 def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any) -> int:
     """Ask once and print the answer; returns the exit code."""
-    import dataclasses
-
-    if _needs_token(settings):
-        from claudechat.api.errors import TOKEN_HINT
-
-        if sys.stdin.isatty() and sys.stdout.isatty():
-            from claudechat.config import config_path
-            from claudechat.subcommands import run_auth_flow
-
-            print(
-                f"claudechat needs an API token for {SERVICE_HOST}. Paste it below (input is hidden);"
-                f" it is saved to {config_path()}.",
-                file=sys.stderr,
-            )
-            token = run_auth_flow()
-            if not token:
-                raise ConfigError("no API token is set", hint=TOKEN_HINT)
-            settings = dataclasses.replace(settings, api_key=token)
-        else:
-            raise ConfigError("no API token is set", hint=TOKEN_HINT)
-
+    settings = ensure_token(settings)
     piped = read_stdin()
     text = "\n\n".join(part for part in (piped.rstrip("\n"), options.prompt) if part.strip())
     if not text and not options.images:
@@ -227,7 +202,52 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         response_format=options.response_format,
     )
     request.validate()
+    if options.output == "text" and (request.n or 1) == 1 and sys.stdout.isatty():
+        return asyncio.run(_ask_on_terminal(settings, request, options))
     return asyncio.run(_ask(settings, request, options))
+
+
+def _retry_notice(notice: Any) -> None:
+    print(
+        f"claudechat: {one_line(notice.reason)}; retrying in {notice.delay:.1f} s ({notice.attempt} of {notice.retries})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOptions) -> int:
+    """On a terminal the answer is drawn as the chat draws it: live Markdown, reasoning panel."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from claudechat.api import ChatClient
+    from claudechat.render.answer import AnswerView
+    from claudechat.render.screen import Screen
+    from claudechat.render.theme import load_theme
+    from claudechat.repl.turn import outcome_status, stream_answer
+
+    theme, warnings = load_theme(settings.theme)
+    for warning in warnings:
+        print(f"claudechat: warning: {warning}", file=sys.stderr)
+    screen = Screen(Console(theme=theme.rich_theme(), highlight=False))
+    view = AnswerView(
+        screen,
+        model=request.model,
+        reasoning_mode="expanded" if options.show_reasoning else settings.reasoning,
+        code_theme=theme.code_theme,
+    )
+    async with ChatClient(
+        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=_retry_notice
+    ) as client:
+        outcome = await stream_answer(client, request, view)
+    if outcome.interrupted:
+        view.finish(Text("⏹ interrupted · the partial answer is kept", style="interrupted"))
+        return EXIT_INTERRUPTED
+    if outcome.error is not None:
+        view.finish(Text(f"error: {one_line(str(outcome.error), 2000)}", style="error"))
+        return EXIT_FAILURE
+    view.finish(Text(outcome_status(outcome, request.model), style="status"))
+    return EXIT_OK
 
 
 async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int:
@@ -239,16 +259,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int
         IncompleteStreamError,
         ReasoningDelta,
         ResultBuilder,
-        RetryNotice,
     )
-
-    def notify_retry(notice: RetryNotice) -> None:
-        print(
-            f"claudechat: {one_line(notice.reason)}; retrying in {notice.delay:.1f} s "
-            f"({notice.attempt} of {notice.retries})",
-            file=sys.stderr,
-            flush=True,
-        )
 
     as_json = options.output == "json"
     text_out = None if as_json else _TextOutput(
@@ -258,7 +269,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int
     error: APIError | None = None
     interrupted = False
     client = ChatClient(
-        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=notify_retry
+        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=_retry_notice
     )
     try:
         async with aclosing(client.stream(request)) as events:

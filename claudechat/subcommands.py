@@ -24,7 +24,7 @@ from claudechat.sanitize import one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "config_main", "run_auth_flow"]
+__all__ = ["auth_main", "config_main", "ensure_token", "run_auth_flow"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -271,3 +271,30 @@ def auth_main(argv: list[str]) -> int:
     if _env_override("api_key"):
         _note(f"{config.ENV_API_KEY} is set in the environment and takes precedence over the saved token")
     return 0
+
+
+def ensure_token(settings: config.Settings) -> config.Settings:
+    """Settings with a token, asking for one on a terminal when the service needs it.
+
+    Only the default service needs a token; a local OpenAI-compatible server usually has none.
+    Without a terminal to ask on, a missing token is a configuration error.
+    """
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    service_host = urlsplit(config.DEFAULT_BASE_URL).hostname
+    if settings.api_key or urlsplit(settings.base_url).hostname != service_host:
+        return settings
+    from claudechat.api.errors import TOKEN_HINT
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError("no API token is set", hint=TOKEN_HINT)
+    print(
+        f"claudechat needs an API token for {service_host}. Paste it below (input is hidden);"
+        f" it is saved to {config.config_path()}.",
+        file=sys.stderr,
+    )
+    token = run_auth_flow()
+    if not token:
+        raise ConfigError("no API token is set", hint=TOKEN_HINT)
+    return dataclasses.replace(settings, api_key=token)

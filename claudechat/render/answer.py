@@ -1,0 +1,147 @@
+"""One answer on the screen while it streams: spinner, reasoning panel, Markdown, status line.
+
+The view only collects text as it arrives (`reasoning`, `content`); the screen changes in
+`frame`, which the caller runs from one clock at a fixed rate, never once per delta.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from claudechat.render.reasoning import full_panel, live_panel, summary_line
+from claudechat.render.stream import MarkdownStream
+from claudechat.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from claudechat.render.screen import Screen
+
+__all__ = ["AnswerView", "status_text", "FRAME_INTERVAL"]
+
+FRAME_INTERVAL = 1 / 25  # seconds between frames: smooth to the eye, cheap for the CPU
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_TICK = 0.1  # the spinner and elapsed time need a redraw this often even with no new text
+
+
+def status_text(
+    model: str,
+    *,
+    seconds: float,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+    generating_seconds: float | None = None,
+    finish_reason: str | None = None,
+) -> str:
+    """The one dim line after an answer: model, tokens, time, speed, and an unusual finish."""
+    parts = [model]
+    if prompt_tokens is not None and completion_tokens is not None:
+        parts.append(f"{prompt_tokens:,} → {completion_tokens:,} tokens")
+    parts.append(f"{seconds:.1f} s")
+    if completion_tokens and generating_seconds and generating_seconds >= 0.2:
+        parts.append(f"{completion_tokens / generating_seconds:,.0f} tok/s")
+    if finish_reason and finish_reason != "stop":
+        parts.append(f"finish: {finish_reason}")
+    return " · ".join(parts)
+
+
+class AnswerView:
+    def __init__(
+        self,
+        screen: Screen,
+        *,
+        model: str,
+        reasoning_mode: str = "collapsed",
+        code_theme: str = "monokai",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._screen = screen
+        self._model = model
+        self._reasoning_mode = reasoning_mode
+        self._code_theme = code_theme
+        self._clock = clock
+        self.started = clock()
+        self.first_token_at: float | None = None
+        self._reasoning: list[str] = []
+        self._reasoning_started: float | None = None
+        self._reasoning_closed = False
+        self._answering = False
+        self._commits: list[str] = []
+        self._markdown = MarkdownStream(screen.render, code_theme=code_theme)
+        self._dirty = True
+        self._last_draw = 0.0
+
+    @property
+    def reasoning_text(self) -> str:
+        return "".join(self._reasoning)
+
+    def reasoning(self, text: str) -> None:
+        if not text:
+            return
+        now = self._clock()
+        if self._reasoning_started is None:
+            self._reasoning_started = now
+        if self.first_token_at is None:
+            self.first_token_at = now
+        self._reasoning.append(sanitize(text))
+        self._dirty = True
+
+    def content(self, text: str) -> None:
+        if not text:
+            return
+        if self.first_token_at is None:
+            self.first_token_at = self._clock()
+        if not self._answering:
+            self._close_reasoning()
+            self._answering = True
+        self._markdown.feed(sanitize(text))
+        self._dirty = True
+
+    def _close_reasoning(self) -> None:
+        """Reasoning is over: leave its summary (or all of it, or nothing) in the scrollback."""
+        if self._reasoning_started is None or self._reasoning_closed:
+            return
+        self._reasoning_closed = True
+        seconds = self._clock() - self._reasoning_started
+        text = self.reasoning_text
+        if self._reasoning_mode == "collapsed":
+            self._commits.append(self._screen.render(summary_line(text, seconds)))
+        elif self._reasoning_mode == "expanded":
+            self._commits.append(self._screen.render(full_panel(text, self._code_theme)))
+
+    def frame(self) -> None:
+        """Draw one frame if anything changed (or the spinner is due)."""
+        now = self._clock()
+        waiting = not self._answering
+        if not self._dirty and not (waiting and now - self._last_draw >= _TICK):
+            return
+        committed = "".join(self._commits)
+        self._commits.clear()
+        committed += self._markdown.commit_finished()
+        max_lines = max(1, self._screen.rows - 2)
+        self._screen.region.update(committed, self._live_lines(now, max_lines))
+        self._dirty = False
+        self._last_draw = now
+
+    def _live_lines(self, now: float, max_lines: int) -> list[str]:
+        if self._answering:
+            return self._markdown.live_lines(max_lines)
+        if self._reasoning_started is not None and self._reasoning_mode != "hidden":
+            panel = live_panel(self._screen.console, self.reasoning_text, now - self._reasoning_started)
+            return self._screen.render(panel).rstrip("\n").split("\n")[-max_lines:]
+        from rich.text import Text
+
+        elapsed = now - self.started
+        spinner = _SPINNER[int(elapsed / _TICK) % len(_SPINNER)]
+        label = "Thinking" if self._reasoning_started is not None else f"Waiting for {self._model}"
+        return [self._screen.render(Text(f"{spinner} {label} · {elapsed:.1f} s", style="spinner")).rstrip("\n")]
+
+    def finish(self, *after: RenderableType) -> None:
+        """The answer is over (complete, interrupted or failed): commit it all, then `after`."""
+        self._close_reasoning()
+        committed = "".join(self._commits) + self._markdown.finish()
+        self._commits.clear()
+        committed += "".join(self._screen.render(item) for item in after)
+        self._screen.region.update(committed, [])

@@ -1,0 +1,38 @@
+"""The terminal as the renderer sees it: a rich Console to render with, a live region to draw in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from claudechat.render.live import LiveRegion
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+__all__ = ["Screen"]
+
+
+class Screen:
+    """Everything is rendered by rich to text first, then written in one piece per frame."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.region = LiveRegion(self._write, lambda: self.console.size.width)
+
+    def _write(self, text: str) -> None:
+        self.console.file.write(text)
+        self.console.file.flush()
+
+    def render(self, renderable: RenderableType) -> str:
+        """The text (with colour codes) rich draws for `renderable` at the terminal's width."""
+        with self.console.capture() as capture:
+            self.console.print(renderable)
+        return capture.get()
+
+    @property
+    def rows(self) -> int:
+        return self.console.size.height
+
+    def print(self, *renderables: RenderableType) -> None:
+        """Print above the live region (which is cleared): for messages between answers."""
+        self.region.update("".join(self.render(item) for item in renderables))

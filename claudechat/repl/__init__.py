@@ -1,0 +1,1 @@
+"""The interactive chat: the prompt, slash-commands, and turns."""

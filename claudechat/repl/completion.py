@@ -1,0 +1,41 @@
+"""Tab completion of slash-commands (with their one-line help) and of their arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+
+from claudechat.repl.commands import COMMANDS
+
+if TYPE_CHECKING:
+    from claudechat.repl.app import Repl
+
+__all__ = ["SlashCompleter"]
+
+
+class SlashCompleter(Completer):
+    def __init__(self, app: Repl) -> None:
+        self.app = app
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        name, space, argument = text[1:].partition(" ")
+        if not space:
+            for command in COMMANDS:
+                for candidate in (command.name, *command.aliases):
+                    if candidate.startswith(name.lower()):
+                        yield Completion(
+                            "/" + candidate, start_position=-len(text), display_meta=command.summary
+                        )
+            return
+        command = COMMANDS.find(name)
+        if command is None or command.complete is None:
+            return
+        for value in command.complete(self.app, argument):
+            if value.startswith(argument):
+                yield Completion(value, start_position=-len(argument))

@@ -1,0 +1,76 @@
+"""One turn: stream an answer from the API into an `AnswerView`, on one frame clock.
+
+Shared by the REPL and by one-shot mode on a terminal, so both draw answers the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from claudechat.api import APIError, ChatClient, ChatRequest, ChatResult, ContentDelta, ReasoningDelta, ResultBuilder
+from claudechat.render.answer import FRAME_INTERVAL, AnswerView, status_text
+
+__all__ = ["TurnOutcome", "stream_answer", "outcome_status"]
+
+
+@dataclass
+class TurnOutcome:
+    result: ChatResult
+    error: APIError | None
+    seconds: float
+    generating_seconds: float | None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.result.interrupted
+
+
+async def _frames(view: AnswerView) -> None:
+    while True:
+        view.frame()
+        await asyncio.sleep(FRAME_INTERVAL)
+
+
+async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerView) -> TurnOutcome:
+    """Run the request, feeding choice 0 to the view; cancelling the task ends it as interrupted."""
+    builder = ResultBuilder()
+    started = time.monotonic()
+    frames = asyncio.create_task(_frames(view))
+    error: APIError | None = None
+    interrupted = False
+    try:
+        async with aclosing(client.stream(request)) as events:
+            async for event in events:
+                builder.add(event)
+                kind = type(event)
+                if kind is ContentDelta and event.index == 0:  # type: ignore[union-attr]
+                    view.content(event.text)  # type: ignore[union-attr]
+                elif kind is ReasoningDelta and event.index == 0:  # type: ignore[union-attr]
+                    view.reasoning(event.text)  # type: ignore[union-attr]
+    except asyncio.CancelledError:
+        interrupted = True
+    except APIError as exc:
+        error = exc
+    finally:
+        frames.cancel()
+    ended = time.monotonic()
+    generating = ended - view.first_token_at if view.first_token_at is not None else None
+    from claudechat.api import IncompleteStreamError
+
+    result = builder.result(incomplete=isinstance(error, IncompleteStreamError), interrupted=interrupted)
+    return TurnOutcome(result=result, error=error, seconds=ended - started, generating_seconds=generating)
+
+
+def outcome_status(outcome: TurnOutcome, model: str) -> str:
+    usage = outcome.result.usage
+    return status_text(
+        outcome.result.model or model,
+        seconds=outcome.seconds,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        generating_seconds=outcome.generating_seconds,
+        finish_reason=outcome.result.finish_reason,
+    )
