@@ -240,7 +240,7 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
 # --- messages ------------------------------------------------------------------------------
 
 
-def _show_value(value: object) -> str:
+def show_toml_value(value: object) -> str:
     """Render a rejected value for a one-line message, in TOML terms where that helps."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -259,7 +259,7 @@ def _show_value(value: object) -> str:
 def _invalid_message(option: Option, value: object) -> str:
     if option.secret:
         return f"{option.name} must be {option.valid}"
-    return f"{option.name} must be {option.valid}, got {_show_value(value)}"
+    return f"{option.name} must be {option.valid}, got {show_toml_value(value)}"
 
 
 def _valid_keys() -> str:

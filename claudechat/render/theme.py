@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from claudechat.config import config_dir
+from claudechat.config.settings import show_toml_value
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -327,21 +328,6 @@ class _BrokenTheme(Exception):
         self.path = path
 
 
-def _show(value: object) -> str:
-    """A rejected TOML value, short enough for a one-line warning."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:79] + "…")
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return f"a {type(value).__name__}"
-
-
 def _read_table(path: Path) -> dict[str, Any]:
     import tomllib
 
@@ -365,7 +351,7 @@ def _read_table(path: Path) -> dict[str, Any]:
 def _optional_string(table: Mapping[str, Any], key: str, path: Path) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
-        raise _BrokenTheme(path, f"{key!r} must be a string, got {_show(value)}")
+        raise _BrokenTheme(path, f"{key!r} must be a string, got {show_toml_value(value)}")
     return value
 
 
@@ -381,11 +367,11 @@ def _check_style(key: str, value: object, path: Path) -> str:
     from rich.style import Style as RichStyle
 
     if not isinstance(value, str):
-        raise _BrokenTheme(path, f"style {key!r} must be a string, got {_show(value)}")
+        raise _BrokenTheme(path, f"style {key!r} must be a string, got {show_toml_value(value)}")
     try:
         RichStyle.parse(value)
     except StyleSyntaxError:
-        raise _BrokenTheme(path, f"style {key!r} is not a valid style: {_show(value)}") from None
+        raise _BrokenTheme(path, f"style {key!r} is not a valid style: {show_toml_value(value)}") from None
     return value
 
 
@@ -397,7 +383,7 @@ def _check_code_theme(value: str, path: Path) -> str:
         get_style_by_name(value)
     except ClassNotFound:
         hint = _close_match(value, sorted(get_all_styles()))
-        raise _BrokenTheme(path, f"code_theme {_show(value)} is not a Pygments style{hint}") from None
+        raise _BrokenTheme(path, f"code_theme {show_toml_value(value)} is not a Pygments style{hint}") from None
     return value
 
 
@@ -407,7 +393,7 @@ def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
     for key in table:
         if key not in _TOP_LEVEL_KEYS:
             hint = _close_match(key, list(_TOP_LEVEL_KEYS))
-            raise _BrokenTheme(path, f"unknown key {_show(key)}{hint}; valid keys are {', '.join(_TOP_LEVEL_KEYS)}")
+            raise _BrokenTheme(path, f"unknown key {show_toml_value(key)}{hint}; valid keys are {', '.join(_TOP_LEVEL_KEYS)}")
     _optional_string(table, "name", path)  # informative only: the file name is the theme's name
     description = _optional_string(table, "description", path)
     code_theme = _optional_string(table, "code_theme", path)
@@ -415,10 +401,10 @@ def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
 
     raw_styles = table.get("styles", {})
     if not isinstance(raw_styles, dict):
-        raise _BrokenTheme(path, f"'styles' must be a table, got {_show(raw_styles)}")
+        raise _BrokenTheme(path, f"'styles' must be a table, got {show_toml_value(raw_styles)}")
     for key in raw_styles:
         if key not in STYLE_KEYS:
-            raise _BrokenTheme(path, f"unknown style {_show(key)}{_close_match(key, list(STYLE_KEYS))}")
+            raise _BrokenTheme(path, f"unknown style {show_toml_value(key)}{_close_match(key, list(STYLE_KEYS))}")
 
     styles: dict[str, str] = {}
     if parent_name is not None:
@@ -458,7 +444,7 @@ def _read_parent(parent_name: str, child: Path, *, allow_inherits: bool) -> Them
     if parent_path is None:
         raise _BrokenTheme(
             child,
-            f"inherits {_show(parent_name)}, which is not a built-in theme; built-in themes are {', '.join(builtins)}",
+            f"inherits {show_toml_value(parent_name)}, which is not a built-in theme; built-in themes are {', '.join(builtins)}",
         )
     try:
         return _read_theme(parent_name, parent_path, allow_inherits=False)
@@ -526,7 +512,7 @@ def load_theme(name: str, *, no_color: bool | None = None) -> tuple[Theme, list[
     if path is None:
         warnings.append(
             one_line(
-                f"unknown theme {_show(name)}; available themes are {', '.join(themes)}; using the default theme", 500
+                f"unknown theme {show_toml_value(name)}; available themes are {', '.join(themes)}; using the default theme", 500
             )
         )
         return _load_builtin(DEFAULT_THEME, warnings), warnings
