@@ -22,7 +22,7 @@ from claudechat.render.answer import AnswerView
 from claudechat.render.screen import Screen
 from claudechat.repl.commands import COMMANDS
 from claudechat.repl.completion import SlashCompleter
-from claudechat.repl.keys import stream_stop_keys, prompt_key_bindings
+from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -155,28 +155,32 @@ class Repl:
         self._session = session = self._make_session()
         threading.Thread(target=_warm_imports, daemon=True).start()
         try:
-            while not self._exit:
-                try:
-                    text = await session.prompt_async(default=self._unsent)
-                except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
-                    self._unsent = ""
-                    continue
-                except EOFError:  # Ctrl-D on an empty line
-                    break
-                self._unsent = ""
-                if not text.strip():
-                    continue
-                if text.lstrip().startswith("/"):
-                    try:
-                        await COMMANDS.dispatch(self, text.strip())
-                    except ClaudechatError as err:
-                        self.error(str(err))
-                    continue
-                await self._turn(text)
+            with raw_terminal():
+                await self._loop(session)
         finally:
             if self._client is not None:
                 await self._client.aclose()
         return 0
+
+    async def _loop(self, session: PromptSession[str]) -> None:
+        while not self._exit:
+            try:
+                text = await session.prompt_async(default=self._unsent)
+            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
+                self._unsent = ""
+                continue
+            except EOFError:  # Ctrl-D on an empty line
+                break
+            self._unsent = ""
+            if not text.strip():
+                continue
+            if text.lstrip().startswith("/"):
+                try:
+                    await COMMANDS.dispatch(self, text.strip())
+                except ClaudechatError as err:
+                    self.error(str(err))
+                continue
+            await self._turn(text)
 
     def _get_client(self) -> ChatClient:
         if self._client is None:
@@ -213,18 +217,20 @@ class Repl:
             self.screen, model=self.model, reasoning_mode=self.reasoning_mode, code_theme=self.theme.code_theme
         )
         task = asyncio.create_task(stream_answer(self._get_client(), request, view))
-        with self._stoppable(task):
+        with self._stoppable(task) as typed:
             outcome = await task
         self._finish_turn(text, view, outcome)
+        if typed and not self._unsent:
+            self._unsent = "".join(typed)  # typed while the answer streamed: the next message's start
 
     @contextlib.contextmanager
-    def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[None]:
+    def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[list[str]]:
         """While `task` runs, Ctrl-C and Esc (as keys, or SIGINT from elsewhere) cancel it."""
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            with stream_stop_keys(task.cancel):
-                yield
+            with stream_stop_keys(task.cancel) as typed:
+                yield typed
         finally:
             loop.remove_signal_handler(signal.SIGINT)
 

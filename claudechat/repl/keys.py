@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
 
-__all__ = ["prompt_key_bindings", "stream_stop_keys"]
+__all__ = ["prompt_key_bindings", "raw_terminal", "stream_stop_keys"]
 
 ESCAPE_WAIT = 0.05  # a lone Esc is told from the start of an escape sequence after this long
 
@@ -45,10 +45,32 @@ def prompt_key_bindings() -> KeyBindings:
 
 
 @contextlib.contextmanager
-def stream_stop_keys(stop: Callable[[], None]) -> Iterator[None]:
-    """While inside, Ctrl-C or Esc calls `stop`; other keys are swallowed, not echoed."""
+def raw_terminal() -> Iterator[None]:
+    """Keep the terminal in raw mode for the whole chat.
+
+    prompt_toolkit switches to raw mode while it reads and back when it returns; between two
+    prompts the terminal would be in cooked mode, where the line discipline eats a typed-ahead
+    Ctrl-D as end-of-file and echoes typed-ahead text over the output. Raw mode all along
+    leaves every key in the input queue for whoever reads next.
+    """
     if not sys.stdin.isatty():
         yield
+        return
+    from prompt_toolkit.input import create_input
+
+    with create_input().raw_mode():
+        yield
+
+
+@contextlib.contextmanager
+def stream_stop_keys(stop: Callable[[], None]) -> Iterator[list[str]]:
+    """While inside, Ctrl-C or Esc calls `stop`; text typed meanwhile is collected, not echoed.
+
+    Yields the list the typed text goes to, so the next prompt can start with it.
+    """
+    typed: list[str] = []
+    if not sys.stdin.isatty():
+        yield typed
         return
     from prompt_toolkit.input import create_input
     from prompt_toolkit.keys import Keys
@@ -57,12 +79,15 @@ def stream_stop_keys(stop: Callable[[], None]) -> Iterator[None]:
     loop = asyncio.get_running_loop()
 
     def handle(keys: list) -> None:  # type: ignore[type-arg]
-        if any(press.key in (Keys.ControlC, Keys.Escape) for press in keys):
-            stop()
+        for press in keys:
+            if press.key in (Keys.ControlC, Keys.Escape):
+                stop()
+            elif press.key == Keys.BracketedPaste or (len(press.data) == 1 and press.data.isprintable()):
+                typed.append(press.data)
 
     def on_input() -> None:
         handle(terminal_input.read_keys())
         loop.call_later(ESCAPE_WAIT, lambda: handle(terminal_input.flush_keys()))
 
     with terminal_input.raw_mode(), terminal_input.attach(on_input):
-        yield
+        yield typed
