@@ -18,7 +18,6 @@ from claudechat import __version__
 from claudechat.chat.conversation import Conversation, Message
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.render.answer import AnswerView
 from claudechat.render.screen import Screen
 from claudechat.repl.commands import COMMANDS
 from claudechat.repl.completion import SlashCompleter
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
     from claudechat.api import ChatClient
+    from claudechat.render.answer import AnswerView
     from claudechat.repl.turn import TurnOutcome
 
 __all__ = ["Repl", "run_repl"]
@@ -199,6 +199,7 @@ class Repl:
 
     async def _turn(self, text: str) -> None:
         from claudechat.api import ChatRequest
+        from claudechat.render.answer import AnswerView
         from claudechat.repl.turn import stream_answer
 
         request = ChatRequest(
