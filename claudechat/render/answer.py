@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from claudechat.render.reasoning import full_panel, live_panel, summary_line
 from claudechat.render.stream import MarkdownStream
-from claudechat.sanitize import sanitize
+from claudechat.sanitize import one_line, sanitize
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -35,15 +35,18 @@ def status_text(
     generating_seconds: float | None = None,
     finish_reason: str | None = None,
 ) -> str:
-    """The one dim line after an answer: model, tokens, time, speed, and an unusual finish."""
-    parts = [model]
+    """The one dim line after an answer: model, tokens, time, speed, and an unusual finish.
+
+    The model id and finish reason come from the server: they are shown sanitised.
+    """
+    parts = [one_line(model, 120)]
     if prompt_tokens is not None and completion_tokens is not None:
         parts.append(f"{prompt_tokens:,} → {completion_tokens:,} tokens")
     parts.append(f"{seconds:.1f} s")
     if completion_tokens and generating_seconds and generating_seconds >= 0.2:
         parts.append(f"{completion_tokens / generating_seconds:,.0f} tok/s")
     if finish_reason and finish_reason != "stop":
-        parts.append(f"finish: {finish_reason}")
+        parts.append(f"finish: {one_line(finish_reason, 60)}")
     return " · ".join(parts)
 
 

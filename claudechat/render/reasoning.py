@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from claudechat.sanitize import sanitize
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
@@ -23,7 +25,7 @@ def live_panel(console: Console, reasoning: str, elapsed: float) -> RenderableTy
     from rich.panel import Panel
     from rich.text import Text
 
-    tail = reasoning[-_TAIL_CHARS:]
+    tail = sanitize(reasoning[-_TAIL_CHARS:])
     width = max(10, console.width - 4)
     lines = Text(tail.strip("\n"), style="reasoning.text").wrap(console, width)
     shown = Text("\n").join(list(lines)[-LIVE_LINES:])
@@ -40,7 +42,7 @@ def summary_line(reasoning: str, seconds: float) -> RenderableType:
     from rich.text import Text
 
     words = word_count(reasoning)
-    return Text(
+    return Text(  # numbers only: no untrusted text reaches the line
         f"▸ Thought for {seconds:.1f} s · {words:,} word{'s' if words != 1 else ''}  (/think to expand)",
         style="reasoning.summary",
     )
@@ -54,7 +56,7 @@ def full_panel(reasoning: str, code_theme: str, title: str = "Reasoning") -> Ren
     from claudechat.render.markdown import SafeMarkdown
 
     return Panel(
-        SafeMarkdown(reasoning, code_theme=code_theme),
+        SafeMarkdown(sanitize(reasoning), code_theme=code_theme),
         title=Text(title, style="reasoning.title"),
         title_align="left",
         border_style="reasoning.border",

@@ -22,7 +22,7 @@ from claudechat.render.screen import Screen
 from claudechat.repl.commands import COMMANDS
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
-from claudechat.sanitize import one_line
+from claudechat.sanitize import one_line, sanitize
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -221,8 +221,10 @@ class Repl:
         with self._stoppable(task) as typed:
             outcome = await task
         self._finish_turn(text, view, outcome)
-        if typed and not self._unsent:
-            self._unsent = "".join(typed)  # typed while the answer streamed: the next message's start
+        if typed:
+            # Typed while the answer streamed: it starts the next message, after the message
+            # that came back unanswered if the turn failed.
+            self._unsent = " ".join(part for part in (self._unsent.rstrip(), "".join(typed)) if part)
 
     @contextlib.contextmanager
     def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[list[str]]:
@@ -254,11 +256,12 @@ class Repl:
         usage = result.usage
         if usage is not None:
             self.session_tokens += usage.total_tokens
+        # What the model sent is stored as it is shown: its control characters made visible.
         answer = Message(
             "assistant",
-            result.content,
-            reasoning=result.reasoning,
-            model=result.model or self.model,
+            sanitize(result.content),
+            reasoning=sanitize(result.reasoning),
+            model=sanitize(result.model) if result.model else self.model,
             usage=usage.to_dict() if usage else None,
             interrupted=outcome.interrupted,
         )
