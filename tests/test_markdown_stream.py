@@ -116,6 +116,9 @@ def test_raw_html_is_shown_literally_and_links_show_their_target():
         ("```py\ncode\n\nmore code\n", 0),  # inside an open fence nothing is finished
         ("```py\ncode\n```\n\nx\n", len("```py\ncode\n```\n\n")),
         ("Title\n", 0),  # might still become a setext heading
+        ("```py\ncode\n```\n", len("```py\ncode\n```\n")),  # a closed fence is finished at once
+        ("para\n\n~~~~\ncode\n~~~\n", len("para\n\n")),  # a shorter marker does not close it
+        ("para\n\n```\ncode\n```\n", len("para\n\n```\ncode\n```\n")),
     ],
 )
 def test_finished_prefix_length(text, expected):

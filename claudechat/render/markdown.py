@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from rich.console import Console, ConsoleOptions, RenderResult
 
-__all__ = ["SafeMarkdown", "markdown_parser", "finished_prefix_length", "open_fence"]
+__all__ = ["SafeMarkdown", "markdown_parser", "finished_prefix_length", "split_finished", "open_fence"]
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 
@@ -86,25 +86,44 @@ def open_fence(text: str) -> tuple[str, str] | None:
         position = end + 1
 
 
-def finished_prefix_length(text: str) -> int:
-    """How much of `text` is top-level blocks that later text can no longer change.
+def _closes_fence(token: Any, lines: list[str]) -> bool:
+    """Whether a top-level fence token ends with its closing fence (it cannot grow any more)."""
+    first, end = token.map
+    if end - first < 2 or end > len(lines):
+        return False
+    closing = lines[end - 1].strip()
+    marker = token.markup
+    return len(closing) >= len(marker) and closing == marker[0] * len(closing)
+
+
+def split_finished(text: str) -> tuple[int, list[Any]]:
+    """How much of `text` is top-level blocks that later text can no longer change, and their tokens.
 
     Only complete lines count. Every top-level block but the last is finished: once a new
     block has started on a complete line, CommonMark never reaches back into the one before.
+    A fenced code block is finished at its closing fence already: nothing can reopen it, and
+    it may be long, so it should not wait in the live region for the next block to begin.
     """
     complete = text.rfind("\n") + 1
     if complete == 0 or open_fence(text) is not None:
-        return 0
+        return 0, []
     tokens = markdown_parser().parse(text[:complete])
-    last_start = None
-    blocks = 0
-    for token in tokens:
-        if token.level == 0 and token.nesting >= 0 and token.map is not None:
-            blocks += 1
-            last_start = token.map[0]
-    if blocks < 2 or last_start is None:
-        return 0
+    starts = [index for index, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0]
+    if not starts:
+        return 0, []
+    last = tokens[starts[-1]]
+    if last.type == "fence" and last.map is not None and _closes_fence(last, text[:complete].split("\n")):
+        end_line, keep = last.map[1], len(tokens)
+    elif len(starts) >= 2 and last.map is not None:
+        end_line, keep = last.map[0], starts[-1]
+    else:
+        return 0, []
     offset = 0
-    for _ in range(last_start):
+    for _ in range(end_line):
         offset = text.index("\n", offset) + 1
-    return offset
+    return offset, tokens[:keep]
+
+
+def finished_prefix_length(text: str) -> int:
+    """The length part of `split_finished`."""
+    return split_finished(text)[0]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from claudechat.render.markdown import SafeMarkdown, finished_prefix_length, markdown_parser, open_fence
+from claudechat.render.markdown import SafeMarkdown, markdown_parser, open_fence, split_finished
 
 __all__ = ["MarkdownStream"]
 
@@ -56,12 +56,12 @@ class MarkdownStream:
         if "\n" not in self._tail[self._unchecked_from :]:
             return ""
         self._unchecked_from = self._tail.rfind("\n") + 1
-        cut = finished_prefix_length(self._tail)
+        cut, tokens = split_finished(self._tail)
         if cut == 0:
             return ""
         done, self._tail = self._tail[:cut], self._tail[cut:]
         self._unchecked_from = max(0, self._unchecked_from - cut)
-        return self._commit(done)
+        return self._commit(done, tokens)
 
     def finish(self) -> str:
         """Render what is left: the answer is complete (or was interrupted)."""
@@ -76,8 +76,9 @@ class MarkdownStream:
         first = next((token.type for token in tokens if token.level == 0), None)
         return "\n" if first in _FLAT_BLOCKS else ""
 
-    def _commit(self, text: str) -> str:
-        tokens = markdown_parser().parse(text)
+    def _commit(self, text: str, tokens: list | None = None) -> str:  # type: ignore[type-arg]
+        if tokens is None:
+            tokens = markdown_parser().parse(text)
         rendered = self._separator(tokens) + self._render(
             SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens)
         )
