@@ -1,0 +1,64 @@
+"""From `claudechat` to a prompt the user can type at, on a 100x40 pseudo-terminal.
+
+The chat is started with no arguments, a token and the double's URL in its environment
+(nothing is sent until the user types), and timed from the spawn to the moment the prompt
+character arrives on the terminal; then Ctrl-D ends it. The baseline is the least any Python
+program takes to put that character on the same kind of terminal: `python -c "print('›')"`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.bench.bench_render import TOKEN, PtyChild, child_env, claudechat_script
+from tests.bench.common import DoubleProcess, Row, median
+
+RUNS = 10
+TARGET_MS = 300.0
+PROMPT = "›"
+CTRL_D = b"\x04"
+WAIT = 15.0  # seconds for a prompt before the run counts as failed
+
+
+def _to_prompt(argv: list[str], env: dict[str, str]) -> float:
+    """Milliseconds from spawning `argv` to the prompt character on its terminal."""
+    child = PtyChild(argv, env, watch=PROMPT.encode("utf-8"))
+    child.drain.seen.wait(WAIT)
+    seen_at = child.drain.seen_at
+    if seen_at is not None:
+        child.send(CTRL_D)  # leave the chat; the baseline has already ended
+    child.reap(timeout=WAIT)
+    if seen_at is None:
+        raise RuntimeError(f"{Path(argv[0]).name} showed no prompt within {WAIT:.0f} s (exit {child.status})")
+    if child.status != 0:
+        raise RuntimeError(f"{Path(argv[0]).name} exited with {child.status} after Ctrl-D")
+    return (seen_at - child.started) * 1000
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp, DoubleProcess("--token", TOKEN) as double:
+        env = child_env(Path(tmp), double.url)
+        commands = {
+            "baseline": [sys.executable, "-c", f"print({PROMPT!r})"],
+            "claudechat": [claudechat_script()],
+        }
+        for argv in commands.values():  # warm-up: page cache, bytecode, the history file
+            _to_prompt(argv, env)
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
+            for name, argv in commands.items():
+                samples[name].append(_to_prompt(argv, env))
+    result = {name: median(values) for name, values in samples.items()}
+    extra = result["claudechat"] - result["baseline"]
+    return [
+        Row(
+            f"start-up: claudechat to its prompt on a 100x40 pty (median of {RUNS})",
+            f"{result['claudechat']:.0f} ms",
+            f"python -c \"print('{PROMPT}')\" {result['baseline']:.0f} ms",
+            f"+{extra:.0f} ms",
+            f"< {TARGET_MS:.0f} ms",
+            result["claudechat"] < TARGET_MS,
+        )
+    ]
