@@ -10,7 +10,7 @@ from tests.bench.common import print_table
 
 def main() -> int:
     rows = []
-    for bench in (bench_startup, bench_decode, bench_prompt, bench_render):
+    for bench in (bench_startup, bench_prompt, bench_decode, bench_render):  # quick, quiet ones first
         print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
         rows += bench.run()
     print_table(rows)
