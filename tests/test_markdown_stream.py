@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from claudechat.render.markdown import SafeMarkdown, finished_prefix_length, open_fence
+from claudechat.render.markdown import SafeMarkdown, open_fence, split_finished
 from claudechat.render.stream import MarkdownStream
 from tests.bench.corpus import markdown_answer
 
@@ -122,7 +122,9 @@ def test_raw_html_is_shown_literally_and_links_show_their_target():
     ],
 )
 def test_finished_prefix_length(text, expected):
-    assert finished_prefix_length(text) == expected
+    cut, tokens = split_finished(text)
+    assert cut == expected
+    assert bool(tokens) == bool(cut)  # the tokens of the finished part come along with it
 
 
 def test_open_fence_detection():

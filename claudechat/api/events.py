@@ -174,10 +174,6 @@ class ResultBuilder:
             self.id = self.id or event.id  # type: ignore[union-attr]
             self.model = self.model or event.model  # type: ignore[union-attr]
 
-    @property
-    def has_content(self) -> bool:
-        return bool(self._content or self._reasoning)
-
     def result(self, *, incomplete: bool = False, interrupted: bool = False) -> ChatResult:
         indexes = sorted({0, *self._content, *self._reasoning, *self._finish})
         choices = [

@@ -39,10 +39,6 @@ class LiveRegion:
         self._widths: list[int] = []  # visible width of each row drawn by the last frame
         self._drawn_columns = 0
 
-    @property
-    def height(self) -> int:
-        return len(self._widths)
-
     def _rows_to_erase(self) -> int:
         """Rows the last frame occupies now; after a narrowing resize, wrapped rows count twice.
 
@@ -71,7 +67,3 @@ class LiveRegion:
         self._write("".join(parts))
         self._widths = [visible_width(line) for line in live]
         self._drawn_columns = self._columns()
-
-    def clear(self) -> None:
-        """Erase the live rows, leaving the cursor where they began."""
-        self.update()

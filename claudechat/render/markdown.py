@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from rich.console import Console, ConsoleOptions, RenderResult
 
-__all__ = ["SafeMarkdown", "markdown_parser", "finished_prefix_length", "split_finished", "open_fence"]
+__all__ = ["SafeMarkdown", "markdown_parser", "split_finished", "open_fence"]
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 
@@ -122,8 +122,3 @@ def split_finished(text: str) -> tuple[int, list[Any]]:
     for _ in range(end_line):
         offset = text.index("\n", offset) + 1
     return offset, tokens[:keep]
-
-
-def finished_prefix_length(text: str) -> int:
-    """The length part of `split_finished`."""
-    return split_finished(text)[0]

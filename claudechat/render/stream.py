@@ -39,10 +39,6 @@ class MarkdownStream:
         if text:
             self._pending.append(text)
 
-    @property
-    def has_text(self) -> bool:
-        return bool(self._committed_any or self._tail.strip() or any(p.strip() for p in self._pending))
-
     def _absorb(self) -> bool:
         if not self._pending:
             return False
