@@ -1,4 +1,6 @@
-"""From `claudechat` to a prompt the user can type at, on a 100x40 pseudo-terminal.
+"""From `claudechat` to a prompt the user can type at, and from Ctrl-C to a stopped answer.
+
+Both on a 100x40 pseudo-terminal.
 
 The chat is started with no arguments, a token and the double's URL in its environment
 (nothing is sent until the user types), and timed from the spawn to the moment the prompt
@@ -13,12 +15,16 @@ import tempfile
 from pathlib import Path
 
 from tests.bench.bench_render import TOKEN, PtyChild, child_env, claudechat_script
-from tests.bench.common import DoubleProcess, Row, median
+from tests.bench.common import DoubleProcess, Row, clock, median
+from tests.double import Reply, ServiceDouble
 
 RUNS = 10
 TARGET_MS = 300.0
 PROMPT = "›"
 CTRL_D = b"\x04"
+CTRL_C = b"\x03"
+STOP_RUNS = 5
+STOP_TARGET_MS = 200.0
 WAIT = 15.0  # seconds for a prompt before the run counts as failed
 
 
@@ -37,6 +43,30 @@ def _to_prompt(argv: list[str], env: dict[str, str]) -> float:
     return (seen_at - child.started) * 1000
 
 
+def _stop_latencies(home: Path) -> list[float]:
+    """Milliseconds from Ctrl-C, pressed while an answer streams, to the server seeing the
+    connection closed: the answer has stopped for good, not only on the screen."""
+    latencies = []
+    with ServiceDouble(token=TOKEN) as double:
+        env = child_env(home, double.url)
+        for run in range(1, STOP_RUNS + 1):
+            double.enqueue(Reply(content="word " * 2000, stall_after=50))
+            child = PtyChild([claudechat_script()], env, watch=PROMPT.encode("utf-8"))
+            if not child.drain.seen.wait(WAIT):
+                raise RuntimeError("claudechat showed no prompt")
+            child.send(b"go\r")
+            if not double.wait_for_stall(WAIT, count=run):
+                raise RuntimeError("the answer never started")
+            pressed = clock()
+            child.send(CTRL_C)
+            if not double.wait_for_disconnect(WAIT, count=run):
+                raise RuntimeError("Ctrl-C did not close the connection")
+            latencies.append((clock() - pressed) * 1000)
+            child.send(CTRL_D)  # the prompt is back (or about to be): leave
+            child.reap(timeout=WAIT)
+    return latencies
+
+
 def run() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp, DoubleProcess("--token", TOKEN) as double:
         env = child_env(Path(tmp), double.url)
@@ -50,9 +80,18 @@ def run() -> list[Row]:
         for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
             for name, argv in commands.items():
                 samples[name].append(_to_prompt(argv, env))
+        stops = _stop_latencies(Path(tmp))
     result = {name: median(values) for name, values in samples.items()}
     extra = result["claudechat"] - result["baseline"]
     return [
+        Row(
+            f"stop: Ctrl-C mid-answer to the server seeing the disconnect (median of {STOP_RUNS})",
+            f"{median(stops):.0f} ms",
+            "",
+            f"slowest {max(stops):.0f} ms",
+            f"< {STOP_TARGET_MS:.0f} ms",
+            max(stops) < STOP_TARGET_MS,
+        ),
         Row(
             f"start-up: claudechat to its prompt on a 100x40 pty (median of {RUNS})",
             f"{result['claudechat']:.0f} ms",
