@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+import signal
+import termios
 from collections import Counter
 
 import pytest
@@ -557,3 +559,24 @@ def test_resizing_while_an_answer_streams_draws_each_block_once(terminal, double
     # The part drawn after the resize uses the new width.
     after = lines[next(i for i, line in enumerate(lines) if "Part 3:" in line) :]
     assert max(len(line) for line in after) > 100
+
+
+@pytest.mark.parametrize("moment", ["at-the-prompt", "mid-answer"])
+def test_sigterm_leaves_the_terminal_as_it_was(terminal, double, moment):
+    term = terminal()
+    term.wait_for_prompt()
+    if moment == "mid-answer":
+        double.enqueue(Reply(content=" ".join(f"word{i}" for i in range(600)), stall_after=40))
+        term.type_line("first")
+        term.wait_for("word10")
+        assert double.wait_for_stall()
+    term.child.kill(signal.SIGTERM)
+    while term.read_available(0.1):  # until the program has exited
+        pass
+    # The pty keeps the settings its last user left; the shell gets echo and line editing back.
+    local_flags = termios.tcgetattr(term.child.child_fd)[3]
+    assert local_flags & termios.ECHO and local_flags & termios.ICANON
+    assert term.wait_exit() == 128 + signal.SIGTERM
+    if moment == "mid-answer":
+        assert "⏹ interrupted · the partial answer is kept" in term.all_lines()
+        assert double.wait_for_disconnect()

@@ -62,6 +62,8 @@ class Repl:
         self._exit = False
         self._unsent = ""  # text to put back in the input line after a failed turn
         self._session: PromptSession[str] | None = None
+        self._turn_task: asyncio.Task[TurnOutcome] | None = None
+        self._signal: int | None = None
         for warning in theme_warnings:
             self.warning(warning)
 
@@ -151,16 +153,37 @@ class Repl:
         )
 
     async def run(self) -> int:
+        """The chat until Ctrl-D or /exit (0), or SIGTERM/SIGHUP (128 + the signal).
+
+        A signal ends the chat the way /exit does: an answer in flight is stopped and kept,
+        and the terminal is put back as it was, so a killed chat never leaves the shell
+        without echo.
+        """
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._on_signal, signum, main)
         self._banner()
         self._session = session = self._make_session()
         threading.Thread(target=_warm_imports, daemon=True).start()
         try:
             with raw_terminal():
                 await self._loop(session)
+        except asyncio.CancelledError:
+            if self._signal is None:
+                raise
         finally:
             if self._client is not None:
                 await self._client.aclose()
-        return 0
+        return 0 if self._signal is None else 128 + self._signal
+
+    def _on_signal(self, signum: int, main: asyncio.Task[Any] | None) -> None:
+        self._signal = signum
+        self._exit = True
+        if self._turn_task is not None and not self._turn_task.done():
+            self._turn_task.cancel()  # the turn ends as interrupted, then the loop sees _exit
+        elif main is not None:
+            main.cancel()  # waiting at the prompt: leave it
 
     async def _loop(self, session: PromptSession[str]) -> None:
         while not self._exit:
@@ -217,9 +240,10 @@ class Repl:
         view = AnswerView(
             self.screen, model=self.model, reasoning_mode=self.reasoning_mode, code_theme=self.theme.code_theme
         )
-        task = asyncio.create_task(stream_answer(self._get_client(), request, view))
+        task = self._turn_task = asyncio.create_task(stream_answer(self._get_client(), request, view))
         with self._stoppable(task) as typed:
             outcome = await task
+        self._turn_task = None
         self._finish_turn(text, view, outcome)
         if typed:
             # Typed while the answer streamed: it starts the next message, after the message
