@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from claudechat import __version__
-from claudechat.errors import EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, UsageError
+from claudechat.errors import EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, UsageError, error_line
 
 # `typing` costs ~9 ms to import, so not even TYPE_CHECKING comes from it; type checkers
 # treat this name as true, and annotations are strings at run time.
@@ -92,9 +92,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
 
 
 def _print_error(err: ClaudechatError) -> None:
-    from claudechat.sanitize import one_line
-
-    print(f"claudechat: error: {one_line(str(err), 2000)}", file=sys.stderr, flush=True)
+    print(error_line(err), file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,16 @@ anything costly: the module is loaded on every start.
 
 from __future__ import annotations
 
-__all__ = ["ClaudechatError", "UsageError", "ConfigError", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+__all__ = [
+    "ClaudechatError",
+    "UsageError",
+    "ConfigError",
+    "error_line",
+    "EXIT_OK",
+    "EXIT_FAILURE",
+    "EXIT_USAGE",
+    "EXIT_INTERRUPTED",
+]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -29,6 +38,13 @@ class ClaudechatError(Exception):
         if self.hint:
             return f"{self.message} ({self.hint})"
         return self.message
+
+
+def error_line(err: BaseException) -> str:
+    """The one line an expected failure is reported in on stderr."""
+    from claudechat.sanitize import one_line
+
+    return f"claudechat: error: {one_line(str(err), 2000)}"
 
 
 class UsageError(ClaudechatError):

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from claudechat.config import Settings
-from claudechat.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, ClaudechatError, ConfigError, UsageError
+from claudechat.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ClaudechatError,
+    ConfigError,
+    UsageError,
+    error_line,
+)
 from claudechat.sanitize import one_line, sanitize
 from claudechat.subcommands import ensure_token
 
@@ -209,7 +217,7 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
 
 def _retry_notice(notice: Any) -> None:
     print(
-        f"claudechat: {one_line(notice.reason)}; retrying in {notice.delay:.1f} s ({notice.attempt} of {notice.retries})",
+        f"claudechat: {one_line(str(notice))}",
         file=sys.stderr,
         flush=True,
     )
@@ -221,7 +229,7 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
     from rich.text import Text
 
     from claudechat.api import ChatClient
-    from claudechat.render.answer import AnswerView
+    from claudechat.render.answer import AnswerView, error_text, interrupted_text
     from claudechat.render.screen import Screen
     from claudechat.render.theme import load_theme
     from claudechat.repl.turn import outcome_status, stream_answer
@@ -241,10 +249,10 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
     ) as client:
         outcome = await stream_answer(client, request, view)
     if outcome.interrupted:
-        view.finish(Text("⏹ interrupted · the partial answer is kept", style="interrupted"))
+        view.finish(interrupted_text())
         return EXIT_INTERRUPTED
     if outcome.error is not None:
-        view.finish(Text(f"error: {one_line(str(outcome.error), 2000)}", style="error"))
+        view.finish(error_text(str(outcome.error)))
         return EXIT_FAILURE
     view.finish(Text(outcome_status(outcome, request.model), style="status"))
     return EXIT_OK
@@ -313,6 +321,6 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int
         print("claudechat: interrupted; the partial answer was kept", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     if error is not None:
-        print(f"claudechat: error: {one_line(str(error), 2000)}", file=sys.stderr, flush=True)
+        print(error_line(error), file=sys.stderr, flush=True)
         return EXIT_FAILURE
     return EXIT_OK

@@ -51,6 +51,9 @@ class RetryNotice:
     delay: float
     reason: str
 
+    def __str__(self) -> str:
+        return f"{self.reason}; retrying in {self.delay:.1f} s ({self.attempt} of {self.retries})"
+
 
 class _RetryableFailure(Exception):
     def __init__(self, error: APIError, delay: float | None) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from claudechat.render.screen import Screen
 
-__all__ = ["AnswerView", "status_text", "FRAME_INTERVAL"]
+__all__ = ["AnswerView", "status_text", "error_text", "interrupted_text", "FRAME_INTERVAL"]
 
 FRAME_INTERVAL = 1 / 25  # seconds between frames: smooth to the eye, cheap for the CPU
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -49,6 +49,20 @@ def status_text(
     if finish_reason and finish_reason != "stop":
         parts.append(f"finish: {one_line(finish_reason, 60)}")
     return " · ".join(parts)
+
+
+def error_text(message: str) -> RenderableType:
+    """An error, in one line, where an answer would be."""
+    from rich.text import Text
+
+    return Text(f"error: {one_line(message, 2000)}", style="error")
+
+
+def interrupted_text() -> RenderableType:
+    """The mark left under an answer that was stopped before its end."""
+    from rich.text import Text
+
+    return Text("⏹ interrupted · the partial answer is kept", style="interrupted")
 
 
 class AnswerView:

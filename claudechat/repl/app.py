@@ -80,9 +80,9 @@ class Repl:
         self.screen.print(Text(f"warning: {one_line(text, 2000)}", style="warning"))
 
     def error(self, text: str) -> None:
-        from rich.text import Text
+        from claudechat.render.answer import error_text
 
-        self.screen.print(Text(f"error: {one_line(text, 2000)}", style="error"))
+        self.screen.print(error_text(text))
 
     def request_exit(self) -> None:
         self._exit = True
@@ -214,9 +214,7 @@ class Repl:
                 self.settings.api_key,
                 timeout=self.settings.timeout,
                 retries=self.settings.retries,
-                on_retry=lambda notice: self.warning(
-                    f"{notice.reason}; retrying in {notice.delay:.1f} s ({notice.attempt} of {notice.retries})"
-                ),
+                on_retry=lambda notice: self.warning(str(notice)),
             )
         return self._client
 
@@ -264,6 +262,7 @@ class Repl:
     def _finish_turn(self, text: str, view: AnswerView, outcome: TurnOutcome) -> None:
         from rich.text import Text
 
+        from claudechat.render.answer import error_text, interrupted_text
         from claudechat.repl.turn import outcome_status
 
         result = outcome.result
@@ -271,7 +270,7 @@ class Repl:
             # Nothing usable came back: the history stays as it was, the text goes back in the input.
             after: list[Any] = []
             if outcome.error is not None:
-                after.append(Text(f"error: {one_line(str(outcome.error), 2000)}", style="error"))
+                after.append(error_text(str(outcome.error)))
             else:
                 after.append(Text("⏹ interrupted before the answer began", style="interrupted"))
             view.finish(*after)
@@ -292,7 +291,7 @@ class Repl:
         self.conversation.add_turn(Message("user", text, model=self.model), answer)
         after = []
         if outcome.interrupted:
-            after.append(Text("⏹ interrupted · the partial answer is kept", style="interrupted"))
+            after.append(interrupted_text())
         after.append(Text(outcome_status(outcome, self.model), style="status"))
         view.finish(*after)
 
