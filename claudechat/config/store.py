@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from claudechat.errors import ConfigError
+from claudechat.files import make_private_dir, write_atomically
 from claudechat.sanitize import one_line
 from claudechat.config.settings import (
     APP_NAME,
@@ -38,8 +39,6 @@ from claudechat.config.settings import (
     parse_option,
 )
 
-_FILE_MODE = 0o600
-_DIR_MODE = 0o700
 _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 
 # --- locations -----------------------------------------------------------------------------
@@ -246,32 +245,11 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
 
 
 def _ensure_private_dir(directory: Path) -> None:
-    created = not directory.exists()
+    # An existing directory someone else chose (a custom path) keeps its mode.
     try:
-        directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+        make_private_dir(directory, tighten=directory == config_dir())
     except OSError as exc:
         raise ConfigError(f"cannot create config directory {directory}: {exc.strerror or exc}") from None
-    # mkdir's mode is filtered by the umask, and an existing claudechat directory may have been
-    # created looser by hand; a directory someone else chose (a custom path) is left alone.
-    if created or directory == config_dir():
-        try:
-            os.chmod(directory, _DIR_MODE)
-        except OSError:
-            pass  # the file itself is still written 0600
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename durable; not every platform lets a directory be opened.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_config_data(data: Mapping[str, Any], path: Path | None = None) -> None:
@@ -293,31 +271,11 @@ def save_config_data(data: Mapping[str, Any], path: Path | None = None) -> None:
     if path.exists() and not path.is_file():
         raise ConfigError(f"config file {path} is not a regular file; refusing to replace it")
     text = tomli_w.dumps(dict(data))
-    directory = path.parent
-    _ensure_private_dir(directory)
-
-    temp = directory / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    _ensure_private_dir(path.parent)
     try:
-        fd = os.open(temp, flags, _FILE_MODE)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), _FILE_MODE)  # the umask may have narrowed it; 0600 exactly
-                handle.write(text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        try:
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
-    _fsync_dir(directory)
 
 
 def set_option(key: str, raw: str, path: Path | None = None) -> Any:
