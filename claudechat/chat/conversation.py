@@ -1,8 +1,7 @@
-"""The conversation: what was said, by whom, with which model; what is sent each turn.
+"""Messages: what was said, by whom, with which model, and how they go to the API.
 
-A turn enters the history only once it has an answer (complete, or interrupted with some
-text), so a failed request leaves the history exactly as it was. Reasoning is kept with the
-answer it led to but never sent back to the API.
+Reasoning, usage, times and file names are kept with a message for the user (transcripts,
+/think, /usage) but never sent back to the API.
 """
 
 from __future__ import annotations
@@ -11,46 +10,56 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "Conversation", "text_of"]
+__all__ = ["Message", "Candidate", "text_of", "image_names", "Content"]
+
+Content = str | list[dict[str, Any]]
 
 
-def text_of(content: str | list[dict[str, Any]]) -> str:
+def text_of(content: Content) -> str:
     """The text of a message's content, with its image parts left out."""
     if isinstance(content, str):
         return content
-    return " ".join(part.get("text", "") for part in content if part.get("type") == "text")
+    return "\n".join(part["text"] for part in content if part.get("type") == "text")
+
+
+def image_names(content: Content) -> list[str]:
+    """The names (file or URL as the user gave it) of a message's images."""
+    if isinstance(content, str):
+        return []
+    return [part.get("name") or "image" for part in content if part.get("type") == "image_url"]
+
+
+def _api_content(content: Content) -> Content:
+    if isinstance(content, str):
+        return content
+    # The name is ours (for transcripts); the API gets the part as the seed documents it.
+    return [{key: value for key, value in part.items() if key != "name"} for part in content]
+
+
+@dataclass
+class Candidate:
+    """One of several answers asked for at once (n > 1)."""
+
+    content: str
+    reasoning: str = ""
+    finish_reason: str | None = None
 
 
 @dataclass
 class Message:
     role: str
-    content: str | list[dict[str, Any]]
+    content: Content
     reasoning: str = ""
     model: str | None = None
     usage: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
     interrupted: bool = False
+    candidates: list[Candidate] = field(default_factory=list)  # all answers when n > 1
+    picked: int = 0  # which candidate this message holds
+
+    @property
+    def text(self) -> str:
+        return text_of(self.content)
 
     def to_api(self) -> dict[str, Any]:
-        return {"role": self.role, "content": self.content}
-
-
-@dataclass
-class Conversation:
-    system: str | None = None
-    messages: list[Message] = field(default_factory=list)
-
-    def request_messages(self, new_user_content: str | list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """The messages for the next request: system prompt, history, then the new message."""
-        messages = [{"role": "system", "content": self.system}] if self.system else []
-        messages += [message.to_api() for message in self.messages]
-        if new_user_content is not None:
-            messages.append({"role": "user", "content": new_user_content})
-        return messages
-
-    def add_turn(self, user: Message, answer: Message) -> None:
-        self.messages += [user, answer]
-
-    def answers(self) -> list[Message]:
-        """Assistant messages, oldest first."""
-        return [message for message in self.messages if message.role == "assistant"]
+        return {"role": self.role, "content": _api_content(self.content)}

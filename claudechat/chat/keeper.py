@@ -1,0 +1,88 @@
+"""The session being used: which one, its open file, and saving it after every change.
+
+A new session gets its file at its first save, so opening claudechat and leaving it leaves
+nothing behind. Opening a session another claudechat process holds continues in a copy
+instead, so neither process loses what it writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claudechat.chat.session import Session, SessionSettings
+from claudechat.chat.store import SUFFIX, SessionBusyError, SessionFile, SessionStore, read_session_file
+
+__all__ = ["SessionKeeper"]
+
+
+class SessionKeeper:
+    def __init__(self, store: SessionStore, settings: SessionSettings) -> None:
+        self.store = store
+        self.session = Session(settings=settings)
+        self._file: SessionFile | None = None
+
+    @property
+    def path(self) -> Path | None:
+        return None if self._file is None else self._file.path
+
+    def save(self) -> None:
+        """Write what changed since the last save (SessionError if it cannot; it stays pending)."""
+        if not self.session.pending:
+            return
+        if self._file is None:
+            self._file = self.store.create(self.session)
+        self._file.save(self.session)
+
+    def new(self) -> Session:
+        """Start a new conversation with the current settings; the old one stays saved."""
+        self._switch(Session(settings=SessionSettings(**vars(self.session.settings))), None)
+        return self.session
+
+    def open(self, key: str) -> str | None:
+        """Switch to a saved session given by id (or a unique start of one) or by a file's path.
+
+        Returns a note for the user when the session is not taken over as it is: it is open
+        in another process, or comes from a file outside the sessions directory. Either way
+        it continues as a copy with a new id, saved at once.
+        """
+        path = Path(key).expanduser()
+        if "/" in key or path.suffix or path.exists():
+            in_store = path.suffix == SUFFIX and path.resolve().parent == self.store.directory.resolve()
+            if not in_store:
+                return self._copy_of(path, f"loaded {path.name} as a new session")
+        else:
+            path = self.store.find(key)
+        return self._open_path(path)
+
+    def continue_last(self) -> str | None:
+        return self._open_path(self.store.most_recent())
+
+    def _open_path(self, path: Path) -> str | None:
+        try:
+            session_file, session = self.store.open(path)
+        except SessionBusyError:
+            return self._copy_of(path, f"session {path.stem} is open in another claudechat; continuing in a copy")
+        self._switch(session, session_file)
+        return None
+
+    def _copy_of(self, path: Path, note: str) -> str:
+        session = read_session_file(path).copy()
+        self._switch(session, None)
+        self.save()
+        return f"{note}, {session.id}"
+
+    def _switch(self, session: Session, session_file: SessionFile | None) -> None:
+        try:
+            self.save()  # the session being left keeps every turn, or the switch does not happen
+        except BaseException:
+            if session_file is not None:
+                session_file.close()
+            raise
+        self.close()
+        self.session = session
+        self._file = session_file
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,390 @@
+"""A chat session: its messages, request settings, title and spending, and their record form.
+
+Every change is a method here that both updates the session and queues one record saying
+what changed (`pending`); the store appends those records to the session's file after each
+turn. Replaying a file's records rebuilds the session, so a file is a log, never rewritten:
+saving a turn costs the same in a session of 1,000 turns as in one of 2.
+
+Files come from disk and may have been written by anyone: every record is checked, and
+anything unexpected is a `SessionError` naming the line, never a crash.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from claudechat.chat.conversation import Candidate, Content, Message
+from claudechat.errors import ClaudechatError
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Session",
+    "SessionError",
+    "SessionSettings",
+    "UsageEntry",
+    "new_session_id",
+    "session_from_records",
+    "message_from_dict",
+    "message_to_dict",
+]
+
+FORMAT = "claudechat-session"
+VERSION = 1
+TITLE_LENGTH = 60
+
+
+class SessionError(ClaudechatError):
+    """A session file cannot be read or written; the file is left as it was."""
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass
+class SessionSettings:
+    """What each request of the session is sent with; changed by /model, /system, /n, ..."""
+
+    model: str
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    n: int = 1
+    json: bool = False
+
+
+@dataclass
+class UsageEntry:
+    """The tokens one request cost (answers later undone or retried still cost them)."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    time: float = field(default_factory=time.time)
+
+
+@dataclass
+class Session:
+    settings: SessionSettings
+    id: str = field(default_factory=new_session_id)
+    created: float = field(default_factory=time.time)
+    title: str | None = None
+    messages: list[Message] = field(default_factory=list)
+    usage: list[UsageEntry] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    # --- reading ---------------------------------------------------------------------
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for message in self.messages if message.role == "user")
+
+    def answers(self) -> list[Message]:
+        """Assistant messages, oldest first."""
+        return [message for message in self.messages if message.role == "assistant"]
+
+    def last_user_message(self) -> Message | None:
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message
+        return None
+
+    def request_messages(self, new: Content | None = None, *, drop_last: int = 0) -> list[dict[str, Any]]:
+        """System prompt, history (less its last `drop_last` messages), then the new message."""
+        system = self.settings.system
+        messages = [{"role": "system", "content": system}] if system else []
+        history = self.messages[: len(self.messages) - drop_last]
+        messages += [message.to_api() for message in history]
+        if new is not None:
+            messages.append({"role": "user", "content": new})
+        return messages
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "id": self.id,
+            "created": self.created,
+            "title": self.title,
+            "settings": asdict(self.settings),
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        """The whole session as one JSON document (what `/save x.json` writes)."""
+        return {
+            **self.header(),
+            "messages": [message_to_dict(message) for message in self.messages],
+            "usage": [asdict(entry) for entry in self.usage],
+        }
+
+    # --- changing (each change queues the record that replays it) ------------------------
+
+    def add_turn(self, user: Message, answer: Message) -> None:
+        self._replace(len(self.messages), [user, answer])
+        if self.title is None:
+            self.rename(default_title(user))
+
+    def replace_answer(self, answer: Message) -> None:
+        """The last answer becomes `answer` (/retry, /pick)."""
+        self._replace(len(self.messages) - 1, [answer])
+
+    def replace_turn(self, user: Message, answer: Message) -> None:
+        """The last exchange becomes this one (/edit)."""
+        self._replace(len(self.messages) - 2, [user, answer])
+
+    def undo(self) -> None:
+        """Drop the last exchange."""
+        self._replace(max(0, len(self.messages) - 2), [])
+
+    def _replace(self, keep: int, add: list[Message]) -> None:
+        del self.messages[keep:]
+        self.messages += add
+        record: dict[str, Any] = {"op": "messages", "keep": keep}
+        if add:
+            record["add"] = [message_to_dict(message) for message in add]
+        self.pending.append(record)
+
+    def rename(self, title: str) -> None:
+        self.title = title
+        self.pending.append({"op": "title", "title": title})
+
+    def change_settings(self, **changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(self.settings, key, value)
+        self.pending.append({"op": "settings", "settings": changes})
+
+    def record_usage(self, entry: UsageEntry) -> None:
+        self.usage.append(entry)
+        self.pending.append({"op": "usage", **asdict(entry)})
+
+    def copy(self) -> Session:
+        """A new session with this one's history and settings, all queued for its own file."""
+        twin = Session(
+            settings=SessionSettings(**asdict(self.settings)), title=self.title, created=self.created
+        )
+        twin._replace(0, list(self.messages))
+        for entry in self.usage:
+            twin.record_usage(UsageEntry(**asdict(entry)))
+        if self.title is not None:
+            twin.rename(self.title)
+        return twin
+
+
+def default_title(message: Message) -> str:
+    from claudechat.sanitize import one_line
+
+    words = " ".join(message.text.split())
+    if not words:
+        return "image" if not isinstance(message.content, str) else "untitled"
+    return one_line(words, TITLE_LENGTH)
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.role, "content": message.content, "created": message.created}
+    if message.reasoning:
+        data["reasoning"] = message.reasoning
+    if message.model is not None:
+        data["model"] = message.model
+    if message.usage is not None:
+        data["usage"] = message.usage
+    if message.interrupted:
+        data["interrupted"] = True
+    if message.candidates:
+        data["candidates"] = [asdict(candidate) for candidate in message.candidates]
+        data["picked"] = message.picked
+    return data
+
+
+class _Invalid(Exception):
+    """A record is not what this version writes; becomes a SessionError with its line."""
+
+
+def _get(data: dict[str, Any], key: str, kinds: type | tuple[type, ...], default: Any = ...) -> Any:
+    if key not in data:
+        if default is ...:
+            raise _Invalid(f"missing {key!r}")
+        return default
+    value = data[key]
+    if value is None and default is None:
+        return None
+    # bool is an int to Python, never to a session file.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        raise _Invalid(f"{key!r} has the wrong type")
+    return value
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _content_from(value: Any) -> Content:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise _Invalid("'content' has the wrong type")
+    parts: list[dict[str, Any]] = []
+    for part in value:
+        if not isinstance(part, dict):
+            raise _Invalid("a content part is not an object")
+        kind = part.get("type")
+        if kind == "text":
+            _get(part, "text", str)
+        elif kind == "image_url":
+            image = _get(part, "image_url", dict)
+            _get(image, "url", str)
+            _get(part, "name", str, None)
+        else:
+            raise _Invalid("a content part has an unknown type")
+        parts.append(part)
+    return parts
+
+
+_ROLES = ("user", "assistant")
+
+
+def message_from_dict(data: Any) -> Message:
+    if not isinstance(data, dict):
+        raise _Invalid("a message is not an object")
+    role = _get(data, "role", str)
+    if role not in _ROLES:
+        raise _Invalid(f"unknown role {role[:20]!r}")
+    candidates = []
+    for item in _get(data, "candidates", list, []):
+        if not isinstance(item, dict):
+            raise _Invalid("a candidate is not an object")
+        candidates.append(
+            Candidate(
+                _get(item, "content", str),
+                _get(item, "reasoning", str, ""),
+                _get(item, "finish_reason", str, None),
+            )
+        )
+    picked = _get(data, "picked", int, 0)
+    if candidates and not 0 <= picked < len(candidates):
+        raise _Invalid("'picked' is out of range")
+    return Message(
+        role=role,
+        content=_content_from(data.get("content")),
+        reasoning=_get(data, "reasoning", str, ""),
+        model=_get(data, "model", str, None),
+        usage=_get(data, "usage", dict, None),
+        created=float(_get(data, "created", (int, float))),
+        interrupted=_get(data, "interrupted", bool, False),
+        candidates=candidates,
+        picked=picked,
+    )
+
+
+_SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "system": (str,),
+    "temperature": (int, float),
+    "max_tokens": (int,),
+    "n": (int,),
+    "json": (bool,),
+}
+_NULLABLE = {"system", "temperature", "max_tokens"}
+
+
+def _settings_changes(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _Invalid("'settings' is not an object")
+    changes = {}
+    for key, value in data.items():
+        if key not in _SETTING_TYPES:
+            continue  # a setting this version does not know: harmless to ignore
+        changes[key] = _get(data, key, _SETTING_TYPES[key], None if key in _NULLABLE else ...)
+    return changes
+
+
+def _usage_entry(data: dict[str, Any]) -> UsageEntry:
+    names = {item.name for item in fields(UsageEntry)} - {"model", "time"}
+    values = {name: _get(data, name, int, 0) for name in names}
+    return UsageEntry(model=_get(data, "model", str), time=float(_get(data, "time", (int, float), 0)), **values)
+
+
+def check_header(header: Any) -> None:
+    """Refuse what this version did not write: another format, or a newer version."""
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _Invalid("not a claudechat session")
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Invalid("no format version")
+    if version > VERSION:
+        raise _Invalid(f"written by a newer claudechat (format {version}; this one reads {VERSION})")
+
+
+def session_from_header(header: dict[str, Any]) -> Session:
+    settings = _settings_changes(_get(header, "settings", dict))
+    if "model" not in settings:
+        raise _Invalid("no model in 'settings'")
+    session_id = _get(header, "id", str)
+    if not session_id or len(session_id) > 64 or not all(c.isalnum() or c in "-_" for c in session_id):
+        raise _Invalid("'id' is not a usable session id")
+    return Session(
+        settings=SessionSettings(**settings),
+        id=session_id,
+        created=float(_get(header, "created", (int, float))),
+        title=_get(header, "title", str, None),
+    )
+
+
+def apply_record(session: Session, record: Any) -> None:
+    if not isinstance(record, dict):
+        raise _Invalid("a record is not an object")
+    op = record.get("op")
+    if op == "messages":
+        keep = _get(record, "keep", int)
+        if not 0 <= keep <= len(session.messages):
+            raise _Invalid("'keep' is out of range")
+        del session.messages[keep:]
+        session.messages += [message_from_dict(item) for item in _get(record, "add", list, [])]
+    elif op == "title":
+        session.title = _get(record, "title", str)
+    elif op == "settings":
+        for key, value in _settings_changes(record.get("settings")).items():
+            setattr(session.settings, key, value)
+    elif op == "usage":
+        session.usage.append(_usage_entry(record))
+    else:
+        raise _Invalid("unknown record")
+
+
+def session_from_records(header: Any, records: list[Any], *, where: str, first_line: int = 2) -> Session:
+    """Rebuild a session from its header and records; SessionError says which line is wrong."""
+    line = first_line - 1
+    try:
+        check_header(header)
+        session = session_from_header(header)
+        for line, record in enumerate(records, first_line):
+            apply_record(session, record)
+    except (_Invalid, ValueError, TypeError, OverflowError) as exc:
+        at = f"{where}, line {line}" if line >= first_line else where
+        raise SessionError(f"{at}: {exc}", hint="the file is left as it is") from None
+    return session
+
+
+def session_from_document(document: Any, *, where: str) -> Session:
+    """Read a session saved as one JSON document (`/save x.json`)."""
+    try:
+        check_header(document)
+        session = session_from_header(document)
+        session.messages = [message_from_dict(item) for item in _get(document, "messages", list)]
+        session.usage = [_usage_entry(item) for item in _get(document, "usage", list, []) if _is_dict(item)]
+    except (_Invalid, ValueError, TypeError, OverflowError) as exc:
+        raise SessionError(f"{where}: {exc}", hint="the file is left as it is") from None
+    return session
+
+
+def _is_dict(item: Any) -> bool:
+    if not isinstance(item, dict):
+        raise _Invalid("a usage entry is not an object")
+    return True

@@ -1,0 +1,313 @@
+"""Session files: one append-only JSON Lines log per session in the user data directory.
+
+Why a log and not a JSON file rewritten each turn: saving a turn appends one line and syncs
+it, a few kilobytes whatever the session's length, where a rewrite costs the whole session
+(2 MB after 1,000 turns) every turn. A crash or a full disk can only tear the last line; the
+reader drops a torn last line, and the writer cuts it off before appending again.
+
+The first line is the header (format, version, id, created, title, settings); every other
+line is one record of `claudechat.chat.session`. A process holds an exclusive lock on a
+session's file while the session is open, so two claudechat processes never write to the
+same session: the second one is told so, and can continue in a copy.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from claudechat.chat.session import Session, SessionError, session_from_document, session_from_records
+from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
+from claudechat.sanitize import one_line
+
+__all__ = [
+    "SUFFIX",
+    "SessionBusyError",
+    "SessionFile",
+    "SessionStore",
+    "SessionSummary",
+    "read_session_file",
+    "sessions_dir",
+]
+
+SUFFIX = ".jsonl"
+MAX_SESSION_BYTES = 512 * 1024 * 1024  # larger is not a session this program wrote
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class SessionBusyError(SessionError):
+    """Another claudechat process has the session open."""
+
+
+def sessions_dir() -> Path:
+    from claudechat.config import data_dir
+
+    return data_dir() / "sessions"
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    # One line per record: json never emits a raw newline, and ensure_ascii=False keeps
+    # non-Latin text readable and the file small.
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _read_bytes(path: Path, fd: int | None = None) -> bytes:
+    """The file's bytes, refusing symbolic links, non-regular files and absurd sizes."""
+    shown = one_line(str(path), 300)
+    try:
+        own = fd is None
+        if own:
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+        try:
+            info = os.fstat(fd)  # type: ignore[arg-type]
+            if not stat.S_ISREG(info.st_mode):
+                raise SessionError(f"{shown} is not a regular file")
+            if info.st_size > MAX_SESSION_BYTES:
+                raise SessionError(f"{shown} is {info.st_size // 2**20} MB, too large to be a session")
+            chunks = []
+            offset = 0
+            while True:
+                chunk = os.pread(fd, 1 << 20, offset)  # type: ignore[arg-type]
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                offset += len(chunk)
+            return b"".join(chunks)
+        finally:
+            if own:
+                os.close(fd)  # type: ignore[arg-type]
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SessionError(f"{shown} is a symbolic link; refusing to follow it") from None
+        if exc.errno == errno.ENOENT:
+            raise SessionError(f"no session file {shown}", hint="see `claudechat sessions`") from None
+        raise SessionError(f"cannot read {shown}: {_why(exc)}") from None
+
+
+def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
+    """The session in a log, the length of its intact part, and whether that lacks a final newline."""
+    lines = data.split(b"\n")
+    intact = len(data)
+    needs_newline = False
+    if lines and lines[-1] == b"":
+        lines.pop()  # the file ends with a newline, as it should
+    elif lines:
+        try:
+            json.loads(lines[-1])
+            needs_newline = True  # complete, only its newline was lost
+        except ValueError:
+            intact -= len(lines[-1])  # torn mid-record by a crash: it never was a record
+            lines.pop()
+    if not lines:
+        raise SessionError(f"{where} is empty, not a claudechat session")
+    try:
+        decoded = [json.loads(line) for line in lines[:1]]
+    except ValueError:
+        raise SessionError(f"{where} is not a claudechat session", hint="the file is left as it is") from None
+    records = []
+    for number, line in enumerate(lines[1:], 2):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise SessionError(
+                f"{where}, line {number}: not valid JSON; the session is damaged", hint="the file is left as it is"
+            ) from None
+    return session_from_records(decoded[0], records, where=where), intact, needs_newline
+
+
+def read_session_file(path: Path) -> Session:
+    """A session from a log or from a JSON document (`/save x.json`), without locking it."""
+    where = one_line(str(path), 300)
+    data = _read_bytes(path)
+    if data.lstrip()[:1] == b"{":
+        # A document parses whole; a log fails at its second line, having cost only its first.
+        try:
+            document = json.loads(data)
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and "messages" in document:
+            return session_from_document(document, where=where)
+    return _parse_log(data, where)[0]
+
+
+class SessionFile:
+    """An open, locked session log; `save` appends what the session has pending."""
+
+    def __init__(self, path: Path, fd: int, size: int, needs_newline: bool = False) -> None:
+        self.path = path
+        self._fd = fd
+        self._size = size  # bytes known to be whole records
+        self._needs_newline = needs_newline
+
+    @classmethod
+    def create(cls, directory: Path, session: Session) -> SessionFile:
+        try:
+            make_private_dir(directory, tighten=False)
+            path = directory / f"{session.id}{SUFFIX}"
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE_FILE)
+        except OSError as exc:
+            raise SessionError(f"cannot create a session file in {one_line(str(directory), 300)}: {_why(exc)}") from None
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
+        session_file = cls(path, fd, 0)
+        session.pending.insert(0, session.header())
+        return session_file
+
+    @classmethod
+    def open(cls, path: Path) -> tuple[SessionFile, Session]:
+        """Lock and read an existing session; SessionBusyError if another process has it."""
+        where = one_line(str(path), 300)
+        try:
+            fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise SessionError(f"cannot open {where} for writing: {_why(exc)}") from None
+            _read_bytes(path)  # for its message: symlink, missing, ...
+            raise SessionError(f"cannot open {where}: {_why(exc)}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
+            session, size, needs_newline = _parse_log(_read_bytes(path, fd), where)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, fd, size, needs_newline), session
+
+    def save(self, session: Session) -> None:
+        """Append the session's pending records in one write, synced; on failure keep them pending."""
+        if not session.pending:
+            return
+        data = b"".join(_dumps(record) for record in session.pending)
+        if self._needs_newline:
+            data = b"\n" + data
+        try:
+            os.ftruncate(self._fd, self._size)  # drop a torn tail left by a crash or a failed save
+            view = memoryview(data)
+            offset = self._size
+            while view:
+                written = os.pwrite(self._fd, view, offset)
+                view = view[written:]
+                offset += written
+            os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self._size)  # the file stays exactly as it was
+            except OSError:
+                pass
+            raise SessionError(
+                f"could not save the session to {one_line(str(self.path), 300)}: {_why(exc)}",
+                hint="the chat goes on; it is saved again after the next turn",
+            ) from None
+        if self._size == 0:
+            fsync_dir(self.path.parent)
+        self._size += len(data)
+        self._needs_newline = False
+        session.pending.clear()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # releases the lock
+            self._fd = -1
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    path: Path
+    updated: float
+    title: str | None = None
+    created: float | None = None
+    turns: int = 0
+    model: str | None = None
+    error: str | None = None  # why the file could not be read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "created": self.created,
+            "updated": self.updated,
+            "turns": self.turns,
+            "model": self.model,
+            "path": str(self.path),
+            "error": self.error,
+        }
+
+
+class SessionStore:
+    """The sessions directory: find, list, open and create session logs."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = sessions_dir() if directory is None else directory
+
+    def _files(self) -> list[tuple[float, Path]]:
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
+        found = []
+        for entry in entries:
+            if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
+                try:
+                    found.append((entry.stat(follow_symlinks=False).st_mtime, Path(entry.path)))
+                except OSError:
+                    continue
+        found.sort(key=lambda item: item[0], reverse=True)
+        return found
+
+    def summaries(self, limit: int | None = None) -> list[SessionSummary]:
+        """The most recently used sessions first; unreadable files are listed with their error."""
+        summaries = []
+        for updated, path in self._files()[:limit]:
+            try:
+                session = read_session_file(path)
+            except SessionError as err:
+                summaries.append(SessionSummary(path.stem, path, updated, error=err.message))
+                continue
+            summaries.append(
+                SessionSummary(
+                    session.id, path, updated, session.title, session.created, session.turns, session.settings.model
+                )
+            )
+        return summaries
+
+    def most_recent(self) -> Path:
+        files = self._files()
+        if not files:
+            raise SessionError("there is no saved session yet", hint="start one with `claudechat`")
+        return files[0][1]
+
+    def find(self, key: str) -> Path:
+        """The session file for an id, or for a unique beginning of one."""
+        shown = one_line(key, 80)
+        if not key or not all(c.isalnum() or c in "-_" for c in key):
+            raise SessionError(f"{shown!r} is not a session id", hint="see `claudechat sessions`")
+        exact = self.directory / f"{key}{SUFFIX}"
+        if exact.exists() or exact.is_symlink():
+            return exact
+        matches = [path for _, path in self._files() if path.stem.startswith(key)]
+        if not matches:
+            raise SessionError(f"no session {shown}", hint="see `claudechat sessions`")
+        if len(matches) > 1:
+            raise SessionError(f"{shown} is the start of {len(matches)} session ids", hint="give more of the id")
+        return matches[0]
+
+    def create(self, session: Session) -> SessionFile:
+        return SessionFile.create(self.directory, session)
+
+    def open(self, path: Path) -> tuple[SessionFile, Session]:
+        return SessionFile.open(path)

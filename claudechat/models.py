@@ -1,0 +1,51 @@
+"""The model catalogue: the ids the service documents, and what each accepts.
+
+The service adds models over time, so an id missing here is still usable; the catalogue only
+drives listings, completion and the warnings about images and reasoning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    vision: bool = True  # accepts image parts
+    thinking: bool = False  # streams reasoning_content before the answer
+
+
+MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo("claude-sonnet-4-6"),
+    ModelInfo("claude-opus-4-6"),
+    ModelInfo("claude-opus-4-5-20251101"),
+    ModelInfo("claude-haiku-4-5-20251001"),
+    ModelInfo("claude-sonnet-4-5-20250929"),
+    ModelInfo("claude-opus-4-1-20250805"),
+    ModelInfo("claude-sonnet-4-20250514"),
+    ModelInfo("claude-sonnet-4-20250514-thinking", thinking=True),
+    ModelInfo("claude-opus-4-20250514"),
+    ModelInfo("claude-opus-4-20250514-thinking", thinking=True),
+    ModelInfo("claude-3-7-sonnet-20250219"),
+    ModelInfo("claude-3-5-sonnet-20241022"),
+    ModelInfo("claude-3-5-haiku-20241022", vision=False),
+    ModelInfo("claude-3-5-sonnet-20240620"),
+    ModelInfo("claude-3-haiku-20240307"),
+    ModelInfo("claude-3-sonnet-20240229"),
+    ModelInfo("claude-3-opus-20240229"),
+)
+
+_BY_ID = {model.id: model for model in MODELS}
+
+
+def find_model(model_id: str) -> ModelInfo | None:
+    return _BY_ID.get(model_id)
+
+
+def accepts_images(model_id: str) -> bool | None:
+    """True or False for a catalogued model, None when the model is unknown."""
+    model = find_model(model_id)
+    return None if model is None else model.vision
