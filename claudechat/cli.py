@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth")
+SUBCOMMANDS = ("config", "auth", "sessions")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -38,12 +38,15 @@ examples:
   claudechat -m claude-opus-4-6 -t 0.2 "write a haiku about pipes"
   claudechat -i screenshot.png "what does this error mean?"
   claudechat --output json "list three colours as JSON" --response-format json
+  claudechat -c                                     continue the most recent chat
+  claudechat --resume 3fa2                          continue a saved chat by (the start of) its id
   claudechat -- config is a prompt that starts with a subcommand word
 
 subcommands:
   claudechat auth               store the API token (hidden input, or piped on stdin)
   claudechat config show        the effective settings (token redacted)
   claudechat config set KEY V   change a setting; `config unset KEY`, `config path`
+  claudechat sessions           the saved chats (--all, --output json)
 
 environment:
   CLAUDECHAT_API_KEY, CLAUDECHAT_BASE_URL, CLAUDECHAT_MODEL override the config file.
@@ -88,6 +91,9 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or one JSON object")
     parser.add_argument("--reasoning", action="store_true", help="also show the model's reasoning (on stderr)")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (see /theme in the chat)")
+    parser.add_argument("-c", "--continue", dest="continue_last", action="store_true",
+                        help="continue the most recent chat session")
+    parser.add_argument("--resume", metavar="ID", help="continue the saved chat session ID (see `claudechat sessions`)")
     return parser
 
 
@@ -130,6 +136,8 @@ def _dispatch(args: list[str]) -> int:
 
         if args[0] == "config":
             return subcommands.config_main(args[1:])
+        if args[0] == "sessions":
+            return subcommands.sessions_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     parser = _build_parser()
@@ -143,7 +151,15 @@ def _dispatch(args: list[str]) -> int:
             from claudechat.repl.app import run_repl
             from claudechat.subcommands import ensure_token
 
-            return run_repl(ensure_token(settings))
+            keeper, opened = _open_session(options, settings)
+            try:
+                return run_repl(ensure_token(settings), keeper, opened=opened)
+            finally:
+                keeper.close()
+        if options.continue_last or options.resume:
+            raise UsageError(
+                "-c and --resume continue a chat on a terminal", hint="run them without a prompt or piped input"
+            )
         oneshot = OneShotOptions(
             prompt=" ".join(options.prompt),
             system=options.system if options.system is not None else settings.system,
@@ -189,6 +205,41 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
         if raw is not None:
             overrides[key] = parse_option(key, raw)
     return dataclasses.replace(settings, **overrides)
+
+
+def _open_session(options, settings):  # type: ignore[no-untyped-def]
+    """The chat's session: a new one, or a saved one with the flags given on top of its settings."""
+    from claudechat.chat import SessionKeeper, SessionSettings, SessionStore
+
+    keeper = SessionKeeper(
+        SessionStore(),
+        SessionSettings(
+            model=settings.model,
+            system=options.system if options.system is not None else settings.system,
+            temperature=settings.temperature,
+            max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+            n=options.n or 1,
+            json=options.response_format == "json",
+        ),
+    )
+    if options.continue_last and options.resume:
+        raise UsageError("give either -c or --resume, not both")
+    if not (options.continue_last or options.resume):
+        return keeper, None
+    note = keeper.continue_last() if options.continue_last else keeper.open(options.resume)
+    flags = {
+        "model": options.model and settings.model,
+        "system": options.system,
+        "temperature": settings.temperature if options.temperature is not None else None,
+        "max_tokens": options.max_tokens,
+        "n": options.n,
+    }
+    given = {key: value for key, value in flags.items() if value is not None}
+    if options.response_format:
+        given["json"] = options.response_format == "json"
+    if given:
+        keeper.session.change_settings(**given)
+    return keeper, note
 
 
 def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from claudechat.sanitize import one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "config_main", "ensure_token", "run_auth_flow"]
+__all__ = ["auth_main", "config_main", "ensure_token", "run_auth_flow", "sessions_main"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -298,3 +298,35 @@ def ensure_token(settings: config.Settings) -> config.Settings:
     if not token:
         raise ConfigError("no API token is set", hint=TOKEN_HINT)
     return dataclasses.replace(settings, api_key=token)
+
+
+def _sessions_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat sessions",
+        "List saved chat sessions, most recently used first. "
+        "Resume one with `claudechat --resume ID` (the start of the id is enough), "
+        "or the latest with `claudechat -c`.",
+    )
+    parser.add_argument("--all", action="store_true", help="every session, not only the 20 most recent")
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    return parser
+
+
+def sessions_main(argv: list[str]) -> int:
+    """`claudechat sessions [--all] [--output json]`: the saved sessions."""
+    import json
+
+    from claudechat.chat import SessionStore
+    from claudechat.render.sessions import session_table
+
+    args = _parse(_sessions_parser(), argv)
+    if isinstance(args, int):
+        return args
+    summaries = SessionStore().summaries(limit=None if args.all else 20)
+    if args.output == "json":
+        _out(json.dumps([summary.to_dict() for summary in summaries], ensure_ascii=False, indent=1))
+    elif summaries:
+        _out(session_table(summaries))
+    else:
+        _note("no saved sessions yet; each chat is saved after its first answer")
+    return 0

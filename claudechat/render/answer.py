@@ -73,6 +73,7 @@ class AnswerView:
         model: str,
         reasoning_mode: str = "collapsed",
         code_theme: str = "monokai",
+        code_language: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         # Everything alive now (modules, history) lives on; freezing it keeps the garbage
@@ -92,6 +93,9 @@ class AnswerView:
         self._answering = False
         self._commits: list[str] = []
         self._markdown = MarkdownStream(screen.render, code_theme=code_theme)
+        # An answer asked for as code (JSON) is drawn as one code block, highlighted as it
+        # streams. A tilde fence: the model's own ``` lines cannot close it.
+        self._code_fence = f"~~~~{code_language}\n" if code_language else ""
         self._dirty = True
         self._last_draw = 0.0
 
@@ -118,6 +122,8 @@ class AnswerView:
         if not self._answering:
             self._close_reasoning()
             self._answering = True
+            if self._code_fence:
+                self._markdown.feed(self._code_fence)
         self._markdown.feed(sanitize(text))
         self._dirty = True
 
@@ -163,6 +169,8 @@ class AnswerView:
     def finish(self, *after: RenderableType) -> None:
         """The answer is over (complete, interrupted or failed): commit it all, then `after`."""
         self._close_reasoning()
+        if self._code_fence and self._answering:
+            self._markdown.feed("\n~~~~\n")
         committed = "".join(self._commits) + self._markdown.finish()
         self._commits.clear()
         committed += "".join(self._screen.render(item) for item in after)

@@ -15,11 +15,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudechat import __version__
-from claudechat.chat.conversation import Conversation, Message
+from claudechat.chat.attachments import ImageAttachment
+from claudechat.chat.conversation import Candidate, Content, Message
+from claudechat.chat.keeper import SessionKeeper
+from claudechat.chat.session import UsageEntry
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
 from claudechat.render.screen import Screen
-from claudechat.repl.commands import COMMANDS
+from claudechat.repl import chat_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
 from claudechat.sanitize import one_line, sanitize
@@ -27,7 +31,8 @@ from claudechat.sanitize import one_line, sanitize
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
-    from claudechat.api import ChatClient
+    from claudechat.api import ChatClient, ChatResult
+    from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.repl.turn import TurnOutcome
 
@@ -44,20 +49,21 @@ def _warm_imports() -> None:
 
 
 class Repl:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> None:
         from rich.console import Console
 
         from claudechat.render.theme import load_theme
 
         self.settings = settings
-        self.model = settings.model
+        self.keeper = keeper
+        self.attachments: list[ImageAttachment] = []  # sent with the next message
+        self.editing = False  # the next message replaces the last exchange (/edit)
+        self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
         self.theme, theme_warnings = load_theme(settings.theme)
         self.console = Console(highlight=False)
         self.console.push_theme(self.theme.rich_theme())
         self.screen = Screen(self.console)
-        self.conversation = Conversation(system=settings.system)
-        self.session_tokens = 0
         self._client: ChatClient | None = None
         self._exit = False
         self._unsent = ""  # text to put back in the input line after a failed turn
@@ -68,6 +74,48 @@ class Repl:
             self.warning(warning)
 
     # --- what commands use -------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        return self.keeper.session
+
+    @property
+    def model(self) -> str:
+        return self.session.settings.model
+
+    @property
+    def session_tokens(self) -> int:
+        return sum(entry.prompt_tokens + entry.completion_tokens for entry in self.session.usage)
+
+    def save_session(self) -> bool:
+        """Save what changed; on failure say so and go on (it is retried at the next save)."""
+        try:
+            self.keeper.save()
+        except ClaudechatError as err:
+            self.error(str(err))
+            return False
+        return True
+
+    def write_terminal(self, text: str) -> None:
+        """Bytes for the terminal itself (an OSC 52 clipboard request), not for the screen."""
+        self.console.file.write(text)
+        self.console.file.flush()
+
+    async def confirm(self, question: str) -> bool:
+        """Ask a yes/no question at the prompt; anything but yes (Ctrl-C included) is no."""
+        from prompt_toolkit import PromptSession
+
+        try:
+            answer = await PromptSession(style=self.theme.prompt_toolkit_style()).prompt_async(
+                [("class:prompt", f"{question} [y/N] ")]
+            )
+        except (KeyboardInterrupt, EOFError):
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    def set_input(self, text: str) -> None:
+        """Text the next prompt starts with."""
+        self._unsent = text
 
     def notice(self, text: str) -> None:
         from rich.text import Text
@@ -102,27 +150,39 @@ class Repl:
     # --- the loop ------------------------------------------------------------------------
 
     def _toolbar(self) -> list[tuple[str, str]]:
-        return [
+        from claudechat.sanitize import one_line
+
+        settings = self.session.settings
+        attached = ", ".join(one_line(image.name, 40) for image in self.attachments) or "none"
+        parts = [
             ("class:toolbar.key", " model "),
             ("class:toolbar.value", self.model),
             ("class:toolbar.key", "  tokens "),
             ("class:toolbar.value", f"{self.session_tokens:,}"),
             ("class:toolbar.key", "  attachments "),
-            ("class:toolbar.value", "none"),
-            ("class:toolbar.key", "   /help · Ctrl-D exits "),
+            ("class:toolbar.value", attached),
         ]
+        if settings.n > 1:
+            parts += [("class:toolbar.key", "  n "), ("class:toolbar.value", str(settings.n))]
+        if settings.json:
+            parts += [("class:toolbar.key", "  json "), ("class:toolbar.value", "on")]
+        if self.editing:
+            parts += [("class:toolbar.value", "  editing the last message")]
+        return [*parts, ("class:toolbar.key", "   /help · Ctrl-D exits ")]
 
     def _make_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
         from prompt_toolkit.enums import EditingMode
-        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.history import InMemoryHistory
+
+        from claudechat.repl.history import SharedFileHistory
 
         history: Any
         try:
             directory = data_dir()
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            history = FileHistory(str(directory / "history"))
+            history = SharedFileHistory(str(directory / "history"))
         except OSError as exc:
             self.warning(f"input history is not saved: {exc}")
             history = InMemoryHistory()
@@ -151,6 +211,37 @@ class Repl:
         self.screen.print(
             Text(f"claudechat {__version__} · {self.model} · {host} · /help for commands", style="banner")
         )
+        if self.session.messages:
+            self.show_session(self._opened)
+
+    def show_session(self, note: str | None = None) -> None:
+        """After opening a saved session: what it is, and its last exchanges as they were shown."""
+        from rich.text import Text
+
+        from claudechat.render.markdown import SafeMarkdown
+        from claudechat.sanitize import one_line
+
+        session = self.session
+        if note:
+            self.notice(note)
+        shown = _RESUME_SHOWS * 2
+        earlier = max(0, len(session.messages) - shown) // 2
+        title = one_line(session.title or "untitled", 80)
+        summary = f"session {session.id} · {title} · {session.turns} turn{'s' if session.turns != 1 else ''}"
+        if earlier:
+            summary += f" · {earlier} earlier not shown (/save writes them all)"
+        self.notice(summary)
+        for message in session.messages[-shown:]:
+            if message.role == "user":
+                text = sanitize(message.text)
+                images = "".join(f"\n[image: {one_line(name, 200)}]" for name in _image_names(message.content))
+                self.screen.print(Text("› " + text.replace("\n", "\n  ") + images, style="prompt"))
+            else:
+                self.screen.print(SafeMarkdown(message.text, code_theme=self.theme.code_theme))
+                if message.interrupted:
+                    from claudechat.render.answer import interrupted_text
+
+                    self.screen.print(interrupted_text())
 
     async def run(self) -> int:
         """The chat until Ctrl-D or /exit (0), or SIGTERM/SIGHUP (128 + the signal).
@@ -175,6 +266,8 @@ class Repl:
         finally:
             if self._client is not None:
                 await self._client.aclose()
+            self.save_session()
+            self.keeper.close()
         return 0 if self._signal is None else 128 + self._signal
 
     def _on_signal(self, signum: int, main: asyncio.Task[Any] | None) -> None:
@@ -189,8 +282,9 @@ class Repl:
         while not self._exit:
             try:
                 text = await session.prompt_async(default=self._unsent)
-            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
+            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line (and ends an /edit)
                 self._unsent = ""
+                self.editing = False
                 continue
             except EOFError:  # Ctrl-D on an empty line
                 break
@@ -203,7 +297,7 @@ class Repl:
                 except ClaudechatError as err:
                     self.error(str(err))
                 continue
-            await self._turn(text)
+            await self.send(text)
 
     def _get_client(self) -> ChatClient:
         if self._client is None:
@@ -218,35 +312,68 @@ class Repl:
             )
         return self._client
 
-    async def _turn(self, text: str) -> None:
+    async def send(self, text: str) -> None:
+        """Send a typed message (with the pending images); after /edit it replaces the last exchange."""
+        attachments = list(self.attachments)
+        content: Content = text
+        if attachments:
+            content = [{"type": "text", "text": text}] + [
+                {**image.to_part(), "name": image.name} for image in attachments
+            ]
+        replace = self.editing and len(self.session.messages) >= 2
+        self.attachments = []
+        if await self.ask(Message("user", content, model=self.model), replace_last=replace):
+            self.editing = False
+        else:
+            # Nothing is lost: the text goes back in the input line (before anything typed
+            # while it was out), the images stay attached.
+            self.attachments = attachments
+            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+
+    async def retry(self) -> None:
+        """Ask again for the last answer; it is replaced only if a new one comes."""
+        if len(self.session.messages) < 2:
+            raise CommandError("there is no answer to retry yet")
+        user = self.session.messages[-2]
+        await self.ask(Message("user", user.content, model=self.model, created=user.created), replace_last=True)
+
+    async def ask(self, user: Message, *, replace_last: bool = False) -> bool:
+        """One request and its answer on screen; True when the answer entered the session."""
         from claudechat.api import ChatRequest
         from claudechat.render.answer import AnswerView
         from claudechat.repl.turn import stream_answer
 
+        settings = self.session.settings
         request = ChatRequest(
-            model=self.model,
-            messages=self.conversation.request_messages(text),
-            temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens,
+            model=settings.model,
+            messages=self.session.request_messages(drop_last=2 if replace_last else 0) + [user.to_api()],
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            n=settings.n if settings.n > 1 else None,
+            response_format="json_object" if settings.json else None,
         )
         try:
             request.validate()
         except ClaudechatError as err:
             self.error(str(err))
-            self._unsent = text
-            return
+            return False
+        if settings.n > 1:
+            self.notice(f"candidate 1 of {settings.n}")
         view = AnswerView(
-            self.screen, model=self.model, reasoning_mode=self.reasoning_mode, code_theme=self.theme.code_theme
+            self.screen,
+            model=self.model,
+            reasoning_mode=self.reasoning_mode,
+            code_theme=self.theme.code_theme,
+            code_language="json" if settings.json else None,
         )
         task = self._turn_task = asyncio.create_task(stream_answer(self._get_client(), request, view))
         with self._stoppable(task) as typed:
             outcome = await task
         self._turn_task = None
-        self._finish_turn(text, view, outcome)
-        if typed:
-            # Typed while the answer streamed: it starts the next message, after the message
-            # that came back unanswered if the turn failed.
-            self._unsent = " ".join(part for part in (self._unsent.rstrip(), "".join(typed)) if part)
+        kept = self._finish_turn(user, view, outcome, replace_last)
+        if typed:  # typed while the answer streamed: it starts the next message
+            self._unsent = "".join(typed)
+        return kept
 
     @contextlib.contextmanager
     def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[list[str]]:
@@ -259,42 +386,110 @@ class Repl:
         finally:
             loop.remove_signal_handler(signal.SIGINT)
 
-    def _finish_turn(self, text: str, view: AnswerView, outcome: TurnOutcome) -> None:
+    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool) -> bool:
         from rich.text import Text
 
         from claudechat.render.answer import error_text, interrupted_text
         from claudechat.repl.turn import outcome_status
 
         result = outcome.result
+        if result.usage is not None:
+            usage = result.usage
+            self.session.record_usage(
+                UsageEntry(
+                    model=sanitize(result.model) if result.model else self.model,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cached_tokens=usage.cached_tokens,
+                )
+            )
         if outcome.error is not None or (outcome.interrupted and not result.content):
-            # Nothing usable came back: the history stays as it was, the text goes back in the input.
-            after: list[Any] = []
+            # Nothing usable came back: the history stays as it was.
             if outcome.error is not None:
-                after.append(error_text(str(outcome.error)))
+                view.finish(error_text(str(outcome.error)))
             else:
-                after.append(Text("⏹ interrupted before the answer began", style="interrupted"))
-            view.finish(*after)
-            self._unsent = text
-            return
-        usage = result.usage
-        if usage is not None:
-            self.session_tokens += usage.total_tokens
-        # What the model sent is stored as it is shown: its control characters made visible.
-        answer = Message(
-            "assistant",
-            sanitize(result.content),
-            reasoning=sanitize(result.reasoning),
-            model=sanitize(result.model) if result.model else self.model,
-            usage=usage.to_dict() if usage else None,
-            interrupted=outcome.interrupted,
-        )
-        self.conversation.add_turn(Message("user", text, model=self.model), answer)
-        after = []
+                view.finish(Text("⏹ interrupted before the answer began", style="interrupted"))
+            self.save_session()  # the tokens it cost, if any
+            return False
+        answer = _answer_message(result, self.model, interrupted=outcome.interrupted)
+        if replace_last:
+            self.session.replace_turn(user, answer)
+        else:
+            self.session.add_turn(user, answer)
+        after: list[Any] = []
         if outcome.interrupted:
             after.append(interrupted_text())
         after.append(Text(outcome_status(outcome, self.model), style="status"))
+        if self.session.settings.json:
+            after.append(_json_verdict(answer.text))
+        after += self._other_candidates(answer)
         view.finish(*after)
+        self.save_session()
+        return True
+
+    def _other_candidates(self, answer: Message) -> list[Any]:
+        """With n > 1: the other answers, one after another, then how to keep one of them."""
+        from rich.text import Text
+
+        from claudechat.render.markdown import SafeMarkdown
+
+        if len(answer.candidates) < 2:
+            return []
+        shown: list[Any] = []
+        total = len(answer.candidates)
+        for number, candidate in enumerate(answer.candidates[1:], 2):
+            shown.append(Text(f"candidate {number} of {total}", style="notice"))
+            shown.append(SafeMarkdown(candidate.content, code_theme=self.theme.code_theme))
+        shown.append(Text("candidate 1 is in the history; /pick N keeps another", style="notice"))
+        return shown
 
 
-def run_repl(settings: Settings) -> int:
-    return asyncio.run(Repl(settings).run())
+_RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
+
+
+def _image_names(content: Content) -> list[str]:
+    from claudechat.chat.conversation import image_names
+
+    return image_names(content)
+
+
+def _answer_message(result: ChatResult, model: str, *, interrupted: bool) -> Message:
+    """The answer as stored: what the model sent, its control characters made visible."""
+    usage = result.usage
+    candidates = []
+    if len(result.choices) > 1:
+        candidates = [
+            Candidate(sanitize(choice.content), sanitize(choice.reasoning), choice.finish_reason)
+            for choice in result.choices
+        ]
+    return Message(
+        "assistant",
+        sanitize(result.content),
+        reasoning=sanitize(result.reasoning),
+        model=sanitize(result.model) if result.model else model,
+        usage=usage.to_dict() if usage else None,
+        interrupted=interrupted,
+        candidates=candidates,
+    )
+
+
+def _json_verdict(text: str) -> Any:
+    """Under an answer asked for as JSON: whether it is."""
+    import json
+
+    from rich.text import Text
+
+    from claudechat.sanitize import one_line
+
+    body = text.strip()
+    if body.startswith("```"):  # a model may still fence it
+        body = body.split("\n", 1)[-1].rsplit("```", 1)[0]
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return Text(f"⚠ not valid JSON: {one_line(str(exc), 200)}", style="warning")
+    return Text("✓ valid JSON", style="status")
+
+
+def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> int:
+    return asyncio.run(Repl(settings, keeper, opened=opened).run())

@@ -131,7 +131,7 @@ def _think(app: Repl, argument: str) -> None:
         if not argument.isdigit() or int(argument) < 1:
             raise CommandError(f"/think takes a positive number, got {one_line(argument, 40)!r}")
         back = int(argument)
-    answers = app.conversation.answers()
+    answers = app.session.answers()
     if not answers:
         raise CommandError("there is no answer yet")
     if back > len(answers):

@@ -1,0 +1,371 @@
+"""Commands about the conversation and its requests: model, images, settings, retry, undo, edit,
+copy, usage, info and picking among several answers."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from typing import TYPE_CHECKING
+
+from claudechat.chat.conversation import Message
+from claudechat.models import MODELS, accepts_images, find_model
+from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.sanitize import one_line
+
+if TYPE_CHECKING:
+    from claudechat.repl.app import Repl
+
+__all__: list[str] = []
+
+_DEFAULT_WORDS = ("default", "off", "none")
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    return repr(one_line(text, limit))
+
+
+# --- model -----------------------------------------------------------------------------------
+
+
+def _model_ids(app: Repl, argument: str) -> list[str]:
+    return [model.id for model in MODELS]
+
+
+@COMMANDS.command(
+    "model",
+    "list the models, or switch to one for the next requests",
+    usage="/model [ID]",
+    complete=_model_ids,
+    details="Models marked vision accept images; thinking models stream their reasoning first.\n"
+    "An id missing from the list is used anyway, with a warning: the service adds models.",
+)
+def _model(app: Repl, argument: str) -> None:
+    if not argument:
+        width = max(len(model.id) for model in MODELS)
+        lines = []
+        for model in MODELS:
+            marks = " ".join(mark for mark, has in (("vision", model.vision), ("thinking", model.thinking)) if has)
+            current = "▸" if model.id == app.model else " "
+            lines.append(f"{current} {model.id.ljust(width)}  {marks}")
+        if find_model(app.model) is None:
+            lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
+        app.notice("\n".join(lines))
+        return
+    if any(ch.isspace() for ch in argument) or len(argument) > 200:
+        raise CommandError(f"{_shown(argument)} is not a model id", hint="see /model")
+    app.session.change_settings(model=argument)
+    app.notice(f"model is now {argument}")
+    if find_model(argument) is None:
+        app.warning(f"{argument} is not in the catalogue; using it anyway (the service adds models)")
+    _warn_if_images_unsupported(app)
+
+
+def _warn_if_images_unsupported(app: Repl) -> None:
+    if not app.attachments:
+        return
+    accepts = accepts_images(app.model)
+    if accepts is False:
+        app.warning(f"{app.model} does not accept images; switch with /model or drop them with /image clear")
+    elif accepts is None:
+        app.warning(f"{app.model} is not known to accept images")
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def _image_paths(argument: str) -> list[str]:
+    """The paths or URLs in `argument`: shell-style words, or the whole of it if that is a file."""
+    whole = argument.strip()
+    if os.path.exists(os.path.expanduser(whole)):
+        return [whole]  # `/image my photo.png` needs no quotes
+    try:
+        return shlex.split(argument)
+    except ValueError as exc:
+        raise CommandError(f"cannot read the paths: {exc}", hint='quote paths with spaces: "my photo.png"') from None
+
+
+def _complete_paths(app: Repl, argument: str) -> list[str]:
+    """Completions of the last word of `argument` as a path, the words before it kept as typed."""
+    cut = argument.rfind(" ") + 1
+    head, word = argument[:cut], argument[cut:]
+    directory, slash, stem = word.rpartition("/")
+    try:
+        names = sorted(os.listdir(os.path.expanduser(directory + slash) if slash else "."))
+    except OSError:
+        return []
+    results = []
+    for name in names:
+        if not name.startswith(stem) or (name.startswith(".") and not stem.startswith(".")):
+            continue
+        path = directory + slash + name
+        if os.path.isdir(os.path.expanduser(path)):
+            path += "/"
+        results.append(head + (shlex.quote(path) if " " in path else path))
+    return results[:200]
+
+
+def _complete_image(app: Repl, argument: str) -> list[str]:
+    options = ["clear"] if " " not in argument else []
+    return options + _complete_paths(app, argument)
+
+
+@COMMANDS.command(
+    "image",
+    "attach images to the next message; no argument lists them, `clear` drops them",
+    usage="/image [PATH|URL ...|clear]",
+    complete=_complete_image,
+    details="Local PNG, JPEG, GIF or WebP files up to 5 MB (the type is read from the file), or\n"
+    "http(s) URLs, which the server fetches. Quote paths with spaces; ~ is your home.",
+)
+def _image(app: Repl, argument: str) -> None:
+    from claudechat.chat.attachments import load_image
+
+    if not argument:
+        if not app.attachments:
+            app.notice("no images attached (/image PATH attaches one)")
+            return
+        lines = [f"{number}. {one_line(image.name, 200)}" + _size(image.size) for number, image in
+                 enumerate(app.attachments, 1)]
+        app.notice("attached to the next message:\n" + "\n".join(lines))
+        return
+    if argument == "clear":
+        count = len(app.attachments)
+        app.attachments = []
+        app.notice(f"dropped {count} image{'s' if count != 1 else ''}")
+        return
+    loaded = [load_image(path) for path in _image_paths(argument)]  # all or none
+    app.attachments += loaded
+    names = ", ".join(one_line(image.name, 100) for image in loaded)
+    app.notice(f"attached {names} ({len(app.attachments)} for the next message)")
+    _warn_if_images_unsupported(app)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return " (URL)"
+    return f" ({size / 1024:,.0f} KB)" if size >= 1024 else f" ({size} bytes)"
+
+
+# --- request settings ------------------------------------------------------------------------
+
+
+@COMMANDS.command("system", "show, set or clear the system prompt", usage="/system [TEXT|clear]",
+                  complete=lambda app, argument: ["clear"])
+def _system(app: Repl, argument: str) -> None:
+    current = app.session.settings.system
+    if not argument:
+        app.notice(f"system prompt: {one_line(current, 2000)}" if current else "no system prompt (/system TEXT sets one)")
+        return
+    if argument == "clear":
+        app.session.change_settings(system=None)
+        app.notice("system prompt cleared")
+        return
+    app.session.change_settings(system=argument)
+    app.notice("system prompt set for the next requests")
+
+
+def _number_setting(app: Repl, name: str, argument: str, parse: type, low: float, high: float | None,
+                    *, nullable: bool = True) -> None:
+    key = name.replace("-", "_")
+    current = getattr(app.session.settings, key)
+    if not argument:
+        app.notice(f"{name} is {current if current is not None else 'the server default'}")
+        return
+    if nullable and argument.lower() in _DEFAULT_WORDS:
+        app.session.change_settings(**{key: None})
+        app.notice(f"{name} is now the server default")
+        return
+    limits = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
+    try:
+        value = parse(argument)
+    except ValueError:
+        raise CommandError(f"/{name} takes a number {limits}, got {_shown(argument)}") from None
+    if value != value or value < low or (high is not None and value > high):
+        raise CommandError(f"/{name} takes a number {limits}, got {_shown(argument)}")
+    app.session.change_settings(**{key: value})
+    app.notice(f"{name} is now {value}")
+
+
+@COMMANDS.command("temperature", "sampling temperature for the next requests (0-2, or default)",
+                  usage="/temperature [X|default]", complete=lambda app, argument: ["default"])
+def _temperature(app: Repl, argument: str) -> None:
+    _number_setting(app, "temperature", argument, float, 0, 2)
+
+
+@COMMANDS.command("max-tokens", "limit the length of the next answers (or default)",
+                  usage="/max-tokens [N|default]", complete=lambda app, argument: ["default"])
+def _max_tokens(app: Repl, argument: str) -> None:
+    _number_setting(app, "max-tokens", argument, int, 1, None)
+
+
+@COMMANDS.command("n", "ask for N candidate answers at once (see /pick)", usage="/n [N]")
+def _n(app: Repl, argument: str) -> None:
+    _number_setting(app, "n", argument, int, 1, 128, nullable=False)
+
+
+@COMMANDS.command("json", "ask for answers as a JSON object, shown highlighted and checked",
+                  usage="/json [on|off]", complete=lambda app, argument: ["on", "off"])
+def _json(app: Repl, argument: str) -> None:
+    if not argument:
+        app.notice(f"json is {'on' if app.session.settings.json else 'off'}")
+        return
+    if argument.lower() not in ("on", "off"):
+        raise CommandError(f"/json takes on or off, got {_shown(argument)}")
+    app.session.change_settings(json=argument.lower() == "on")
+    app.notice(f"json is now {argument.lower()}")
+
+
+# --- the last exchange ---------------------------------------------------------------------------
+
+
+@COMMANDS.command("retry", "ask again for the last answer (the new one replaces it)")
+async def _retry(app: Repl, argument: str) -> None:
+    _no_argument("retry", argument)
+    await app.retry()
+
+
+@COMMANDS.command("undo", "drop the last exchange (your message and its answer)")
+def _undo(app: Repl, argument: str) -> None:
+    _no_argument("undo", argument)
+    if not app.session.messages:
+        raise CommandError("there is nothing to undo")
+    app.session.undo()
+    app.save_session()
+    app.notice(f"dropped the last exchange; {app.session.turns} left")
+
+
+@COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
+def _edit(app: Repl, argument: str) -> None:
+    from claudechat.chat.attachments import ImageAttachment
+
+    _no_argument("edit", argument)
+    last = app.session.last_user_message()
+    if last is None or len(app.session.messages) < 2:
+        raise CommandError("there is no message to edit yet")
+    app.set_input(last.text)
+    if not isinstance(last.content, str):
+        app.attachments = [
+            ImageAttachment(name=part.get("name") or "image", url=part["image_url"]["url"])
+            for part in last.content
+            if part.get("type") == "image_url"
+        ]
+    app.editing = True
+    app.notice("editing your last message: Enter replaces that exchange, Ctrl-C cancels")
+
+
+@COMMANDS.command("pick", "keep candidate N of the last answer in the history (with /n above 1)",
+                  usage="/pick N")
+def _pick(app: Repl, argument: str) -> None:
+    answers = app.session.answers()
+    last = answers[-1] if answers else None
+    if last is None or len(last.candidates) < 2 or app.session.messages[-1] is not last:
+        raise CommandError("the last answer has no other candidates", hint="/n 3 asks for three at once")
+    total = len(last.candidates)
+    if not argument.isdigit() or not 1 <= int(argument) <= total:
+        raise CommandError(f"/pick takes a number from 1 to {total}, got {_shown(argument)}")
+    index = int(argument) - 1
+    chosen = last.candidates[index]
+    app.session.replace_answer(
+        Message(
+            "assistant",
+            chosen.content,
+            reasoning=chosen.reasoning,
+            model=last.model,
+            usage=last.usage,
+            created=last.created,
+            interrupted=last.interrupted,
+            candidates=last.candidates,
+            picked=index,
+        )
+    )
+    app.save_session()
+    app.notice(f"candidate {index + 1} of {total} is now in the history")
+
+
+def _no_argument(name: str, argument: str) -> None:
+    if argument:
+        raise CommandError(f"/{name} takes no argument, got {_shown(argument)}")
+
+
+# --- copy ----------------------------------------------------------------------------------------
+
+
+def code_blocks(markdown: str) -> list[str]:
+    from claudechat.render.markdown import markdown_parser
+
+    return [token.content for token in markdown_parser().parse(markdown) if token.type in ("fence", "code_block")]
+
+
+@COMMANDS.command("copy", "copy the last answer, or its N-th code block, to the clipboard", usage="/copy [N]")
+def _copy(app: Repl, argument: str) -> None:
+    from claudechat.repl.clipboard import copy_text
+
+    answers = app.session.answers()
+    if not answers:
+        raise CommandError("there is no answer to copy yet")
+    text = answers[-1].text
+    what = "the last answer"
+    if argument:
+        blocks = code_blocks(text)
+        if not blocks:
+            raise CommandError("the last answer has no code blocks")
+        if not argument.isdigit() or not 1 <= int(argument) <= len(blocks):
+            raise CommandError(f"/copy takes a code block number from 1 to {len(blocks)}, got {_shown(argument)}")
+        text = blocks[int(argument) - 1]
+        what = f"code block {argument} of {len(blocks)}"
+    ways = copy_text(text, app.write_terminal)
+    if not ways:
+        raise CommandError(f"{what} is too long for the terminal clipboard and no clipboard program was found",
+                           hint="install wl-copy, xclip or xsel, or /save the transcript")
+    app.notice(f"copied {what} ({len(text):,} characters) via {', '.join(ways)}")
+
+
+# --- what the session costs and uses ----------------------------------------------------------
+
+
+@COMMANDS.command("usage", "requests and tokens of this session, per model")
+def _usage(app: Repl, argument: str) -> None:
+    _no_argument("usage", argument)
+    totals: dict[str, list[int]] = {}
+    for entry in app.session.usage:
+        row = totals.setdefault(entry.model, [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += entry.prompt_tokens
+        row[2] += entry.completion_tokens
+        row[3] += entry.cached_tokens
+    if not totals:
+        app.notice("no requests in this session yet")
+        return
+    header = ("model", "requests", "prompt", "completion", "cached")
+    rows = [(one_line(model, 60), *(f"{value:,}" for value in values)) for model, values in totals.items()]
+    if len(rows) > 1:
+        rows.append(("total", *(f"{sum(values[i] for values in totals.values()):,}" for i in range(4))))
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+             for row in (header, *rows)]
+    app.notice("\n".join(lines))
+
+
+@COMMANDS.command("info", "model, server, request settings, and where the config and session are saved")
+def _info(app: Repl, argument: str) -> None:
+    from claudechat.config import config_path
+
+    _no_argument("info", argument)
+    settings = app.session.settings
+    session_path = app.keeper.path
+    rows = [
+        ("model", settings.model),
+        ("server", app.settings.base_url),
+        ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
+        ("temperature", settings.temperature if settings.temperature is not None else "server default"),
+        ("max tokens", settings.max_tokens if settings.max_tokens is not None else "server default"),
+        ("candidates (n)", settings.n),
+        ("json", "on" if settings.json else "off"),
+        ("reasoning", app.reasoning_mode),
+        ("theme", app.theme.name),
+        ("session", f"{app.session.id} · {one_line(app.session.title or 'untitled', 60)} · {app.session.turns} turns"),
+        ("session file", session_path if session_path else "not saved yet (saved after the first answer)"),
+        ("config file", config_path()),
+    ]
+    width = max(len(name) for name, _ in rows)
+    app.notice("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows))

@@ -1,0 +1,130 @@
+"""Commands about sessions: start a new one, list, open, name, and save transcripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudechat.errors import ClaudechatError
+from claudechat.render.sessions import session_table
+from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.sanitize import one_line
+
+if TYPE_CHECKING:
+    from claudechat.repl.app import Repl
+
+__all__: list[str] = []
+
+LISTED = 20  # sessions /sessions shows
+
+
+def _session_ids(app: Repl, argument: str) -> list[str]:
+    try:
+        return [summary.id for summary in app.keeper.store.summaries(limit=LISTED) if not summary.error]
+    except ClaudechatError:  # an unreadable directory: nothing to offer, typing goes on
+        return []
+
+
+@COMMANDS.command("clear", "start a new conversation (the current one stays saved)", aliases=("new",))
+def _clear(app: Repl, argument: str) -> None:
+    if argument:
+        raise CommandError(f"/clear takes no argument, got {one_line(argument, 40)!r}")
+    old = app.session
+    app.keeper.new()
+    app.attachments = []
+    app.editing = False
+    if old.messages:
+        app.notice(f"new conversation; the last one is saved as {old.id} (/resume {old.id})")
+    else:
+        app.notice("new conversation")
+
+
+@COMMANDS.command("sessions", "list the most recent saved sessions", usage="/sessions")
+def _sessions(app: Repl, argument: str) -> None:
+    summaries = app.keeper.store.summaries(limit=LISTED)
+    if not summaries:
+        app.notice("no saved sessions yet; each conversation is saved after its first answer")
+        return
+    app.notice(session_table(summaries, app.session.id) + "\n/resume ID opens one (the start of an id is enough)")
+
+
+def _open(app: Repl, key: str, command: str) -> None:
+    if not key:
+        raise CommandError(f"/{command} needs a session id" + (" or a file" if command == "load" else ""),
+                           hint="see /sessions")
+    if key == app.session.id:
+        raise CommandError(f"session {key} is the one open now")
+    note = app.keeper.open(key)
+    app.attachments = []
+    app.editing = False
+    app.show_session(note)
+
+
+@COMMANDS.command("resume", "continue a saved session", usage="/resume ID", complete=_session_ids)
+def _resume(app: Repl, argument: str) -> None:
+    _open(app, argument, "resume")
+
+
+@COMMANDS.command(
+    "load",
+    "open a saved session by id, or a session saved with /save FILE.json",
+    usage="/load ID|FILE",
+    complete=lambda app, argument: _session_ids(app, argument) + _paths(app, argument),
+)
+def _load(app: Repl, argument: str) -> None:
+    _open(app, str(Path(argument).expanduser()) if argument.startswith("~") else argument, "load")
+
+
+def _paths(app: Repl, argument: str) -> list[str]:
+    from claudechat.repl.chat_commands import _complete_paths
+
+    return _complete_paths(app, argument)
+
+
+@COMMANDS.command("rename", "give this session a title", usage="/rename TITLE")
+def _rename(app: Repl, argument: str) -> None:
+    title = " ".join(argument.split())
+    if not title:
+        raise CommandError("/rename needs a title")
+    app.session.rename(one_line(title, 200))
+    app.save_session()
+    app.notice(f"session {app.session.id} is now titled {one_line(title, 200)!r}")
+
+
+@COMMANDS.command(
+    "save",
+    "write the transcript: FILE.md as Markdown, FILE.json as the full session",
+    usage="/save [FILE]",
+    complete=_paths,
+    details="Without FILE, a Markdown file named after the title, in the current directory.\n"
+    "An existing file is replaced only if you say yes.",
+)
+async def _save(app: Repl, argument: str) -> None:
+    from claudechat.chat.transcript import default_file_name, to_json, to_markdown
+    from claudechat.files import write_atomically
+
+    session = app.session
+    if not session.messages:
+        raise CommandError("there is nothing to save yet")
+    path = Path(argument).expanduser() if argument else Path(default_file_name(session))
+    shown = one_line(str(path), 200)
+    if path.suffix.lower() not in (".md", ".json", ".markdown"):
+        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json")
+    text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)
+    data = text.encode("utf-8")
+    overwrite = False
+    if path.exists() or path.is_symlink():
+        if path.is_dir() or path.is_symlink():
+            raise CommandError(f"{shown} is a directory or a link; choose another name")
+        if not await app.confirm(f"{shown} exists. Replace it?"):
+            app.notice("not saved")
+            return
+        overwrite = True
+    try:
+        write_atomically(path, data, overwrite=overwrite)  # 0600: a conversation is private
+    except FileExistsError:
+        raise CommandError(f"{shown} appeared meanwhile; not replaced", hint="run /save again") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    kind = "session (JSON)" if path.suffix.lower() == ".json" else "transcript (Markdown)"
+    app.notice(f"saved the {kind} to {shown}: {session.turns} turns, {len(data):,} bytes")
