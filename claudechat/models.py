@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images"]
+__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images", "image_warning"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,13 @@ def accepts_images(model_id: str) -> bool | None:
     """True or False for a catalogued model, None when the model is unknown."""
     model = find_model(model_id)
     return None if model is None else model.vision
+
+
+def image_warning(model_id: str) -> str | None:
+    """What to tell someone attaching images for `model_id`, if the model may not take them."""
+    accepts = accepts_images(model_id)
+    if accepts is False:
+        return f"{model_id} does not accept images; choose a vision model (see /model)"
+    if accepts is None:
+        return f"{model_id} is not known to accept images"
+    return None

@@ -196,6 +196,12 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     from claudechat.chat import load_image
 
     image_parts = [load_image(spec).to_part() for spec in options.images]
+    if image_parts:
+        from claudechat.models import image_warning
+
+        warning = image_warning(settings.model)
+        if warning:
+            print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
     messages: list[dict[str, Any]] = []
     if options.system:
         messages.append({"role": "system", "content": options.system})

@@ -26,10 +26,16 @@ class SessionKeeper:
         return None if self._file is None else self._file.path
 
     def save(self) -> None:
-        """Write what changed since the last save (SessionError if it cannot; it stays pending)."""
+        """Write what changed since the last save (SessionError if it cannot; it stays pending).
+
+        A session gets its file with its first message: changing settings and leaving
+        leaves nothing behind.
+        """
         if not self.session.pending:
             return
         if self._file is None:
+            if not self.session.messages:
+                return
             self._file = self.store.create(self.session)
         self._file.save(self.session)
 

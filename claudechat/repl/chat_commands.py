@@ -8,7 +8,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from claudechat.chat.conversation import Message
-from claudechat.models import MODELS, accepts_images, find_model
+from claudechat.models import MODELS, find_model, image_warning
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.sanitize import one_line
 
@@ -61,13 +61,9 @@ def _model(app: Repl, argument: str) -> None:
 
 
 def _warn_if_images_unsupported(app: Repl) -> None:
-    if not app.attachments:
-        return
-    accepts = accepts_images(app.model)
-    if accepts is False:
-        app.warning(f"{app.model} does not accept images; switch with /model or drop them with /image clear")
-    elif accepts is None:
-        app.warning(f"{app.model} is not known to accept images")
+    warning = image_warning(app.model) if app.attachments else None
+    if warning:
+        app.warning(warning)
 
 
 # --- images -------------------------------------------------------------------------------------
@@ -105,7 +101,7 @@ def _complete_paths(app: Repl, argument: str) -> list[str]:
 
 
 def _complete_image(app: Repl, argument: str) -> list[str]:
-    options = ["clear"] if " " not in argument else []
+    options = ["clear"] if "clear".startswith(argument) else []
     return options + _complete_paths(app, argument)
 
 
