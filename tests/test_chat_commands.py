@@ -370,3 +370,11 @@ def test_help_explains_every_command(app, capsys, command):
     run(app, f"/help {command}")
     out = capsys.readouterr().out
     assert COMMANDS.find(command).usage in out
+
+
+def test_numbers_complete_from_the_last_answer(app):
+    from claudechat.repl.chat_commands import _candidate_numbers, _code_block_numbers
+
+    add_turn(app, answer="```\na\n```\n\n```\nb\n```\n", candidates=[Candidate("x"), Candidate("y")])
+    assert _code_block_numbers(app, "") == ["1", "2"]
+    assert _candidate_numbers(app, "") == ["1", "2"]

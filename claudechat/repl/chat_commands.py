@@ -194,7 +194,8 @@ def _max_tokens(app: Repl, argument: str) -> None:
     _number_setting(app, "max-tokens", argument, int, 1, None)
 
 
-@COMMANDS.command("n", "ask for N candidate answers at once (see /pick)", usage="/n [N]")
+@COMMANDS.command("n", "ask for N candidate answers at once (see /pick)", usage="/n [N]",
+                  complete=lambda app, argument: ["1", "2", "3", "4"])
 def _n(app: Repl, argument: str) -> None:
     _number_setting(app, "n", argument, int, 1, 128, nullable=False)
 
@@ -249,8 +250,13 @@ def _edit(app: Repl, argument: str) -> None:
     app.notice("editing your last message: Enter replaces that exchange, Ctrl-C cancels")
 
 
+def _candidate_numbers(app: Repl, argument: str) -> list[str]:
+    answers = app.session.answers()
+    return [str(number) for number in range(1, len(answers[-1].candidates) + 1)] if answers else []
+
+
 @COMMANDS.command("pick", "keep candidate N of the last answer in the history (with /n above 1)",
-                  usage="/pick N")
+                  usage="/pick N", complete=_candidate_numbers)
 def _pick(app: Repl, argument: str) -> None:
     answers = app.session.answers()
     last = answers[-1] if answers else None
@@ -292,7 +298,13 @@ def code_blocks(markdown: str) -> list[str]:
     return [token.content for token in markdown_parser().parse(markdown) if token.type in ("fence", "code_block")]
 
 
-@COMMANDS.command("copy", "copy the last answer, or its N-th code block, to the clipboard", usage="/copy [N]")
+def _code_block_numbers(app: Repl, argument: str) -> list[str]:
+    answers = app.session.answers()
+    return [str(number) for number in range(1, len(code_blocks(answers[-1].text)) + 1)] if answers else []
+
+
+@COMMANDS.command("copy", "copy the last answer, or its N-th code block, to the clipboard", usage="/copy [N]",
+                  complete=_code_block_numbers)
 def _copy(app: Repl, argument: str) -> None:
     from claudechat.repl.clipboard import copy_text
 

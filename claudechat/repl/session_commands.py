@@ -81,7 +81,8 @@ def _paths(app: Repl, argument: str) -> list[str]:
     return _complete_paths(app, argument)
 
 
-@COMMANDS.command("rename", "give this session a title", usage="/rename TITLE")
+@COMMANDS.command("rename", "give this session a title", usage="/rename TITLE",
+                  complete=lambda app, argument: [app.session.title] if app.session.title else [])
 def _rename(app: Repl, argument: str) -> None:
     title = " ".join(argument.split())
     if not title:

@@ -1,0 +1,95 @@
+"""`claudechat sessions`, -c and --resume outside the chat, and the shared input history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claudechat.chat import Message, SessionSettings, SessionStore
+from claudechat.chat.keeper import SessionKeeper
+from tests.cli_helpers import CLI, assert_one_line
+from tests.double import ServiceDouble
+
+
+@pytest.fixture
+def double():
+    with ServiceDouble(token="") as service:
+        yield service
+
+
+@pytest.fixture
+def cli(tmp_path: Path, double: ServiceDouble) -> CLI:
+    return CLI(root=tmp_path, token="sk-test-sessions", base_url=double.url)
+
+
+def saved_session(cli: CLI, title: str, turns: int) -> str:
+    keeper = SessionKeeper(SessionStore(cli.data_home / "claudechat" / "sessions"), SessionSettings(model="m1"))
+    for number in range(turns):
+        keeper.session.add_turn(Message("user", f"{title} {number}"), Message("assistant", "ok"))
+    keeper.save()
+    keeper.close()
+    return keeper.session.id
+
+
+def test_sessions_lists_saved_sessions_as_text_and_json(cli: CLI) -> None:
+    first = saved_session(cli, "pipes", 2)
+    second = saved_session(cli, "threads", 1)
+    text = cli.run("sessions")
+    assert text.returncode == 0, text
+    assert first in text.stdout and "pipes 0" in text.stdout and "2 turns" in text.stdout
+    listed = json.loads(cli.run("sessions", "--output", "json").stdout)
+    assert {item["id"]: (item["title"], item["turns"], item["model"]) for item in listed} == {
+        first: ("pipes 0", 2, "m1"),
+        second: ("threads 0", 1, "m1"),
+    }
+
+
+def test_sessions_with_none_saved_says_so_and_succeeds(cli: CLI) -> None:
+    result = cli.run("sessions")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert "no saved sessions" in result.stderr
+    assert json.loads(cli.run("sessions", "--output", "json").stdout) == []
+
+
+def test_a_damaged_session_is_listed_with_its_error_and_left_as_it_is(cli: CLI) -> None:
+    good = saved_session(cli, "good", 1)
+    broken = cli.data_home / "claudechat" / "sessions" / "deadbeef.jsonl"
+    broken.write_bytes(b'{"format": "claudechat-session", "version": 99}\n')
+    listed = {item["id"]: item for item in json.loads(cli.run("sessions", "--output", "json").stdout)}
+    assert listed[good]["error"] is None
+    assert "newer claudechat" in listed["deadbeef"]["error"]
+    assert broken.read_bytes() == b'{"format": "claudechat-session", "version": 99}\n'
+
+
+@pytest.mark.parametrize("flags", [["-c"], ["--resume", "abcd"]])
+def test_continuing_needs_a_terminal(cli: CLI, double: ServiceDouble, flags: list[str]) -> None:
+    result = cli.run(*flags, "a prompt")
+    assert result.returncode == 2, result
+    assert "terminal" in assert_one_line(result.stderr, result)
+    assert double.requests == []
+
+
+def test_history_entries_from_two_processes_never_interleave(tmp_path: Path) -> None:
+    """Entries far larger than a write buffer, stored by two processes at once, stay whole."""
+    path = tmp_path / "history"
+    writer = (
+        "import sys\n"
+        "from claudechat.repl.history import SharedFileHistory\n"
+        "history = SharedFileHistory(sys.argv[1])\n"
+        "for n in range(300):\n"
+        "    history.store_string(f'{sys.argv[2]}{n}' + f'\\n{sys.argv[2] * 99}' * 300)\n"
+    )
+    processes = [subprocess.Popen([sys.executable, "-c", writer, str(path), tag]) for tag in ("a", "b")]
+    assert [process.wait(timeout=60) for process in processes] == [0, 0]
+    from prompt_toolkit.history import FileHistory
+
+    entries = list(FileHistory(str(path)).load_history_strings())
+    assert len(entries) == 600
+    for entry in entries:
+        tag = entry[0]
+        first, rest = entry.split("\n", 1)
+        assert first[1:].isdigit() and rest == "\n".join([tag * 99] * 300), entry[:80]
