@@ -31,7 +31,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 def make_private_dir(directory: Path, *, tighten: bool = True) -> None:
-    """Create `directory` (and parents) 0700; with `tighten`, also narrow an existing one.
+    """Create `directory` 0700 (parents as the umask says); with `tighten`, narrow an existing one.
 
     A symbolic link in its place is refused: files written there would land wherever it points.
     """

@@ -52,12 +52,13 @@ class SessionKeeper:
         it continues as a copy with a new id, saved at once.
         """
         path = Path(key).expanduser()
-        if "/" in key or path.suffix or path.exists():
-            in_store = path.suffix == SUFFIX and path.resolve().parent == self.store.directory.resolve()
-            if not in_store:
-                return self._copy_of(path, f"loaded {path.name} as a new session")
-        else:
-            path = self.store.find(key)
+        looks_like_id = "/" not in key and not path.suffix
+        if looks_like_id and (self.store.has(key) or not path.exists()):
+            path = self.store.find(key)  # an id wins over a same-named file in the current directory
+        elif not (path.suffix == SUFFIX and path.resolve().parent == self.store.directory.resolve()):
+            return self._copy_of(path, f"loaded {path.name} as a new session")
+        if self.path is not None and path.resolve() == self.path.resolve():
+            return None  # already the session in use (and locked by this very process)
         return self._open_path(path)
 
     def continue_last(self) -> str | None:

@@ -130,11 +130,15 @@ class Session:
             self.rename(default_title(user))
 
     def replace_answer(self, answer: Message) -> None:
-        """The last answer becomes `answer` (/retry, /pick)."""
+        """The last answer becomes `answer` (/pick)."""
+        if not self.messages:
+            raise ValueError("there is no answer to replace")
         self._replace(len(self.messages) - 1, [answer])
 
     def replace_turn(self, user: Message, answer: Message) -> None:
-        """The last exchange becomes this one (/edit)."""
+        """The last exchange becomes this one (/edit, /retry)."""
+        if len(self.messages) < 2:
+            raise ValueError("there is no exchange to replace")
         self._replace(len(self.messages) - 2, [user, answer])
 
     def undo(self) -> None:
@@ -154,6 +158,9 @@ class Session:
         self.pending.append({"op": "title", "title": title})
 
     def change_settings(self, **changes: Any) -> None:
+        unknown = set(changes) - set(_SETTING_TYPES)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         for key, value in changes.items():
             setattr(self.settings, key, value)
         self.pending.append({"op": "settings", "settings": changes})
@@ -170,8 +177,6 @@ class Session:
         twin._replace(0, list(self.messages))
         for entry in self.usage:
             twin.record_usage(UsageEntry(**asdict(entry)))
-        if self.title is not None:
-            twin.rename(self.title)
         return twin
 
 

@@ -54,8 +54,13 @@ def sessions_dir() -> Path:
 
 def _dumps(record: dict[str, Any]) -> bytes:
     # One line per record: json never emits a raw newline, and ensure_ascii=False keeps
-    # non-Latin text readable and the file small.
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    # non-Latin text readable and the file small. A lone surrogate (a stream may carry one
+    # as a \ud83d escape) has no UTF-8 form; escaped, it still round-trips exactly.
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 def _why(exc: OSError) -> str:
@@ -68,7 +73,8 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes:
     try:
         own = fd is None
         if own:
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+            # Non-blocking: a FIFO named like a session must not hang the listing.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
         try:
             info = os.fstat(fd)  # type: ignore[arg-type]
             if not stat.S_ISREG(info.st_mode):
@@ -159,6 +165,7 @@ class SessionFile:
         except OSError as exc:
             raise SessionError(f"cannot create a session file in {one_line(str(directory), 300)}: {_why(exc)}") from None
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
+        os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
         session_file = cls(path, fd, 0)
         session.pending.insert(0, session.header())
         return session_file
@@ -279,8 +286,8 @@ class SessionStore:
                 summaries.append(SessionSummary(path.stem, path, updated, error=err.message))
                 continue
             summaries.append(
-                SessionSummary(
-                    session.id, path, updated, session.title, session.created, session.turns, session.settings.model
+                SessionSummary(  # the file's name is what `find` looks up
+                    path.stem, path, updated, session.title, session.created, session.turns, session.settings.model
                 )
             )
         return summaries
@@ -290,6 +297,14 @@ class SessionStore:
         if not files:
             raise SessionError("there is no saved session yet", hint="start one with `claudechat`")
         return files[0][1]
+
+    def has(self, key: str) -> bool:
+        """Whether `key` names a session (an id, or a unique start of one)."""
+        try:
+            self.find(key)
+        except SessionError:
+            return False
+        return True
 
     def find(self, key: str) -> Path:
         """The session file for an id, or for a unique beginning of one."""

@@ -38,7 +38,7 @@ def _user_block(message: Message) -> str:
 
 def _reasoning_block(reasoning: str) -> str:
     # Inside <details> the text must not be able to close the block early.
-    safe = reasoning.strip().replace("</details", "&lt;/details")
+    safe = re.sub(r"<(/?details)", r"&lt;\1", reasoning.strip(), flags=re.IGNORECASE)
     return f"<details>\n<summary>Reasoning</summary>\n\n{safe}\n\n</details>"
 
 
