@@ -132,8 +132,12 @@ def test_image_with_an_unclosed_quote_says_so(app):
 def test_image_completion_offers_files_and_keeps_earlier_words(app, tmp_path):
     (tmp_path / "shot one.png").write_bytes(b"")
     (tmp_path / "shots").mkdir()
-    assert _complete_image(app, "sh") == ["'shot one.png'", "shots/"]
-    assert _complete_image(app, "a.png sho") == ["a.png 'shot one.png'", "a.png shots/"]
+    (tmp_path / "shots" / "in a dir.png").write_bytes(b"")
+    assert _complete_image(app, "sh") == ["shot\\ one.png", "shots/"]
+    assert _complete_image(app, "a.png sho") == ["a.png shot\\ one.png", "a.png shots/"]
+    assert _complete_image(app, "'shot o") == ["'shot one.png'"]
+    assert _complete_image(app, '"shots/in') == ['"shots/in a dir.png"']
+    assert _complete_image(app, "shot\\ o") == ["shot\\ one.png"]
     assert "clear" in _complete_image(app, "cl")
 
 

@@ -80,10 +80,40 @@ def _image_paths(argument: str) -> list[str]:
         raise CommandError(f"cannot read the paths: {exc}", hint='quote paths with spaces: "my photo.png"') from None
 
 
+def _last_word(argument: str) -> tuple[str, str, str]:
+    """(what comes before the last word, the quote it opened with or "", the word unescaped)."""
+    start, quote, escaped = 0, "", False
+    for index, char in enumerate(argument):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == " ":
+            start = index + 1
+    word = argument[start:]
+    opened = word[:1] if word[:1] in ("'", '"') else ""
+    try:
+        unescaped = shlex.split(word + opened if quote else word)
+    except ValueError:
+        unescaped = []
+    return argument[:start], opened, unescaped[0] if unescaped else ""
+
+
+def _written(path: str, quote: str) -> str:
+    """`path` as typed on the command line, in the quoting the user began with."""
+    if quote and quote not in path:
+        closing = "" if path.endswith("/") else quote  # left open, the next Tab goes on inside it
+        return f"{quote}{path}{closing}"
+    return "".join("\\" + char if char in " '\"\\" else char for char in path)
+
+
 def _complete_paths(app: Repl, argument: str) -> list[str]:
     """Completions of the last word of `argument` as a path, the words before it kept as typed."""
-    cut = argument.rfind(" ") + 1
-    head, word = argument[:cut], argument[cut:]
+    head, quote, word = _last_word(argument)
     directory, slash, stem = word.rpartition("/")
     try:
         names = sorted(os.listdir(os.path.expanduser(directory + slash) if slash else "."))
@@ -96,7 +126,7 @@ def _complete_paths(app: Repl, argument: str) -> list[str]:
         path = directory + slash + name
         if os.path.isdir(os.path.expanduser(path)):
             path += "/"
-        results.append(head + (shlex.quote(path) if " " in path else path))
+        results.append(head + _written(path, quote))
     return results[:200]
 
 
@@ -218,6 +248,7 @@ def _json(app: Repl, argument: str) -> None:
 @COMMANDS.command("retry", "ask again for the last answer (the new one replaces it)")
 async def _retry(app: Repl, argument: str) -> None:
     _no_argument("retry", argument)
+    app.editing = False
     await app.retry()
 
 
@@ -227,6 +258,7 @@ def _undo(app: Repl, argument: str) -> None:
     if not app.session.messages:
         raise CommandError("there is nothing to undo")
     app.session.undo()
+    app.editing = False  # the exchange an /edit would replace is not the last one any more
     app.save_session()
     app.notice(f"dropped the last exchange; {app.session.turns} left")
 
