@@ -234,7 +234,7 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
     from rich.console import Console
     from rich.text import Text
 
-    from claudechat.api import ChatClient
+    from claudechat.connect import client_for
     from claudechat.render.answer import AnswerView, error_text, interrupted_text
     from claudechat.render.screen import Screen
     from claudechat.render.theme import load_theme
@@ -250,9 +250,7 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
         reasoning_mode="expanded" if options.show_reasoning else settings.reasoning,
         code_theme=theme.code_theme,
     )
-    async with ChatClient(
-        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=_retry_notice
-    ) as client:
+    async with client_for(settings, _retry_notice) as client:
         outcome = await stream_answer(client, request, view)
     if outcome.interrupted:
         view.finish(interrupted_text())
@@ -267,13 +265,13 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
 async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int:
     from claudechat.api import (
         APIError,
-        ChatClient,
         ContentDelta,
         FinishReason,
         IncompleteStreamError,
         ReasoningDelta,
         ResultBuilder,
     )
+    from claudechat.connect import client_for
 
     as_json = options.output == "json"
     text_out = None if as_json else _TextOutput(
@@ -282,9 +280,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int
     builder = ResultBuilder()
     error: APIError | None = None
     interrupted = False
-    client = ChatClient(
-        settings.base_url, settings.api_key, timeout=settings.timeout, retries=settings.retries, on_retry=_retry_notice
-    )
+    client = client_for(settings, _retry_notice)
     try:
         async with aclosing(client.stream(request)) as events:
             async for event in events:

@@ -133,7 +133,10 @@ def _backoff(attempt: int) -> float:
 
 def _too_large(limit: int) -> APIError:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
-    return APIError(f"the answer grew past {size} and was stopped", hint="the answer so far is kept")
+    return APIError(
+        f"the answer grew past {size} and was stopped",
+        hint="the answer so far is kept; `claudechat config set max_answer_mb N` raises the limit",
+    )
 
 
 class _StreamReader:

@@ -39,6 +39,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     timeout: float = 120.0
     retries: int = 2
+    max_answer_mb: float = 64.0
     system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
@@ -197,6 +198,14 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                 "a whole number from 0 to 10",
                 _parse_int,
                 lambda value: 0 <= value <= 10,
+            ),
+            Option(
+                "max_answer_mb",
+                float,
+                "megabytes an answer may grow to before it is stopped (a server that never ends)",
+                "a number greater than 0 and at most 4096",
+                _parse_float,
+                lambda value: 0 < value <= 4096,
             ),
             Option("system", str, "system prompt sent first in every chat", "text", _parse_text, optional=True),
             Option(

@@ -301,15 +301,9 @@ class Repl:
 
     def _get_client(self) -> ChatClient:
         if self._client is None:
-            from claudechat.api import ChatClient
+            from claudechat.connect import client_for
 
-            self._client = ChatClient(
-                self.settings.base_url,
-                self.settings.api_key,
-                timeout=self.settings.timeout,
-                retries=self.settings.retries,
-                on_retry=lambda notice: self.warning(str(notice)),
-            )
+            self._client = client_for(self.settings, lambda notice: self.warning(str(notice)))
         return self._client
 
     async def send(self, text: str) -> None:
