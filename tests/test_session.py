@@ -1515,3 +1515,45 @@ def test_replace_answer_without_messages_never_writes_an_unreadable_record(sessi
     except (ValueError, IndexError, SessionError):
         return  # refusing the change is fine
     assert_same(read_session_file(write_new(sessions, session)), session)
+
+
+@pytest.mark.parametrize("moment", ["mid-write", "before-sync"])
+def test_an_interrupt_while_saving_loses_nothing_and_corrupts_nothing(sessions, monkeypatch, moment):
+    """Ctrl-C (SIGINT from outside, as KeyboardInterrupt) can land in the middle of a save."""
+    session = Session(settings=make_settings())
+    session.add_turn(user("first"), answer("one"))
+    session_file = SessionFile.create(sessions, session)
+    session_file.save(session)
+    before = session_file.path.read_bytes()
+    session.add_turn(user("second"), answer("two " * 5000))
+
+    real_pwrite, real_fsync = os.pwrite, os.fsync
+
+    def torn_pwrite(fd: int, data: Any, offset: int) -> int:
+        real_pwrite(fd, bytes(data[: len(data) // 2]), offset)
+        raise KeyboardInterrupt
+
+    def interrupted_fsync(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    if moment == "mid-write":
+        monkeypatch.setattr(store_module.os, "pwrite", torn_pwrite)
+    else:
+        monkeypatch.setattr(store_module.os, "fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        session_file.save(session)
+    monkeypatch.setattr(store_module.os, "pwrite", real_pwrite)
+    monkeypatch.setattr(store_module.os, "fsync", real_fsync)
+
+    # Whatever the moment, the file reads as the session before or after the turn, never broken.
+    texts = [message.text for message in read_session_file(session_file.path).messages]
+    assert texts in (["first", "one"], ["first", "one", "second", "two " * 5000])
+    assert session_file.path.read_bytes().startswith(before)
+    assert session.pending  # nothing was marked saved
+    session_file.save(session)  # the next save completes it, without duplicating anything
+    session_file.close()
+    assert [message.text for message in read_session_file(session_file.path).messages] == [
+        "first", "one", "second", "two " * 5000
+    ]
+    lines = session_file.path.read_bytes().splitlines()
+    assert sum(b'"op":"messages"' in line for line in lines) == 2
