@@ -1557,3 +1557,17 @@ def test_an_interrupt_while_saving_loses_nothing_and_corrupts_nothing(sessions, 
     ]
     lines = session_file.path.read_bytes().splitlines()
     assert sum(b'"op":"messages"' in line for line in lines) == 2
+
+
+def test_a_session_in_a_symlinked_directory_is_not_written_through_it(tmp_path):
+    real = tmp_path / "real-sessions"
+    session = Session(settings=make_settings())
+    session.add_turn(user("first"), answer("one"))
+    session_file = SessionFile.create(real, session)
+    session_file.save(session)
+    session_file.close()
+    (tmp_path / "linked").symlink_to(real, target_is_directory=True)
+    before = session_file.path.read_bytes()
+    with pytest.raises(SessionError, match="symbolic link"):
+        SessionFile.open(tmp_path / "linked" / session_file.path.name)
+    assert session_file.path.read_bytes() == before

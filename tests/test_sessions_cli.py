@@ -93,3 +93,24 @@ def test_history_entries_from_two_processes_never_interleave(tmp_path: Path) -> 
         tag = entry[0]
         first, rest = entry.split("\n", 1)
         assert first[1:].isdigit() and rest == "\n".join([tag * 99] * 300), entry[:80]
+
+
+def test_history_does_not_write_through_a_symbolic_link(tmp_path: Path) -> None:
+    from claudechat.repl.history import SharedFileHistory
+
+    target = tmp_path / "elsewhere"
+    target.write_text("untouched\n")
+    (tmp_path / "history").symlink_to(target)
+    errors: list[OSError] = []
+    SharedFileHistory(str(tmp_path / "history"), on_error=errors.append).store_string("secret plans")
+    assert target.read_text() == "untouched\n"
+    assert len(errors) == 1
+
+
+def test_a_failed_history_write_is_reported_not_raised(tmp_path: Path) -> None:
+    from claudechat.repl.history import SharedFileHistory
+
+    errors: list[OSError] = []
+    history = SharedFileHistory(str(tmp_path / "missing-dir" / "history"), on_error=errors.append)
+    history.store_string("kept in memory")
+    assert [type(error) for error in errors] == [FileNotFoundError]

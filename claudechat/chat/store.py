@@ -174,6 +174,8 @@ class SessionFile:
     def open(cls, path: Path) -> tuple[SessionFile, Session]:
         """Lock and read an existing session; SessionBusyError if another process has it."""
         where = one_line(str(path), 300)
+        if path.parent.is_symlink():
+            raise SessionError(f"{one_line(str(path.parent), 300)} is a symbolic link; refusing to write through it")
         try:
             fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
         except OSError as exc:

@@ -70,6 +70,7 @@ class Repl:
         self._session: PromptSession[str] | None = None
         self._turn_task: asyncio.Task[TurnOutcome] | None = None
         self._signal: int | None = None
+        self._history_warned = False
         for warning in theme_warnings:
             self.warning(warning)
 
@@ -182,7 +183,7 @@ class Repl:
         try:
             directory = data_dir()
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            history = SharedFileHistory(str(directory / "history"))
+            history = SharedFileHistory(str(directory / "history"), on_error=self._history_failed)
         except OSError as exc:
             self.warning(f"input history is not saved: {exc}")
             history = InMemoryHistory()
@@ -201,6 +202,11 @@ class Repl:
             style=self.theme.prompt_toolkit_style(),
             include_default_pygments_style=False,
         )
+
+    def _history_failed(self, error: OSError) -> None:
+        if not self._history_warned:
+            self._history_warned = True
+            self.warning(f"input history is not being saved: {error.strerror or error}")
 
     def _banner(self) -> None:
         from urllib.parse import urlsplit
