@@ -40,6 +40,7 @@ examples:
   claudechat --output json "list three colours as JSON" --response-format json
   claudechat -c                                     continue the most recent chat
   claudechat --resume 3fa2                          continue a saved chat by (the start of) its id
+  claudechat -c "and in Rust?"                      one more answer in the last chat, saved into it
   claudechat -- config is a prompt that starts with a subcommand word
 
 subcommands:
@@ -156,10 +157,12 @@ def _dispatch(args: list[str]) -> int:
                 return run_repl(ensure_token(settings), keeper, opened=opened)
             finally:
                 keeper.close()
+        import dataclasses
+
+        continuing = None
         if options.continue_last or options.resume:
-            raise UsageError(
-                "-c and --resume continue a chat on a terminal", hint="run them without a prompt or piped input"
-            )
+            continuing = _continue_in_oneshot(options, settings)
+            settings = dataclasses.replace(settings, model=continuing.session.settings.model)
         oneshot = OneShotOptions(
             prompt=" ".join(options.prompt),
             system=options.system if options.system is not None else settings.system,
@@ -172,7 +175,22 @@ def _dispatch(args: list[str]) -> int:
             output=options.output,
             show_reasoning=options.reasoning,
         )
-        return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
+        if continuing is None:
+            return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
+        session = continuing.session.settings
+        oneshot = dataclasses.replace(
+            oneshot,
+            temperature=session.temperature,
+            max_tokens=session.max_tokens,
+            n=options.n if options.n is not None else (session.n if session.n > 1 else None),
+            response_format=oneshot.response_format or ("json_object" if session.json else None),
+            history=continuing.session.request_messages(),
+            on_answer=lambda content, result: _save_answer(continuing, content, result),
+        )
+        try:
+            return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
+        finally:
+            continuing.close()
     except ClaudechatError as err:
         if options.output == "json":
             from claudechat.oneshot import print_json_failure
@@ -240,6 +258,30 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
     if given:
         keeper.session.change_settings(**given)
     return keeper, note
+
+
+def _continue_in_oneshot(options, settings):  # type: ignore[no-untyped-def]
+    """The saved session a one-shot question continues; the note about it goes to stderr."""
+    keeper, note = _open_session(options, settings)
+    if note:
+        print(f"claudechat: note: {note}", file=sys.stderr)
+    return keeper
+
+
+def _save_answer(keeper, content, result) -> None:  # type: ignore[no-untyped-def]
+    """A one-shot answer joins the session it continued, like a turn in the chat."""
+    from claudechat.chat import Message
+    from claudechat.chat.conversation import answer_from_result
+
+    session = keeper.session
+    model = session.settings.model
+    session.record_result(result, model)
+    answer = answer_from_result(result, model, interrupted=result.interrupted)
+    session.add_turn(Message("user", content, model=model), answer)
+    try:
+        keeper.save()
+    except ClaudechatError as err:
+        _print_error(err)
 
 
 def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]

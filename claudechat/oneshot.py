@@ -12,7 +12,8 @@ import os
 import sys
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from claudechat.config import Settings
 from claudechat.errors import (
@@ -26,6 +27,9 @@ from claudechat.errors import (
 )
 from claudechat.sanitize import one_line, sanitize
 from claudechat.subcommands import ensure_token
+
+if TYPE_CHECKING:
+    from claudechat.api import ChatResult
 
 __all__ = ["OneShotOptions", "run_oneshot", "print_json_failure", "build_user_content"]
 
@@ -43,6 +47,10 @@ class OneShotOptions:
     stream: bool = True
     output: str = "text"
     show_reasoning: bool = False
+    # Continuing a saved session: the messages before this one (system prompt included), and
+    # what to do with the answer (save it) once it came, complete or interrupted.
+    history: list[dict[str, Any]] | None = None
+    on_answer: Callable[[Any, ChatResult], None] | None = None
 
 
 def build_user_content(text: str, image_parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
@@ -203,9 +211,12 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         if warning:
             print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
     messages: list[dict[str, Any]] = []
-    if options.system:
+    if options.history is not None:
+        messages += options.history
+    elif options.system:
         messages.append({"role": "system", "content": options.system})
-    messages.append({"role": "user", "content": build_user_content(text, image_parts)})
+    user_content = build_user_content(text, image_parts)
+    messages.append({"role": "user", "content": user_content})
     request = ChatRequest(
         model=settings.model,
         messages=messages,
@@ -217,8 +228,12 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     )
     request.validate()
     if options.output == "text" and (request.n or 1) == 1 and sys.stdout.isatty():
-        return asyncio.run(_ask_on_terminal(settings, request, options))
-    return asyncio.run(_ask(settings, request, options))
+        code, result = asyncio.run(_ask_on_terminal(settings, request, options))
+    else:
+        code, result = asyncio.run(_ask(settings, request, options))
+    if options.on_answer is not None and result.content and code in (EXIT_OK, EXIT_INTERRUPTED):
+        options.on_answer(user_content, result)
+    return code
 
 
 def _retry_notice(notice: Any) -> None:
@@ -229,7 +244,7 @@ def _retry_notice(notice: Any) -> None:
     )
 
 
-async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOptions) -> int:
+async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOptions) -> tuple[int, ChatResult]:
     """On a terminal the answer is drawn as the chat draws it: live Markdown, reasoning panel."""
     from rich.console import Console
     from rich.text import Text
@@ -254,15 +269,15 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
         outcome = await stream_answer(client, request, view)
     if outcome.interrupted:
         view.finish(interrupted_text())
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, outcome.result
     if outcome.error is not None:
         view.finish(error_text(str(outcome.error)))
-        return EXIT_FAILURE
+        return EXIT_FAILURE, outcome.result
     view.finish(Text(outcome_status(outcome, request.model), style="status"))
-    return EXIT_OK
+    return EXIT_OK, outcome.result
 
 
-async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int:
+async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tuple[int, ChatResult]:
     from claudechat.api import (
         APIError,
         ContentDelta,
@@ -321,8 +336,8 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> int
         text_out.close(answered=error is None and not interrupted)
     if interrupted:
         print("claudechat: interrupted; the partial answer was kept", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, result
     if error is not None:
         print(error_line(error), file=sys.stderr, flush=True)
-        return EXIT_FAILURE
-    return EXIT_OK
+        return EXIT_FAILURE, result
+    return EXIT_OK, result

@@ -12,12 +12,12 @@ import pytest
 from claudechat.chat import Message, SessionSettings, SessionStore
 from claudechat.chat.keeper import SessionKeeper
 from tests.cli_helpers import CLI, assert_one_line
-from tests.double import ServiceDouble
+from tests.double import ErrorReply, Reply, ServiceDouble
 
 
 @pytest.fixture
 def double():
-    with ServiceDouble(token="") as service:
+    with ServiceDouble(token="sk-test-sessions") as service:
         yield service
 
 
@@ -65,11 +65,46 @@ def test_a_damaged_session_is_listed_with_its_error_and_left_as_it_is(cli: CLI) 
     assert broken.read_bytes() == b'{"format": "claudechat-session", "version": 99}\n'
 
 
-@pytest.mark.parametrize("flags", [["-c"], ["--resume", "abcd"]])
-def test_continuing_needs_a_terminal(cli: CLI, double: ServiceDouble, flags: list[str]) -> None:
-    result = cli.run(*flags, "a prompt")
-    assert result.returncode == 2, result
-    assert "terminal" in assert_one_line(result.stderr, result)
+def test_a_question_with_c_continues_the_last_session_and_joins_it(cli: CLI, double: ServiceDouble) -> None:
+    from claudechat.chat import read_session_file
+
+    saved_session(cli, "older", 1)
+    latest = saved_session(cli, "pipes", 2)
+    double.enqueue(Reply(content="and threads"))
+    result = cli.run("-c", "what about threads?")
+    assert (result.returncode, result.stdout) == (0, "and threads\n"), result
+    sent = double.requests[0].json["messages"]
+    assert [message["content"] for message in sent] == ["pipes 0", "ok", "pipes 1", "ok", "what about threads?"]
+    session = read_session_file(cli.data_home / "claudechat" / "sessions" / f"{latest}.jsonl")
+    assert [message.text for message in session.messages][-2:] == ["what about threads?", "and threads"]
+
+
+def test_resume_with_a_prompt_and_json_output(cli: CLI, double: ServiceDouble) -> None:
+    first = saved_session(cli, "first", 1)
+    saved_session(cli, "second", 1)
+    double.enqueue(Reply(content="resumed"))
+    result = cli.run("--resume", first[:5], "--output", "json", "-m", "claude-opus-4-6", "go on")
+    assert result.json()["content"] == "resumed"
+    body = double.requests[0].json
+    assert body["model"] == "claude-opus-4-6"
+    assert [message["content"] for message in body["messages"]] == ["first 0", "ok", "go on"]
+
+
+def test_a_failed_continuation_leaves_the_session_as_it_was(cli: CLI, double: ServiceDouble) -> None:
+    latest = saved_session(cli, "kept", 1)
+    path = cli.data_home / "claudechat" / "sessions" / f"{latest}.jsonl"
+    before = path.read_bytes()
+    double.enqueue(ErrorReply(500, "api_error", "boom"))
+    result = cli.run("-c", "--retries", "0", "this fails")
+    assert result.returncode == 1, result
+    assert "boom" in assert_one_line(result.stderr, result)
+    assert path.read_bytes() == before
+
+
+def test_continuing_with_no_saved_session_says_so(cli: CLI, double: ServiceDouble) -> None:
+    result = cli.run("-c", "anything")
+    assert result.returncode == 1, result
+    assert "no saved session" in assert_one_line(result.stderr, result)
     assert double.requests == []
 
 

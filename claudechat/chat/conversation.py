@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Message", "Candidate", "text_of", "image_names", "Content"]
+from claudechat.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from claudechat.api import ChatResult
+
+__all__ = ["Message", "Candidate", "text_of", "image_names", "Content", "answer_from_result"]
 
 Content = str | list[dict[str, Any]]
 
@@ -63,3 +68,25 @@ class Message:
 
     def to_api(self) -> dict[str, Any]:
         return {"role": self.role, "content": _api_content(self.content)}
+
+
+def answer_from_result(result: ChatResult, model: str, *, interrupted: bool = False) -> Message:
+    """The answer as stored: what the model sent, its control characters made visible.
+
+    With several choices, all of them are kept as candidates and the first is the answer.
+    """
+    candidates = []
+    if len(result.choices) > 1:
+        candidates = [
+            Candidate(sanitize(choice.content), sanitize(choice.reasoning), choice.finish_reason)
+            for choice in result.choices
+        ]
+    return Message(
+        "assistant",
+        sanitize(result.content),
+        reasoning=sanitize(result.reasoning),
+        model=sanitize(result.model) if result.model else model,
+        usage=result.usage.to_dict() if result.usage else None,
+        interrupted=interrupted,
+        candidates=candidates,
+    )

@@ -14,10 +14,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudechat.chat.conversation import Candidate, Content, Message
 from claudechat.errors import ClaudechatError
+from claudechat.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from claudechat.api import ChatResult
 
 __all__ = [
     "FORMAT",
@@ -164,6 +168,20 @@ class Session:
         for key, value in changes.items():
             setattr(self.settings, key, value)
         self.pending.append({"op": "settings", "settings": changes})
+
+    def record_result(self, result: ChatResult, model: str) -> None:
+        """The tokens a request cost, when the server said (kept even if the answer is not)."""
+        usage = result.usage
+        if usage is None:
+            return
+        self.record_usage(
+            UsageEntry(
+                model=sanitize(result.model) if result.model else model,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cached_tokens=usage.cached_tokens,
+            )
+        )
 
     def record_usage(self, entry: UsageEntry) -> None:
         self.usage.append(entry)

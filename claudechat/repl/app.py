@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from claudechat import __version__
 from claudechat.chat.attachments import ImageAttachment
-from claudechat.chat.conversation import Candidate, Content, Message
+from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
-from claudechat.chat.session import UsageEntry
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
 from claudechat.render.screen import Screen
@@ -31,7 +30,7 @@ from claudechat.sanitize import one_line, sanitize
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
-    from claudechat.api import ChatClient, ChatResult
+    from claudechat.api import ChatClient
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.repl.turn import TurnOutcome
@@ -393,16 +392,7 @@ class Repl:
         from claudechat.repl.turn import outcome_status
 
         result = outcome.result
-        if result.usage is not None:
-            usage = result.usage
-            self.session.record_usage(
-                UsageEntry(
-                    model=sanitize(result.model) if result.model else self.model,
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    cached_tokens=usage.cached_tokens,
-                )
-            )
+        self.session.record_result(result, self.model)
         if outcome.error is not None or (outcome.interrupted and not result.content):
             # Nothing usable came back: the history stays as it was.
             if outcome.error is not None:
@@ -411,7 +401,7 @@ class Repl:
                 view.finish(Text("⏹ interrupted before the answer began", style="interrupted"))
             self.save_session()  # the tokens it cost, if any
             return False
-        answer = _answer_message(result, self.model, interrupted=outcome.interrupted)
+        answer = answer_from_result(result, self.model, interrupted=outcome.interrupted)
         if replace_last:
             self.session.replace_turn(user, answer)
         else:
@@ -451,26 +441,6 @@ def _image_names(content: Content) -> list[str]:
     from claudechat.chat.conversation import image_names
 
     return image_names(content)
-
-
-def _answer_message(result: ChatResult, model: str, *, interrupted: bool) -> Message:
-    """The answer as stored: what the model sent, its control characters made visible."""
-    usage = result.usage
-    candidates = []
-    if len(result.choices) > 1:
-        candidates = [
-            Candidate(sanitize(choice.content), sanitize(choice.reasoning), choice.finish_reason)
-            for choice in result.choices
-        ]
-    return Message(
-        "assistant",
-        sanitize(result.content),
-        reasoning=sanitize(result.reasoning),
-        model=sanitize(result.model) if result.model else model,
-        usage=usage.to_dict() if usage else None,
-        interrupted=interrupted,
-        candidates=candidates,
-    )
 
 
 def _json_verdict(text: str) -> Any:
