@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images", "image_warning"]
+__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images", "image_warning", "is_model_id"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,10 @@ def image_warning(model_id: str) -> str | None:
     if accepts is None:
         return f"{model_id} is not known to accept images"
     return None
+
+
+def is_model_id(text: str) -> bool:
+    """Whether `text` can be a model id: one word of printable characters, not absurdly long."""
+    from claudechat.sanitize import sanitize
+
+    return 0 < len(text) <= 200 and not any(char.isspace() for char in text) and sanitize(text) == text

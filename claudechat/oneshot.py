@@ -7,7 +7,6 @@ and nothing else; diagnostics go to stderr. `--output json` prints one object, a
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from contextlib import aclosing
@@ -25,7 +24,7 @@ from claudechat.errors import (
     UsageError,
     error_line,
 )
-from claudechat.sanitize import one_line, sanitize
+from claudechat.sanitize import json_line, one_line, sanitize
 from claudechat.subcommands import ensure_token
 
 if TYPE_CHECKING:
@@ -70,8 +69,8 @@ def _error_dict(err: ClaudechatError) -> dict[str, Any]:
 
 
 def _write_json(obj: dict[str, Any], out: TextIO) -> None:
-    # On a terminal, escape everything non-ASCII so no C1 control or bidi override reaches it raw.
-    out.write(json.dumps(obj, ensure_ascii=out.isatty(), indent=None) + "\n")
+    # Controls are escaped wherever it goes; on a terminal, everything non-ASCII as well.
+    out.write(json_line(obj, ascii_only=out.isatty()) + "\n")
     out.flush()
 
 

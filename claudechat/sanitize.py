@@ -10,7 +10,7 @@ excerpts) and the renderer need it, and it must stay free of imports.
 
 from __future__ import annotations
 
-__all__ = ["sanitize", "one_line"]
+__all__ = ["sanitize", "one_line", "json_line"]
 
 _REPLACEMENT = "\ufffd"
 
@@ -46,3 +46,20 @@ def one_line(text: str, limit: int = 300) -> str:
     if len(folded) > limit:
         folded = folded[: limit - 1].rstrip() + "…"
     return folded
+
+
+# What json.dumps leaves raw with ensure_ascii=False but a terminal would act on.
+_JSON_ESCAPES = {
+    code: f"\\u{code:04x}" for code, replacement in _TABLE.items() if code >= 0x7F and replacement is not None
+}
+
+
+def json_line(value: object, *, ascii_only: bool = False) -> str:
+    """`value` as one line of JSON whose bytes are safe on a terminal, meaning unchanged.
+
+    json.dumps escapes C0 controls itself; DEL, C1 and bidi controls are escaped here too (in
+    JSON text they can only occur inside strings, where `\\uXXXX` means the same character).
+    """
+    import json
+
+    return json.dumps(value, ensure_ascii=ascii_only).translate(_JSON_ESCAPES)

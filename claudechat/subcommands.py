@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from claudechat import config
 from claudechat.errors import ConfigError, UsageError
-from claudechat.sanitize import one_line
+from claudechat.sanitize import json_line, one_line
 
 if TYPE_CHECKING:
     import argparse
@@ -314,8 +314,6 @@ def _sessions_parser() -> argparse.ArgumentParser:
 
 def sessions_main(argv: list[str]) -> int:
     """`claudechat sessions [--all] [--output json]`: the saved sessions."""
-    import json
-
     from claudechat.chat import SessionStore
     from claudechat.render.sessions import session_table
 
@@ -324,7 +322,7 @@ def sessions_main(argv: list[str]) -> int:
         return args
     summaries = SessionStore().summaries(limit=None if args.all else 20)
     if args.output == "json":
-        _out(json.dumps([summary.to_dict() for summary in summaries], ensure_ascii=False, indent=1))
+        _out(json_line([summary.to_dict() for summary in summaries], ascii_only=sys.stdout.isatty()))
     elif summaries:
         _out(session_table(summaries))
     else:

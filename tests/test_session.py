@@ -493,7 +493,7 @@ def _answers(draw: st.DrawFn) -> Message:
 _changes = st.fixed_dictionaries(
     {},
     optional={
-        "model": st.text(min_size=1, max_size=10),
+        "model": st.from_regex(r"[a-z0-9.\-]{1,20}", fullmatch=True),
         "system": st.none() | _text,
         "temperature": st.none() | st.floats(0, 2) | st.integers(0, 2),
         "max_tokens": st.none() | st.integers(1, 100_000),

@@ -162,9 +162,13 @@ class Session:
         self.pending.append({"op": "title", "title": title})
 
     def change_settings(self, **changes: Any) -> None:
+        from claudechat.models import is_model_id
+
         unknown = set(changes) - set(_SETTING_TYPES)
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if "model" in changes and not is_model_id(changes["model"]):
+            raise ValueError(f"not a model id: {changes['model']!r}")  # the file could not be read back
         for key, value in changes.items():
             setattr(self.settings, key, value)
         self.pending.append({"op": "settings", "settings": changes})
@@ -318,6 +322,8 @@ _NULLABLE = {"system", "temperature", "max_tokens"}
 
 
 def _settings_changes(data: Any) -> dict[str, Any]:
+    from claudechat.models import is_model_id
+
     if not isinstance(data, dict):
         raise _Invalid("'settings' is not an object")
     changes = {}
@@ -325,6 +331,8 @@ def _settings_changes(data: Any) -> dict[str, Any]:
         if key not in _SETTING_TYPES:
             continue  # a setting this version does not know: harmless to ignore
         changes[key] = _get(data, key, _SETTING_TYPES[key], None if key in _NULLABLE else ...)
+    if "model" in changes and not is_model_id(changes["model"]):
+        raise _Invalid("'model' is not a usable model id")  # it is shown and sent as it is
     return changes
 
 

@@ -55,7 +55,10 @@ class Settings:
 
 
 def _has_control(text: str) -> bool:
-    return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in text)
+    """Control characters, or bidi controls that would reorder what is shown."""
+    from claudechat.sanitize import sanitize
+
+    return "\n" in text or "\t" in text or sanitize(text) != text
 
 
 def _parse_word(raw: str) -> str:

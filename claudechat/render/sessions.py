@@ -10,7 +10,11 @@ from claudechat.sanitize import one_line
 if TYPE_CHECKING:
     from claudechat.chat.store import SessionSummary
 
-__all__ = ["session_table"]
+__all__ = ["session_table", "turns_text"]
+
+
+def turns_text(count: int) -> str:
+    return f"{count:,} turn{'s' if count != 1 else ''}"
 
 
 def session_table(summaries: list[SessionSummary], current: str | None = None) -> str:
@@ -20,9 +24,10 @@ def session_table(summaries: list[SessionSummary], current: str | None = None) -
         mark = "▸" if summary.id == current else " "
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.updated))
         if summary.error:
-            lines.append(f"{mark} {one_line(summary.id, 20):<8}  {when}  unreadable: {one_line(summary.error, 200)}")
+            lines.append(f"{mark} {one_line(summary.id, 64):<8}  {when}  unreadable: {one_line(summary.error, 200)}")
             continue
-        turns = f"{summary.turns} turn{'s' if summary.turns != 1 else ''}"
+        turns = turns_text(summary.turns)
         model = one_line(summary.model or "", 40)
-        lines.append(f"{mark} {summary.id:<8}  {when}  {turns:>10}  {model:<30}  {one_line(summary.title or 'untitled', 60)}")
+        title = one_line(summary.title or "untitled", 60)
+        lines.append(f"{mark} {one_line(summary.id, 64):<8}  {when}  {turns:>11}  {model:<30}  {title}")
     return "\n".join(lines)

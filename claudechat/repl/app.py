@@ -224,6 +224,7 @@ class Repl:
         from rich.text import Text
 
         from claudechat.render.markdown import SafeMarkdown
+        from claudechat.render.sessions import turns_text
         from claudechat.sanitize import one_line
 
         session = self.session
@@ -232,7 +233,7 @@ class Repl:
         shown = _RESUME_SHOWS * 2
         earlier = max(0, len(session.messages) - shown) // 2
         title = one_line(session.title or "untitled", 80)
-        summary = f"session {session.id} · {title} · {session.turns} turn{'s' if session.turns != 1 else ''}"
+        summary = f"session {session.id} · {title} · {turns_text(session.turns)}"
         if earlier:
             summary += f" · {earlier} earlier not shown (/save writes them all)"
         self.notice(summary)
@@ -242,7 +243,8 @@ class Repl:
                 images = "".join(f"\n[image: {one_line(name, 200)}]" for name in _image_names(message.content))
                 self.screen.print(Text("› " + text.replace("\n", "\n  ") + images, style="prompt"))
             else:
-                self.screen.print(SafeMarkdown(message.text, code_theme=self.theme.code_theme))
+                # A session file may come from anyone: its text is shown as untrusted as a live answer.
+                self.screen.print(SafeMarkdown(sanitize(message.text), code_theme=self.theme.code_theme))
                 if message.interrupted:
                     from claudechat.render.answer import interrupted_text
 

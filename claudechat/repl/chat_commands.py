@@ -8,7 +8,8 @@ import shlex
 from typing import TYPE_CHECKING
 
 from claudechat.chat.conversation import Message
-from claudechat.models import MODELS, find_model, image_warning
+from claudechat.models import MODELS, find_model, image_warning, is_model_id
+from claudechat.render.sessions import turns_text
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.sanitize import one_line
 
@@ -51,7 +52,7 @@ def _model(app: Repl, argument: str) -> None:
             lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
         app.notice("\n".join(lines))
         return
-    if any(ch.isspace() for ch in argument) or len(argument) > 200:
+    if not is_model_id(argument):
         raise CommandError(f"{_shown(argument)} is not a model id", hint="see /model")
     app.session.change_settings(model=argument)
     app.notice(f"model is now {argument}")
@@ -260,7 +261,7 @@ def _undo(app: Repl, argument: str) -> None:
     app.session.undo()
     app.editing = False  # the exchange an /edit would replace is not the last one any more
     app.save_session()
-    app.notice(f"dropped the last exchange; {app.session.turns} left")
+    app.notice(f"dropped the last exchange; {turns_text(app.session.turns)} left")
 
 
 @COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
@@ -403,7 +404,7 @@ def _info(app: Repl, argument: str) -> None:
         ("json", "on" if settings.json else "off"),
         ("reasoning", app.reasoning_mode),
         ("theme", app.theme.name),
-        ("session", f"{app.session.id} · {one_line(app.session.title or 'untitled', 60)} · {app.session.turns} turns"),
+        ("session", f"{app.session.id} · {one_line(app.session.title or 'untitled', 60)} · {turns_text(app.session.turns)}"),
         ("session file", session_path if session_path else "not saved yet (saved after the first answer)"),
         ("config file", config_path()),
     ]

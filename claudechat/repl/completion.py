@@ -9,6 +9,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from claudechat.repl.commands import COMMANDS
+from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from claudechat.repl.app import Repl
@@ -38,4 +39,4 @@ class SlashCompleter(Completer):
             return
         for value in command.complete(self.app, argument):
             if value.startswith(argument):
-                yield Completion(value, start_position=-len(argument))
+                yield Completion(value, start_position=-len(argument), display=one_line(value, 200))

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudechat.errors import ClaudechatError
-from claudechat.render.sessions import session_table
+from claudechat.render.sessions import session_table, turns_text
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.sanitize import one_line
 
@@ -128,4 +128,4 @@ async def _save(app: Repl, argument: str) -> None:
     except OSError as exc:
         raise CommandError(f"cannot write {shown}: {exc.strerror or exc}") from None
     kind = "session (JSON)" if path.suffix.lower() == ".json" else "transcript (Markdown)"
-    app.notice(f"saved the {kind} to {shown}: {session.turns} turns, {len(data):,} bytes")
+    app.notice(f"saved the {kind} to {shown}: {turns_text(session.turns)}, {len(data):,} bytes")
