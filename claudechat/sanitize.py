@@ -29,6 +29,8 @@ def _build_table() -> dict[int, str | None]:
         table[code] = _REPLACEMENT
     for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x061C, 0x200E, 0x200F):
         table[code] = _REPLACEMENT
+    for code in range(0xD800, 0xE000):  # a lone surrogate cannot even be written to a terminal
+        table[code] = _REPLACEMENT
     return table
 
 

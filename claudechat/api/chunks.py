@@ -115,7 +115,7 @@ class ChunkParser:
     def parse(self, data: str) -> list[StreamEvent]:
         try:
             obj = _loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json can follow
             raise MalformedStreamError(
                 f"the server sent a chunk that is not valid JSON: {one_line(data, 80)!r}",
                 hint="the answer so far is kept; try again",

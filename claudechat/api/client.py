@@ -131,6 +131,16 @@ def _backoff(attempt: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def _json_body(body: dict[str, Any]) -> bytes:
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (half of an emoji split across two chunks, say) has no UTF-8 form;
+        # as an escape it is still valid JSON, and one bad character must not end the chat.
+        return json.dumps(body).encode()
+
+
 def _too_large(limit: int) -> APIError:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
     return APIError(
@@ -237,7 +247,7 @@ class ChatClient:
         consuming it) closes the connection at once.
         """
         request.validate()
-        content = json.dumps(request.to_body(), ensure_ascii=False).encode()
+        content = _json_body(request.to_body())
         accept = "text/event-stream" if request.stream else "application/json"
         attempt = 0
         while True:
@@ -340,7 +350,7 @@ class ChatClient:
             raise _RetryableFailure(error, None) from None
         try:
             obj: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedStreamError(
                 f"the server's answer is not JSON (content-type {response.headers.get('content-type') or 'missing'})",
                 hint="check --base-url points at an OpenAI-compatible API",

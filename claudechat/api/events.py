@@ -175,12 +175,13 @@ class ResultBuilder:
             self.model = self.model or event.model  # type: ignore[union-attr]
 
     def result(self, *, incomplete: bool = False, interrupted: bool = False) -> ChatResult:
+        """The result so far; text is joined here, with surrogate halves paired up."""
         indexes = sorted({0, *self._content, *self._reasoning, *self._finish})
         choices = [
             Choice(
                 index=index,
-                content="".join(self._content.get(index, ())),
-                reasoning="".join(self._reasoning.get(index, ())),
+                content=_paired("".join(self._content.get(index, ()))),
+                reasoning=_paired("".join(self._reasoning.get(index, ()))),
                 finish_reason=self._finish.get(index),
             )
             for index in indexes
@@ -193,3 +194,16 @@ class ResultBuilder:
             incomplete=incomplete,
             interrupted=interrupted,
         )
+
+
+def _paired(text: str) -> str:
+    """`text` with surrogate halves made whole characters, and any half left alone made U+FFFD.
+
+    A server may escape a character outside the BMP as two `\\uXXXX` halves, and split them
+    across two chunks; each chunk then decodes to half a character.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text

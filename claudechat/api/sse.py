@@ -29,6 +29,7 @@ class SSEDecoder:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._at_start = True
         self._tail = ""  # an unterminated line carried to the next read
+        self._pieces: list[str] = []  # more of it, from reads that ended no line
         self._data: list[str] = []
         self._event = ""
         self._last_id = ""
@@ -40,6 +41,8 @@ class SSEDecoder:
     def close(self) -> list[ServerSentEvent]:
         """Finish the stream: a final lone CR still ends its line; an unfinished event is dropped."""
         events = self._decode_text(self._utf8.decode(b"", final=True))
+        self._tail += "".join(self._pieces)
+        self._pieces = []
         if self._tail.endswith("\r"):
             events += self._decode_text("\n")
         self._tail = ""
@@ -54,6 +57,15 @@ class SSEDecoder:
             self._at_start = False
             if text[0] == "\ufeff":
                 text = text[1:]
+        if "\n" not in text and "\r" not in text and not self._tail.endswith("\r"):
+            # Still inside one line: keep the piece rather than re-joining the whole line on
+            # every read, which made a long line cost the square of its length.
+            if text:
+                self._pieces.append(text)
+            return []
+        if self._pieces:
+            self._tail += "".join(self._pieces)
+            self._pieces = []
         if self._tail:
             text = self._tail + text
         if "\r" in text:
@@ -97,5 +109,7 @@ class SSEDecoder:
             if "\0" not in value:
                 self._last_id = value
         elif name == "retry":
+            # Any length of digits is valid; past 18 of them (a reconnection time of millions of
+            # years) the value is kept capped rather than handed to int()'s digit limit.
             if value.isascii() and value.isdigit():
-                self._retry = int(value)
+                self._retry = int(value) if len(value) <= 18 else 10**18

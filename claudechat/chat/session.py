@@ -39,6 +39,8 @@ __all__ = [
 FORMAT = "claudechat-session"
 VERSION = 1
 TITLE_LENGTH = 60
+MAX_TIMESTAMP = 95_617_584_000.0  # the year 5000
+MAX_DEPTH = 16  # records nest 6 levels deep; usage objects from servers a few more
 
 
 class SessionError(ClaudechatError):
@@ -248,6 +250,37 @@ def _get(data: dict[str, Any], key: str, kinds: type | tuple[type, ...], default
     return value
 
 
+def _time(data: dict[str, Any], key: str, default: Any = ...) -> float:
+    """A timestamp that time.localtime can show (a transcript does): finite, 1970 to year 5000."""
+    value = float(_get(data, key, (int, float), default))
+    if not 0 <= value <= MAX_TIMESTAMP:
+        raise _Invalid(f"{key!r} is not a usable time")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects, counted without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack += [(child, level + 1) for child in item]
+    return deepest
+
+
+def check_depth(record: Any) -> None:
+    """Refuse nesting this program never writes: saving it again could exhaust the stack."""
+    if _depth(record) > MAX_DEPTH:
+        raise _Invalid("nested deeper than a session record can be")
+
+
 def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
     return kinds if isinstance(kinds, tuple) else (kinds,)
 
@@ -303,7 +336,7 @@ def message_from_dict(data: Any) -> Message:
         reasoning=_get(data, "reasoning", str, ""),
         model=_get(data, "model", str, None),
         usage=_get(data, "usage", dict, None),
-        created=float(_get(data, "created", (int, float))),
+        created=_time(data, "created"),
         interrupted=_get(data, "interrupted", bool, False),
         candidates=candidates,
         picked=picked,
@@ -339,7 +372,7 @@ def _settings_changes(data: Any) -> dict[str, Any]:
 def _usage_entry(data: dict[str, Any]) -> UsageEntry:
     names = {item.name for item in fields(UsageEntry)} - {"model", "time"}
     values = {name: _get(data, name, int, 0) for name in names}
-    return UsageEntry(model=_get(data, "model", str), time=float(_get(data, "time", (int, float), 0)), **values)
+    return UsageEntry(model=_get(data, "model", str), time=_time(data, "time", 0), **values)
 
 
 def check_header(header: Any) -> None:
@@ -363,7 +396,7 @@ def session_from_header(header: dict[str, Any]) -> Session:
     return Session(
         settings=SessionSettings(**settings),
         id=session_id,
-        created=float(_get(header, "created", (int, float))),
+        created=_time(header, "created"),
         title=_get(header, "title", str, None),
     )
 
@@ -394,8 +427,12 @@ def session_from_records(header: Any, records: list[Any], *, where: str, first_l
     line = first_line - 1
     try:
         check_header(header)
+        check_depth(header)
+        if "messages" in header:
+            raise _Invalid("a session saved as one document, not a log: open it with /load")
         session = session_from_header(header)
         for line, record in enumerate(records, first_line):
+            check_depth(record)
             apply_record(session, record)
     except (_Invalid, ValueError, TypeError, OverflowError) as exc:
         at = f"{where}, line {line}" if line >= first_line else where
@@ -407,6 +444,8 @@ def session_from_document(document: Any, *, where: str) -> Session:
     """Read a session saved as one JSON document (`/save x.json`)."""
     try:
         check_header(document)
+        if _depth(document) > MAX_DEPTH + 2:  # the document wraps the messages in two more levels
+            raise _Invalid("nested deeper than a session can be")
         session = session_from_header(document)
         session.messages = [message_from_dict(item) for item in _get(document, "messages", list)]
         session.usage = [_usage_entry(item) for item in _get(document, "usage", list, []) if _is_dict(item)]

@@ -112,20 +112,20 @@ def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
         try:
             json.loads(lines[-1])
             needs_newline = True  # complete, only its newline was lost
-        except ValueError:
+        except (ValueError, RecursionError):
             intact -= len(lines[-1])  # torn mid-record by a crash: it never was a record
             lines.pop()
     if not lines:
         raise SessionError(f"{where} is empty, not a claudechat session")
     try:
         decoded = [json.loads(line) for line in lines[:1]]
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SessionError(f"{where} is not a claudechat session", hint="the file is left as it is") from None
     records = []
     for number, line in enumerate(lines[1:], 2):
         try:
             records.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise SessionError(
                 f"{where}, line {number}: not valid JSON; the session is damaged", hint="the file is left as it is"
             ) from None
@@ -140,7 +140,7 @@ def read_session_file(path: Path) -> Session:
         # A document parses whole; a log fails at its second line, having cost only its first.
         try:
             document = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if isinstance(document, dict) and "messages" in document:
             return session_from_document(document, where=where)

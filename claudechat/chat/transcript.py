@@ -70,7 +70,13 @@ def to_markdown(session: Session) -> str:
 
 
 def to_json(session: Session) -> str:
-    return json.dumps(session.to_document(), ensure_ascii=False, indent=1) + "\n"
+    document = session.to_document()
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a foreign file: escaped, still exact
+        text = json.dumps(document, indent=1) + "\n"
+    return text
 
 
 def default_file_name(session: Session) -> str:

@@ -39,6 +39,8 @@ from claudechat.config.settings import (
     parse_option,
 )
 
+MAX_CONFIG_BYTES = 256 * 1024
+MAX_KEY_PARTS = 64
 _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 
 # --- locations -----------------------------------------------------------------------------
@@ -81,11 +83,15 @@ class LoadedConfig:
 def _read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}", hint=_BROKEN_FILE_HINT) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        # tomllib's cost grows fast on some shapes (long dotted keys); no real config is this big.
+        raise ConfigError(f"config file {path} is over {MAX_CONFIG_BYTES // 1024} KB", hint=_BROKEN_FILE_HINT)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,16 +102,45 @@ def _read_text(path: Path) -> str | None:
         ) from None
 
 
+def _too_many_key_parts(text: str) -> bool:
+    """Whether a key or table name has more dotted parts than any config needs.
+
+    tomllib's time and memory grow with the square of a dotted key's parts (a 20 KB key takes
+    a second and 400 MB), so such keys are refused before parsing. Lines inside multi-line
+    strings are skipped.
+    """
+    in_string = False
+    for line in text.splitlines():
+        for quotes in ('"""', "'''"):
+            if line.count(quotes) % 2:
+                in_string = not in_string
+        if in_string:
+            continue
+        key = line.partition("=")[0]
+        if key.count(".") > MAX_KEY_PARTS:
+            return True
+    return False
+
+
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     import tomllib
 
+    if _too_many_key_parts(text):
+        raise ConfigError(f"config file {path} has a key of more than {MAX_KEY_PARTS} dotted parts",
+                          hint=_BROKEN_FILE_HINT)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line N, column M)", which is what the reader needs,
         # except at the end of the file, where it says so without a line number.
-        message = str(exc).replace("(at end of document)", f"(at line {max(1, len(text.splitlines()))}, the end of the file)")
+        end = f"(at line {max(1, len(text.splitlines()))}, the end of the file)"
+        message = str(exc).replace("(at end of document)", end)
         raise ConfigError(f"config file {path} is not valid TOML: {message}", hint=_BROKEN_FILE_HINT) from None
+    except (RecursionError, ValueError):
+        # Nesting too deep for the parser, or an integer past Python's limit on digits.
+        raise ConfigError(
+            f"config file {path} is not valid TOML: a value is nested too deep or too long", hint=_BROKEN_FILE_HINT
+        ) from None
 
 
 def read_config_data(path: Path | None = None) -> dict[str, Any]:

@@ -112,7 +112,7 @@ async def _save(app: Repl, argument: str) -> None:
     if path.suffix.lower() not in (".md", ".json", ".markdown"):
         raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json")
     text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"
     overwrite = False
     if path.exists() or path.is_symlink():
         if path.is_dir() or path.is_symlink():

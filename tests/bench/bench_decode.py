@@ -59,6 +59,37 @@ def _measure(function, url: str) -> tuple[float, float, str]:  # type: ignore[no
     return clock() - wall, time.process_time() - cpu, text
 
 
+def _long_line_seconds(megabytes: int) -> float:
+    """CPU time to decode one `data:` line of `megabytes` MB arriving in 16 KB reads."""
+    from claudechat.api.sse import SSEDecoder
+
+    read = b"x" * 16384
+    decoder = SSEDecoder()
+    started = time.process_time()
+    decoder.feed(b"data: ")
+    for _ in range(megabytes * 64):
+        decoder.feed(read)
+    [event] = decoder.feed(b"\n\n")
+    elapsed = time.process_time() - started
+    assert len(event.data) == megabytes << 20
+    return elapsed
+
+
+def long_line_row() -> Row:
+    """A server that never ends a line: the decoder's cost must stay linear in its length."""
+    small = median([_long_line_seconds(2) for _ in range(RUNS)])
+    large = median([_long_line_seconds(16) for _ in range(RUNS)])
+    ratio = large / small
+    return Row(  # 8x the length: linear is 8x the time, quadratic 64x
+        f"decode one 16 MB line in 16 KB reads vs a 2 MB line, CPU (median of {RUNS})",
+        f"{large * 1000:.0f} ms",
+        f"2 MB line {small * 1000:.0f} ms",
+        f"{ratio:.1f}x",
+        "<= 16x",
+        ratio <= 16,
+    )
+
+
 def run() -> list[Row]:
     answer = markdown_answer(SIZE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,4 +125,5 @@ def run() -> list[Row]:
             "(info)",
             True,
         ),
+        long_line_row(),
     ]
