@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import json
 import os
 import select
@@ -39,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from json.encoder import encode_basestring as _json_str  # what dumps(ensure_ascii=False) uses
@@ -73,6 +75,8 @@ _CONNECTION_TIMEOUT = 60.0
 _JOIN_TIMEOUT = 5.0
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+# Error and raw bodies are written in pieces of this size (see ServiceDouble.error_bytes_sent).
+_ERROR_BODY_PIECE = 16 * 1024
 
 
 # --------------------------------------------------------------------------------------
@@ -105,6 +109,17 @@ class Reply:
     double a few hundred system calls instead of one per event, which keeps the double out
     of the way of client benchmarks. ``0`` writes every event separately. ``split_writes``
     overrides it: every piece is written and flushed on its own.
+
+    Three more ways for a stream to misbehave:
+
+    ``drip_interval`` sends the body (everything after the headers) one byte per write,
+    with that many seconds between bytes: a slowloris server whose answer trickles in but
+    never goes quiet long enough for an idle timeout. ``omit_terminator`` ends the body
+    without the zero-length chunk that closes a chunked body: the connection is closed
+    after the last event, a truncated body whatever the events said. ``endless`` makes an
+    answer that never ends: its events (role chunk, reasoning and content deltas, without
+    finish reason, usage or ``[DONE]``) are sent round and round until the client leaves
+    or the double is closed.
     """
 
     content: str | list[str] | None = None
@@ -134,6 +149,9 @@ class Reply:
     malformed_after: int | None = None
     error_after: int | None = None
     pause_before_first: threading.Event | None = None
+    drip_interval: float | None = None
+    omit_terminator: bool = False
+    endless: bool = False
 
 
 @dataclass
@@ -160,12 +178,19 @@ class OpenAIErrorReply:
 
 @dataclass
 class RawReply:
-    """Any other response, verbatim: a proxy's HTML error page, an empty body, a huge body."""
+    """Any other response, verbatim: a proxy's HTML error page, an empty body, a huge body.
+
+    ``send_buffer`` shrinks the connection's socket send buffer to about that many bytes
+    before the body is written, so that a client that stops reading early makes the write
+    block (and then fail when it hangs up) instead of the kernel taking the whole body; see
+    :attr:`ServiceDouble.error_bytes_sent`.
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "text/html"
     headers: dict[str, str] = field(default_factory=dict)
+    send_buffer: int | None = None
 
 
 AnyReply = Reply | ErrorReply | OpenAIErrorReply | RawReply
@@ -651,12 +676,21 @@ class _Handler(BaseHTTPRequestHandler):
         defaults = {"Content-Length": str(len(body))}
         if content_type:
             defaults["Content-Type"] = content_type
+        sent = 0
         try:
+            if isinstance(reply, RawReply) and reply.send_buffer is not None:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, reply.send_buffer)
             self._start(reply.status, _merge_headers(defaults, reply.headers))
-            if self.command != "HEAD" and body:
-                self.wfile.write(body)
+            if self.command != "HEAD":
+                # In pieces, so that how much of a large body the socket took is known.
+                for i in range(0, len(body), _ERROR_BODY_PIECE):
+                    piece = body[i : i + _ERROR_BODY_PIECE]
+                    self.wfile.write(piece)
+                    sent += len(piece)
         except OSError:
             self._connection_lost()  # the client hung up before reading the whole body
+        finally:
+            self.server.double._note_error_body(sent)
 
     def _send_completion(self, reply: Reply, request: dict) -> None:
         completion = _resolve(reply, request)
@@ -679,6 +713,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[i : i + size])
 
     def _send_stream(self, reply: Reply, completion: _Completion) -> None:
+        if reply.endless:
+            # No end: no finish reason, usage or [DONE]; the events go round until the
+            # client leaves (a write fails) or the double closes.
+            reply = dataclasses.replace(reply, finish_reason=None, send_usage=False, send_done=False)
         plan = _stream_plan(reply, completion)
         defaults = {
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -691,36 +729,72 @@ class _Handler(BaseHTTPRequestHandler):
         # Events that are ready together go out in one socket write (each still its own
         # chunk); everything queued is flushed before any fault, so a stall or drop happens
         # exactly after the events before it have reached the client.
-        write = self.wfile.write
+        write = self.wfile.write if reply.drip_interval is None else self._dripper(reply.drip_interval)
         limit = reply.write_batch if not reply.split_writes else 0
         batch: list[bytes] = []
         pending = 0
-        for item in plan:
-            if isinstance(item, bytes):
-                if not item:
+        ended = False
+        while not ended:
+            for item in plan:
+                if isinstance(item, bytes):
+                    if not item:
+                        continue
+                    batch.append(b"%x\r\n%b\r\n" % (len(item), item))
+                    pending += len(batch[-1])
+                    if pending >= limit:
+                        write(b"".join(batch))
+                        batch.clear()
+                        pending = 0
                     continue
-                batch.append(b"%x\r\n%b\r\n" % (len(item), item))
-                pending += len(batch[-1])
-                if pending >= limit:
+                if batch:
                     write(b"".join(batch))
                     batch.clear()
                     pending = 0
-                continue
+                if item is _END:
+                    ended = True
+                    break
+                if item is _DROP:
+                    self._abort()
+                    return
+                if item is _STALL:
+                    self._wait(None)
+                    self._abort()
+                    return
+            ended = ended or not reply.endless or self.server.double._closing.is_set()
+        if reply.omit_terminator:
             if batch:
                 write(b"".join(batch))
-                batch.clear()
-                pending = 0
-            if item is _END:
-                break
-            if item is _DROP:
-                self._abort()
-                return
-            if item is _STALL:
-                self._wait(None)
-                self._abort()
-                return
+            self._abort()
+            return
         batch.append(b"0\r\n\r\n")
         write(b"".join(batch))
+
+    def _dripper(self, interval: float) -> Callable[[bytes], None]:
+        """A write that sends one byte at a time, `interval` seconds apart.
+
+        Between bytes it watches the client, so a client that leaves is noticed at once
+        (raised as ConnectionResetError, which the caller counts as a disconnect).
+        """
+        double = self.server.double
+        conn = self.connection
+        send = self.wfile.write
+        sent_any = False
+
+        def write(data: bytes) -> None:
+            nonlocal sent_any
+            for i in range(len(data)):
+                if sent_any:
+                    readable, _, _ = select.select([conn, double._wake_r], [], [], interval)
+                    if double._wake_r in readable or double._closing.is_set():
+                        raise ConnectionAbortedError("the double is closing")
+                    if conn in readable:
+                        if self._peer_closed():
+                            raise ConnectionResetError("the client left")
+                        double._closing.wait(interval)  # it sent bytes instead: still wait
+                send(data[i : i + 1])
+                sent_any = True
+
+        return write
 
     # -- waiting and disconnects -------------------------------------------------------
 
@@ -821,6 +895,9 @@ class ServiceDouble:
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
         self.stalls = 0  # streams that reached their stall_after point, everything before it sent
+        #: For each error or raw response (in the order they ended): how many bytes of its
+        #: body the socket accepted before the body was all written or the client hung up.
+        self.error_bytes_sent: list[int] = []
 
         self._cond = threading.Condition()
         self._queue: collections.deque[AnyReply] = collections.deque()
@@ -947,6 +1024,16 @@ class ServiceDouble:
         """Block until at least ``n`` requests have been recorded; False on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self.requests) >= n, timeout)
+
+    def _note_error_body(self, sent: int) -> None:
+        with self._cond:
+            self.error_bytes_sent.append(sent)
+            self._cond.notify_all()
+
+    def wait_for_error_bodies(self, n: int, timeout: float = 10.0) -> bool:
+        """Block until ``n`` error or raw responses have ended (written whole or cut off)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.error_bytes_sent) >= n, timeout)
 
     def _note_stall(self) -> None:
         with self._cond:

@@ -110,7 +110,9 @@ class Terminal:
         cols: int = 100,
         no_color: bool = False,
         env: Mapping[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
     ) -> None:
+        """`preexec_fn` runs in the child just before the program starts (to set a resource limit, say)."""
         self.rows = rows
         self.cols = cols
         self.raw = b""
@@ -123,6 +125,7 @@ class Terminal:
             cwd=str(home),
             dimensions=(rows, cols),
             timeout=10,
+            preexec_fn=preexec_fn,
         )
         self.exit_status: int | None = None
 

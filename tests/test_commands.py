@@ -256,10 +256,10 @@ def test_retry_asks_again_and_the_new_answer_replaces_the_old(tmp_path, terminal
 def test_undo_drops_the_last_exchange(terminal, double):
     term = terminal()
     turn(term, "forget this")
-    run(term, "/undo", "dropped the last exchange; 0 left")
+    run(term, "/undo", "dropped the last exchange; 0 turns left")
     turn(term, "fresh start")
     assert pairs(double, 2) == [("user", "fresh start")]
-    run(term, "/undo", "dropped the last exchange; 0 left")
+    run(term, "/undo", "dropped the last exchange; 0 turns left")
     run(term, "/undo", "error:")
     assert "error: there is nothing to undo" in term.all_lines()
 
@@ -701,6 +701,6 @@ def test_undo_while_editing_ends_the_edit(terminal, double):
     term.wait_for_prompt("edit me")
     term.send("\x15")  # Ctrl-U empties the input line (Ctrl-C would cancel the edit)
     term.wait_for_prompt("")
-    run(term, "/undo", "dropped the last exchange; 1 left")
+    run(term, "/undo", "dropped the last exchange; 1 turn left")
     turn(term, "a new question")
     assert pairs(double, 3) == [("user", "keep me"), ("assistant", "echo: keep me"), ("user", "a new question")]

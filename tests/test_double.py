@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -593,6 +594,82 @@ def test_close_releases_a_paused_handler(client):
         d.close()
         with pytest.raises(httpx.RemoteProtocolError):
             r.read()
+
+
+def test_drip_sends_the_body_one_byte_at_a_time(double):
+    interval = 0.001
+    double.enqueue(
+        Reply(content="abcdefgh", send_role_chunk=False, send_usage=False, drip_interval=interval)
+    )
+    with socket.create_connection(("127.0.0.1", double.port), timeout=5) as sock:
+        sock.sendall(raw_request(double, chat_body(stream=True)))
+        data = read_until(sock, b"\r\n\r\n")
+        head_size = data.index(b"\r\n\r\n") + 4
+        reads = 0
+        started = time.monotonic()
+        while block := sock.recv(65536):
+            data += block
+            reads += 1
+        elapsed = time.monotonic() - started
+    response = parse_raw(data)
+    body_size = len(data) - head_size
+    assert response.terminated
+    payloads = sse_payloads(response.body.decode())
+    assert payloads[-1] == "[DONE]"
+    assert content_of([json.loads(p) for p in payloads[:-1]]) == "abcdefgh"
+    # One byte per write, the interval apart: the reads cannot have gathered much.
+    assert reads > body_size // 10
+    assert elapsed >= (body_size - 2) * interval  # (the first byte may come with the headers)
+
+
+def test_a_client_leaving_a_drip_is_noticed_at_once(double):
+    double.enqueue(Reply(content="x" * 1000, drip_interval=0.01))
+    with socket.create_connection(("127.0.0.1", double.port), timeout=5) as sock:
+        sock.sendall(raw_request(double, chat_body(stream=True)))
+        read_until(sock, b"\r\n\r\n")
+        sock.recv(1)
+    assert double.wait_for_disconnect(timeout=1)
+
+
+def test_omit_terminator_closes_after_the_last_event(double):
+    double.enqueue(Reply(content="abcd", omit_terminator=True))
+    response = raw_exchange(double, chat_body(stream=True))
+
+    assert not response.terminated
+    assert not response.raw.endswith(b"0\r\n\r\n")
+    payloads = sse_payloads(response.body.decode())
+    assert payloads[-1] == "[DONE]"  # every event was sent; only the body's end is missing
+    assert content_of([json.loads(p) for p in payloads[:-1]]) == "abcd"
+    assert raw_exchange(double, chat_body(stream=True)).terminated  # the next reply is whole
+
+
+def test_endless_repeats_the_content_until_the_client_leaves(double):
+    double.enqueue(Reply(content="round ", delta_size=6, endless=True))
+    with socket.create_connection(("127.0.0.1", double.port), timeout=5) as sock:
+        sock.sendall(raw_request(double, chat_body(stream=True)))
+        data = read_until(sock, b"\r\n\r\n")
+        while data.count(b'"content": "round "') < 50:
+            block = sock.recv(65536)
+            assert block, "the endless stream ended"
+            data += block
+    assert b"[DONE]" not in data and b'"finish_reason": "stop"' not in data and b'"usage": {' not in data
+    assert double.wait_for_disconnect(timeout=5)  # its writes fail once the client has gone
+
+
+def test_error_bytes_sent_counts_what_the_socket_took(double, client):
+    body = b"<html>" + b"x" * 100_000 + b"</html>"
+    double.enqueue(RawReply(502, body), RawReply(500, b"y" * (8 * 1024 * 1024), send_buffer=8192))
+    assert client.post(endpoint(double), json=chat_body(), headers=AUTH).content == body
+    assert double.wait_for_error_bodies(1)
+    assert double.error_bytes_sent == [len(body)]
+
+    with socket.create_connection(("127.0.0.1", double.port), timeout=5) as sock:
+        sock.sendall(raw_request(double, chat_body()))
+        read_until(sock, b"\r\n\r\n")
+        # Unread data pending: closing resets the connection, and the blocked write fails.
+    assert double.wait_for_disconnect(timeout=5)
+    assert double.wait_for_error_bodies(2)
+    assert 0 < double.error_bytes_sent[1] < 8 * 1024 * 1024
 
 
 def test_long_stream_is_fast_and_complete(double, client):

@@ -118,7 +118,7 @@ class ChunkParser:
         except (ValueError, RecursionError):  # RecursionError: nested deeper than json can follow
             raise MalformedStreamError(
                 f"the server sent a chunk that is not valid JSON: {one_line(data, 80)!r}",
-                hint="the answer so far is kept; try again",
+                hint="what arrived is shown; try again",
             ) from None
         events, self._info_sent = _events_from_object(obj, "delta", self._info_sent)
         if not self.finished:

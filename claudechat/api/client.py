@@ -101,7 +101,7 @@ def _connection_error(exc: httpx.TransportError, url: str, timeout: float, conne
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
             f"the server sent nothing for {timeout:g} s",
-            hint="the answer so far is kept; raise the limit with --timeout",
+            hint="what arrived is shown; raise the limit with --timeout",
         )
     causes = _walk_causes(exc)
     if any(isinstance(cause, ssl.SSLError) for cause in causes) or "SSL" in str(exc) or "CERTIFICATE" in str(exc):
@@ -122,7 +122,7 @@ def _connection_error(exc: httpx.TransportError, url: str, timeout: float, conne
         return APIConnectionError(f"cannot connect to {where}: {exc}", hint="check the network and --base-url")
     return APIConnectionError(
         f"the connection to {where} dropped before the answer was finished",
-        hint="the answer so far is kept; try again",
+        hint="what arrived is shown; try again",
     )
 
 
@@ -145,7 +145,7 @@ def _too_large(limit: int) -> APIError:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
     return APIError(
         f"the answer grew past {size} and was stopped",
-        hint="the answer so far is kept; `claudechat config set max_answer_mb N` raises the limit",
+        hint="what arrived is shown; `claudechat config set max_answer_mb N` raises the limit",
     )
 
 
@@ -167,13 +167,18 @@ class _StreamReader:
             failure = _too_large(self._max_bytes)
         return batch, failure
 
+    @property
+    def finished(self) -> bool:
+        """A finish reason or [DONE] arrived: the answer is complete."""
+        return self._parser.finished or self.done
+
     def close(self) -> tuple[list[StreamEvent], APIError | None]:
         """At the end of the body: the last events, or why the answer is incomplete."""
         batch, failure = self._parse(self._decoder.close())
-        if failure is None and not (self._parser.finished or self.done):
+        if failure is None and not self.finished:
             failure = IncompleteStreamError(
                 "the stream ended before the answer was finished (no finish reason, no [DONE])",
-                hint="the answer so far is kept; try again",
+                hint="what arrived is shown; try again",
             )
         return batch, failure
 
@@ -275,6 +280,13 @@ class ChatClient:
                         if reader.done:
                             return
                 except httpx.TransportError as exc:
+                    if reader.finished:
+                        # Every event of a finished answer came; only the end of the body was
+                        # lost ([DONE], the last chunk of the transfer): the answer is whole.
+                        batch, _ = reader.close()
+                        for event in batch:
+                            yield event
+                        return
                     error = _connection_error(exc, self.url, self.timeout, self.connect_timeout)
                     if reader.received or isinstance(exc, httpx.TimeoutException):
                         raise error from None

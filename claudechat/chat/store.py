@@ -158,6 +158,11 @@ class SessionFile:
 
     @classmethod
     def create(cls, directory: Path, session: Session) -> SessionFile:
+        if directory.exists() and not directory.is_dir():
+            raise SessionError(
+                f"cannot save sessions: {one_line(str(directory), 300)} is not a directory",
+                hint="move it away; the chat goes on and saves after the next turn",
+            )
         try:
             make_private_dir(directory, tighten=False)
             path = directory / f"{session.id}{SUFFIX}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import threading
 from collections.abc import Iterator
@@ -69,6 +70,7 @@ class Repl:
         self._session: PromptSession[str] | None = None
         self._turn_task: asyncio.Task[TurnOutcome] | None = None
         self._signal: int | None = None
+        self._history_problem: str | None = None  # to show once, after the prompt returns
         self._history_warned = False
         for warning in theme_warnings:
             self.warning(warning)
@@ -203,9 +205,10 @@ class Repl:
         )
 
     def _history_failed(self, error: OSError) -> None:
-        if not self._history_warned:
-            self._history_warned = True
-            self.warning(f"input history is not being saved: {error.strerror or error}")
+        # Called while prompt_toolkit still draws the accepted input: printed now, the warning
+        # would be drawn over. It is shown once the prompt has returned.
+        if self._history_problem is None:
+            self._history_problem = f"input history is not being saved: {error.strerror or error}"
 
     def _banner(self) -> None:
         from urllib.parse import urlsplit
@@ -270,10 +273,17 @@ class Repl:
         except asyncio.CancelledError:
             if self._signal is None:
                 raise
+        except OSError as exc:
+            # The terminal went away (its window closed) before the SIGHUP arrived: end as
+            # the signal would, saving first, with nowhere left to say anything.
+            if exc.errno not in (errno.EIO, errno.EPIPE, errno.ENXIO):
+                raise
+            self._signal = signal.SIGHUP
         finally:
             if self._client is not None:
                 await self._client.aclose()
-            self.save_session()
+            with contextlib.suppress(OSError):  # saved even if the error cannot be shown
+                self.save_session()
             self.keeper.close()
         return 0 if self._signal is None else 128 + self._signal
 
@@ -296,6 +306,9 @@ class Repl:
             except EOFError:  # Ctrl-D on an empty line
                 break
             self._unsent = ""
+            if self._history_problem is not None and not self._history_warned:
+                self._history_warned = True
+                self.warning(self._history_problem)
             if not text.strip():
                 continue
             if text.lstrip().startswith("/"):

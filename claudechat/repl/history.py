@@ -34,9 +34,14 @@ class SharedFileHistory(FileHistory):
             fd = os.open(self.filename, flags, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                size = os.fstat(fd).st_size
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                except OSError:
+                    os.ftruncate(fd, size)  # whole or not at all: no torn entry to load later
+                    raise
             finally:
                 os.close(fd)  # releases the lock
         except OSError as exc:
