@@ -10,26 +10,24 @@ import asyncio
 import base64
 import json
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
-from claudechat.chat import Candidate, Message, SessionKeeper, SessionSettings, SessionStore, read_session_file
+from claudechat.chat import (
+    Candidate,
+    Message,
+    SessionKeeper,
+    SessionSettings,
+    SessionStore,
+    read_session_file,
+)
 from claudechat.config import Settings
 from claudechat.errors import UsageError
 from claudechat.repl.app import Repl
 from claudechat.repl.chat_commands import _complete_image, code_blocks
 from claudechat.repl.commands import COMMANDS, CommandError
-
-
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\0\0\0")) + chunk(b"IEND", b"")
+from tests.images import tiny_png
 
 
 @pytest.fixture

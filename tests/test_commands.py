@@ -13,15 +13,12 @@ import json
 import os
 import re
 import signal
-import struct
 import subprocess
-import zlib
 from pathlib import Path
-
-import pytest
 
 from claudechat.chat.store import read_session_file
 from tests.double import Reply, ServiceDouble
+from tests.images import tiny_png
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 
 MODEL = "claude-sonnet-4-6"
@@ -29,40 +26,11 @@ MODEL = "claude-sonnet-4-6"
 STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
 
 
-@pytest.fixture
-def double():
-    with ServiceDouble() as service:
-        yield service
-
-
-@pytest.fixture
-def terminal(tmp_path, double):
-    """Start claudechat (its cwd and HOME are tmp_path); every terminal started is killed at the end."""
-    started: list[Terminal] = []
-
-    def start(*args: str, **options) -> Terminal:
-        term = Terminal(tmp_path, base_url=double.url, args=args, **options)
-        started.append(term)
-        term.wait_for("/help for commands")
-        term.wait_for_prompt()
-        return term
-
-    yield start
-    for term in started:
-        term.kill()
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def tiny_png() -> bytes:
-    """A valid 1x1 PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\0\0\0")) + chunk(b"IEND", b"")
 
 
 def status_lines(term: Terminal) -> list[str]:

@@ -51,11 +51,6 @@ SHOWN = "one two MIDWAY"
 WHOLE = "one two MIDWAY rest"
 
 
-@pytest.fixture
-def double():
-    with ServiceDouble() as service:
-        yield service
-
 
 @pytest.fixture
 def terminal(tmp_path, double):

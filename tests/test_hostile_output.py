@@ -29,15 +29,14 @@ import itertools
 import json
 import re
 import shutil
-import struct
 import subprocess
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.double import ErrorReply, OpenAIErrorReply, RawReply, Reply, ServiceDouble
+from tests.double import ErrorReply, OpenAIErrorReply, RawReply, Reply
+from tests.images import tiny_png
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 
 THINKING_MODEL = "claude-sonnet-4-20250514-thinking"
@@ -203,11 +202,6 @@ def clear_input(term: Terminal) -> None:
     term.wait_for_prompt("")
 
 
-@pytest.fixture
-def double():
-    with ServiceDouble() as service:
-        yield service
-
 
 @pytest.fixture
 def terminal(tmp_path, double):
@@ -230,12 +224,6 @@ def terminal(tmp_path, double):
         term.kill()
 
 
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\0\0\0")) + chunk(b"IEND", b"")
 
 
 def sessions_dir(home: Path) -> Path:
@@ -247,7 +235,9 @@ def session_ids(home: Path) -> list[str]:
 
 
 def test_the_payload_is_what_it_claims():
-    from claudechat.sanitize import sanitize  # only to keep the table honest; the tests read the screen
+    from claudechat.sanitize import (
+        sanitize,  # only to keep the table honest; the tests read the screen
+    )
 
     for text, expected in PIECES:
         assert sanitize(text) == expected

@@ -93,7 +93,7 @@ def test_a_2000_turn_session_resumes_and_sends_its_whole_history(tmp_path, termi
     keeper.close()
     double.enqueue(Reply(content="still here"))
     term = terminal("-c")
-    assert any("2000 turns" in line for line in term.all_lines())
+    assert any("2,000 turns" in line for line in term.all_lines())
     term.type_line("and now?")
     term.wait_for("still here", timeout=30)
     messages = double.requests[0].json["messages"]

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from claudechat.render.markdown import SafeMarkdown
 from tests.bench.corpus import markdown_answer
-from tests.double import DEFAULT_TRACE_ID, ErrorReply, Reply, ServiceDouble
+from tests.double import DEFAULT_TRACE_ID, ErrorReply, Reply
 from tests.terminal import Keys, Terminal
 
 MODEL = "claude-sonnet-4-6"
@@ -31,27 +31,6 @@ REASONING = [f"Reasoning step {i}: weigh the {word} option carefully." for i, wo
 REASONING_TEXT = "\n\n".join(REASONING) + "\n"
 
 
-@pytest.fixture
-def double():
-    with ServiceDouble() as service:
-        yield service
-
-
-@pytest.fixture
-def terminal(tmp_path, double):
-    """Start claudechat against the double; every terminal started is killed at the end."""
-    started: list[Terminal] = []
-
-    def start(*args: str, **options) -> Terminal:
-        term = Terminal(tmp_path, base_url=double.url, args=args, **options)
-        started.append(term)
-        term.wait_for("/help for commands")
-        term.wait_for_prompt()
-        return term
-
-    yield start
-    for term in started:
-        term.kill()
 
 
 def rendered(markdown: str, width: int = 100) -> list[str]:
