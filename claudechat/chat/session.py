@@ -11,7 +11,7 @@ anything unexpected is a `SessionError` naming the line, never a crash.
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ class SessionError(ClaudechatError):
 
 
 def new_session_id() -> str:
-    return secrets.token_hex(4)
+    return os.urandom(4).hex()  # (secrets would import hashlib and random at start-up: 5 ms)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from claudechat.repl import chat_commands, session_commands  # noqa: F401  (they
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
-from claudechat.sanitize import one_line, sanitize
+from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -152,7 +152,6 @@ class Repl:
     # --- the loop ------------------------------------------------------------------------
 
     def _toolbar(self) -> list[tuple[str, str]]:
-        from claudechat.sanitize import one_line
 
         settings = self.session.settings
         attached = ", ".join(one_line(image.name, 40) for image in self.attachments) or "none"
@@ -224,11 +223,9 @@ class Repl:
 
     def show_session(self, note: str | None = None) -> None:
         """After opening a saved session: what it is, and its last exchanges as they were shown."""
-        from rich.text import Text
-
-        from claudechat.render.markdown import SafeMarkdown
+        from claudechat.chat.conversation import image_names
+        from claudechat.render.exchange import saved_answer, user_message
         from claudechat.render.sessions import turns_text
-        from claudechat.sanitize import one_line
 
         session = self.session
         if note:
@@ -242,16 +239,10 @@ class Repl:
         self.notice(summary)
         for message in session.messages[-shown:]:
             if message.role == "user":
-                text = sanitize(message.text)
-                images = "".join(f"\n[image: {one_line(name, 200)}]" for name in _image_names(message.content))
-                self.screen.print(Text("› " + text.replace("\n", "\n  ") + images, style="prompt"))
+                self.screen.print(user_message(message.text, image_names(message.content)))
             else:
-                # A session file may come from anyone: its text is shown as untrusted as a live answer.
-                self.screen.print(SafeMarkdown(sanitize(message.text), code_theme=self.theme.code_theme))
-                if message.interrupted:
-                    from claudechat.render.answer import interrupted_text
-
-                    self.screen.print(interrupted_text())
+                code_theme = self.theme.code_theme
+                self.screen.print(*saved_answer(message.text, interrupted=message.interrupted, code_theme=code_theme))
 
     async def run(self) -> int:
         """The chat until Ctrl-D or /exit (0), or SIGTERM/SIGHUP (128 + the signal).
@@ -404,6 +395,7 @@ class Repl:
         from rich.text import Text
 
         from claudechat.render.answer import error_text, interrupted_text
+        from claudechat.render.exchange import json_verdict, other_candidates
         from claudechat.repl.turn import outcome_status
 
         result = outcome.result
@@ -426,54 +418,14 @@ class Repl:
             after.append(interrupted_text())
         after.append(Text(outcome_status(outcome, self.model), style="status"))
         if self.session.settings.json:
-            after.append(_json_verdict(answer.text))
-        after += self._other_candidates(answer)
+            after.append(json_verdict(answer.text))
+        contents = [candidate.content for candidate in answer.candidates]
+        after += other_candidates(contents, code_theme=self.theme.code_theme)
         view.finish(*after)
         self.save_session()
         return True
 
-    def _other_candidates(self, answer: Message) -> list[Any]:
-        """With n > 1: the other answers, one after another, then how to keep one of them."""
-        from rich.text import Text
-
-        from claudechat.render.markdown import SafeMarkdown
-
-        if len(answer.candidates) < 2:
-            return []
-        shown: list[Any] = []
-        total = len(answer.candidates)
-        for number, candidate in enumerate(answer.candidates[1:], 2):
-            shown.append(Text(f"candidate {number} of {total}", style="notice"))
-            shown.append(SafeMarkdown(candidate.content, code_theme=self.theme.code_theme))
-        shown.append(Text("candidate 1 is in the history; /pick N keeps another", style="notice"))
-        return shown
-
-
 _RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
-
-
-def _image_names(content: Content) -> list[str]:
-    from claudechat.chat.conversation import image_names
-
-    return image_names(content)
-
-
-def _json_verdict(text: str) -> Any:
-    """Under an answer asked for as JSON: whether it is."""
-    import json
-
-    from rich.text import Text
-
-    from claudechat.sanitize import one_line
-
-    body = text.strip()
-    if body.startswith("```"):  # a model may still fence it
-        body = body.split("\n", 1)[-1].rsplit("```", 1)[0]
-    try:
-        json.loads(body)
-    except ValueError as exc:
-        return Text(f"⚠ not valid JSON: {one_line(str(exc), 200)}", style="warning")
-    return Text("✓ valid JSON", style="status")
 
 
 def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> int:
