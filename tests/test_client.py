@@ -7,8 +7,6 @@ both sides: what the client yielded or raised, and what the double recorded rece
 from __future__ import annotations
 
 import asyncio
-import errno
-import select
 import shutil
 import socket
 import ssl
@@ -49,6 +47,7 @@ from tests.double import (
     Reply,
     ServiceDouble,
 )
+from tests.sockets import full_accept_queue
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -669,37 +668,9 @@ def test_trusted_certificate_works(self_signed):
     assert recorded == 1
 
 
-def _established(sock: socket.socket, wait: float) -> bool:
-    """Whether a non-blocking connect completes within `wait` seconds."""
-    _, writable, _ = select.select([], [sock], [], wait)
-    return bool(writable) and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-
-
 def test_connect_timeout_is_reported():
-    listener = socket.socket()
-    fillers: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        # Fill the accept queue with connections nobody accepts; later SYNs are then dropped.
-        for _ in range(3):
-            filler = socket.socket()
-            filler.setblocking(False)
-            fillers.append(filler)
-            assert filler.connect_ex(("127.0.0.1", port)) in (0, errno.EINPROGRESS)
-        probe = socket.socket()
-        probe.setblocking(False)
-        fillers.append(probe)
-        probe.connect_ex(("127.0.0.1", port))
-        if _established(probe, 0.2):
-            pytest.skip("this platform completes connections beyond a full accept queue")
-
+    with full_accept_queue() as port:
         outcome = chat(f"http://127.0.0.1:{port}/v1", connect_timeout=0.3, retries=0)
-    finally:
-        for sock in fillers:
-            sock.close()
-        listener.close()
 
     error = outcome.error
     assert isinstance(error, APITimeoutError)

@@ -19,14 +19,11 @@ synchronise on the screen or on the double's state only, never on time.
 
 from __future__ import annotations
 
-import errno
 import json
 import re
 import resource
-import select
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import termios
@@ -39,6 +36,7 @@ from prompt_toolkit.history import FileHistory
 
 from claudechat.chat.store import read_session_file
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, RawReply, Reply, ServiceDouble
+from tests.sockets import full_accept_queue
 from tests.terminal import Keys, Terminal
 
 # The line after every answer: model, tokens when known, seconds, then optional parts.
@@ -368,30 +366,6 @@ def test_a_body_cut_after_the_finish_reason_keeps_the_finished_answer(terminal, 
 # --- the server cannot be reached ---------------------------------------------------------------
 
 
-def _full_accept_queue(port: int) -> tuple[socket.socket, list[socket.socket]]:
-    """A listener on `port` that accepts nothing, its queue full: new connections get no answer."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(0)
-    fillers = []
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        fillers.append(filler)
-        assert filler.connect_ex(("127.0.0.1", port)) in (0, errno.EINPROGRESS)
-    probe = socket.socket()
-    probe.setblocking(False)
-    fillers.append(probe)
-    probe.connect_ex(("127.0.0.1", port))
-    _, writable, _ = select.select([], [probe], [], 0.2)
-    if writable and probe.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-        for sock in [listener, *fillers]:
-            sock.close()
-        pytest.skip("this platform completes connections beyond a full accept queue")
-    return listener, fillers
-
-
 def test_connection_refused_and_connect_timeout_then_the_server_is_back(terminal):
     first = ServiceDouble().start()
     port = first.port
@@ -405,14 +379,10 @@ def test_connection_refused_and_connect_timeout_then_the_server_is_back(terminal
         f"error: connection refused by 127.0.0.1:{port} (is the server running? check --base-url)"
     )
 
-    listener, fillers = _full_accept_queue(port)
-    try:
+    with full_accept_queue(port):
         assert chat.fault("nobody answers") == (
             f"error: could not connect to 127.0.0.1:{port} within 1 s (check the network and --base-url)"
         )
-    finally:
-        for sock in [listener, *fillers]:
-            sock.close()
 
     with ServiceDouble(port=port) as again:  # the server is back where it was
         chat.double = again
