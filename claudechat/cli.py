@@ -245,8 +245,8 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
     if not (options.continue_last or options.resume):
         return keeper, None
     note = keeper.continue_last() if options.continue_last else keeper.open(options.resume)
-    flags = {
-        "model": options.model and settings.model,
+    flags = {  # the parsed values of the flags given on this command line
+        "model": settings.model if options.model is not None else None,
         "system": options.system,
         "temperature": settings.temperature if options.temperature is not None else None,
         "max_tokens": options.max_tokens,

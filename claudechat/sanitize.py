@@ -60,7 +60,8 @@ def json_line(value: object, *, ascii_only: bool = False) -> str:
     """`value` as one line of JSON whose bytes are safe on a terminal, meaning unchanged.
 
     json.dumps escapes C0 controls itself; DEL, C1 and bidi controls are escaped here too (in
-    JSON text they can only occur inside strings, where `\\uXXXX` means the same character).
+    JSON text they can only occur inside strings, where an escape such as `\\u0085` means the
+    same character).
     """
     import json
 

@@ -23,8 +23,8 @@ def terminal(tmp_path, double):
     """Start claudechat (its cwd and HOME are tmp_path); every terminal started is killed at the end."""
     started: list[Terminal] = []
 
-    def start(*args: str, **options) -> Terminal:
-        term = Terminal(tmp_path, base_url=double.url, args=args, **options)
+    def start(*args: str, base_url: str | None = None, **options) -> Terminal:
+        term = Terminal(tmp_path, base_url=base_url or double.url, args=args, **options)
         started.append(term)
         term.wait_for("/help for commands")
         term.wait_for_prompt()

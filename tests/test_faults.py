@@ -51,23 +51,17 @@ WHOLE = "one two MIDWAY rest"
 
 
 @pytest.fixture
-def terminal(tmp_path, double):
-    """Start claudechat with --retries 0 (against the double unless told otherwise); all are killed at the end."""
-    started: list[Terminal] = []
+def terminal(terminal):
+    """The shared fixture's terminal, with --retries 0 and no delay before each key."""
 
-    def start(*args: str, base_url: str | None = None, **options) -> Terminal:
-        term = Terminal(tmp_path, base_url=base_url or double.url, args=["--retries", "0", *args], **options)
+    def start(*args: str, **options) -> Terminal:
+        term = terminal("--retries", "0", *args, **options)
         # pexpect waits 50 ms before every write (for programs that turn echo off late); every
         # test here waits for the screen before it types, so that only makes the file slow.
         term.child.delaybeforesend = None
-        started.append(term)
-        term.wait_for("/help for commands")
-        term.wait_for_prompt()
         return term
 
-    yield start
-    for term in started:
-        term.kill()
+    return start
 
 
 # --- reading the screen --------------------------------------------------------------------

@@ -19,7 +19,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from claudechat import __version__
-from claudechat.api.chunks import ChunkParser, events_from_completion, raise_for_error_object
+from claudechat.api.chunks import (
+    ChunkParser,
+    events_from_completion,
+    raise_for_error_object,
+)
 from claudechat.api.errors import (
     APIConnectionError,
     APIError,
@@ -31,6 +35,7 @@ from claudechat.api.errors import (
 from claudechat.api.events import ChatResult, ResultBuilder, StreamEvent
 from claudechat.api.request import ChatRequest
 from claudechat.api.sse import ServerSentEvent, SSEDecoder
+from claudechat.jsontext import utf8_json
 
 __all__ = ["ChatClient", "RetryNotice", "RETRYABLE_STATUSES"]
 
@@ -129,16 +134,6 @@ def _connection_error(exc: httpx.TransportError, url: str, timeout: float, conne
 def _backoff(attempt: int) -> float:
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
     return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def _json_body(body: dict[str, Any]) -> bytes:
-    text = json.dumps(body, ensure_ascii=False)
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        # A lone surrogate (half of an emoji split across two chunks, say) has no UTF-8 form;
-        # as an escape it is still valid JSON, and one bad character must not end the chat.
-        return json.dumps(body).encode()
 
 
 def _too_large(limit: int) -> APIError:
@@ -252,7 +247,7 @@ class ChatClient:
         consuming it) closes the connection at once.
         """
         request.validate()
-        content = _json_body(request.to_body())
+        content = utf8_json(request.to_body())
         accept = "text/event-stream" if request.stream else "application/json"
         attempt = 0
         while True:

@@ -199,7 +199,7 @@ class ResultBuilder:
 def _paired(text: str) -> str:
     """`text` with surrogate halves made whole characters, and any half left alone made U+FFFD.
 
-    A server may escape a character outside the BMP as two `\\uXXXX` halves, and split them
+    A server may escape a character outside the BMP as two halves (`\\ud83d\\ude00`), and split them
     across two chunks; each chunk then decodes to half a character.
     """
     try:

@@ -22,8 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claudechat.chat.session import Session, SessionError, session_from_document, session_from_records
+from claudechat.chat.session import (
+    Session,
+    SessionError,
+    session_from_document,
+    session_from_records,
+)
 from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
+from claudechat.jsontext import utf8_json
 from claudechat.sanitize import one_line
 
 __all__ = [
@@ -53,14 +59,8 @@ def sessions_dir() -> Path:
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
-    # One line per record: json never emits a raw newline, and ensure_ascii=False keeps
-    # non-Latin text readable and the file small. A lone surrogate (a stream may carry one
-    # as a \ud83d escape) has no UTF-8 form; escaped, it still round-trips exactly.
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    try:
-        return text.encode("utf-8") + b"\n"
-    except UnicodeEncodeError:
-        return json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
+    # One line per record: json never emits a raw newline.
+    return utf8_json(record, separators=(",", ":")) + b"\n"
 
 
 def _why(exc: OSError) -> str:

@@ -7,12 +7,12 @@ images instead of pasting their base64.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 from claudechat.chat.conversation import Message, image_names
 from claudechat.chat.session import Session
+from claudechat.jsontext import utf8_json
 
 __all__ = ["to_markdown", "to_json", "default_file_name"]
 
@@ -70,13 +70,7 @@ def to_markdown(session: Session) -> str:
 
 
 def to_json(session: Session) -> str:
-    document = session.to_document()
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a foreign file: escaped, still exact
-        text = json.dumps(document, indent=1) + "\n"
-    return text
+    return utf8_json(session.to_document(), indent=1).decode("utf-8") + "\n"
 
 
 def default_file_name(session: Session) -> str:

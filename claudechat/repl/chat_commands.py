@@ -16,7 +16,7 @@ from claudechat.sanitize import one_line
 if TYPE_CHECKING:
     from claudechat.repl.app import Repl
 
-__all__: list[str] = []
+__all__ = ["complete_paths", "code_blocks"]
 
 _DEFAULT_WORDS = ("default", "off", "none")
 
@@ -112,7 +112,7 @@ def _written(path: str, quote: str) -> str:
     return "".join("\\" + char if char in " '\"\\" else char for char in path)
 
 
-def _complete_paths(app: Repl, argument: str) -> list[str]:
+def complete_paths(argument: str) -> list[str]:
     """Completions of the last word of `argument` as a path, the words before it kept as typed."""
     head, quote, word = _last_word(argument)
     directory, slash, stem = word.rpartition("/")
@@ -133,7 +133,7 @@ def _complete_paths(app: Repl, argument: str) -> list[str]:
 
 def _complete_image(app: Repl, argument: str) -> list[str]:
     options = ["clear"] if "clear".startswith(argument) else []
-    return options + _complete_paths(app, argument)
+    return options + complete_paths(argument)
 
 
 @COMMANDS.command(

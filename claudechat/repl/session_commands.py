@@ -72,13 +72,13 @@ def _resume(app: Repl, argument: str) -> None:
     complete=lambda app, argument: _session_ids(app, argument) + _paths(app, argument),
 )
 def _load(app: Repl, argument: str) -> None:
-    _open(app, str(Path(argument).expanduser()) if argument.startswith("~") else argument, "load")
+    _open(app, argument, "load")  # the keeper expands ~ in paths
 
 
 def _paths(app: Repl, argument: str) -> list[str]:
-    from claudechat.repl.chat_commands import _complete_paths
+    from claudechat.repl.chat_commands import complete_paths
 
-    return _complete_paths(app, argument)
+    return complete_paths(argument)
 
 
 @COMMANDS.command("rename", "give this session a title", usage="/rename TITLE",
