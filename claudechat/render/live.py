@@ -15,11 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["LiveRegion", "SYNC_START", "SYNC_END", "visible_width"]
+__all__ = ["LiveRegion", "SYNC_START", "SYNC_END", "ERASE_DOWN", "visible_width"]
 
 SYNC_START = "\x1b[?2026h"
 SYNC_END = "\x1b[?2026l"
-ERASE_BELOW = "\x1b[J"
+# Erase from the start of the cursor's row to the end of the screen, cursor left in column 0.
+# Not a plain ED: tmux (scroll-on-clear, on by default) takes ED from the top-left corner for
+# a clear-screen and pushes the whole screen into its history, so a region drawn on the top
+# row (after `clear`) would leave a copy of itself there on every frame. Erasing the row, then
+# ED from its second column, clears the same cells and is never taken for a clear.
+ERASE_DOWN = "\x1b[2K\x1b[C\x1b[J\r"
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -57,7 +62,7 @@ class LiveRegion:
         rows = self._rows_to_erase()
         # Erasing to the end of the screen even with no rows of ours drawn yet also clears what
         # others left below the cursor (the prompt's toolbar), so it never scrolls into history.
-        parts.append(f"\x1b[{rows}A\r{ERASE_BELOW}" if rows else f"\r{ERASE_BELOW}")
+        parts.append(f"\x1b[{rows}A\r{ERASE_DOWN}" if rows else f"\r{ERASE_DOWN}")
         if committed:
             parts.append(committed if committed.endswith("\n") else committed + "\n")
         for line in live:

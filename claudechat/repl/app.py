@@ -107,8 +107,10 @@ class Repl:
         """Ask a yes/no question at the prompt; anything but yes (Ctrl-C included) is no."""
         from prompt_toolkit import PromptSession
 
+        from claudechat.repl.output import prompt_output
+
         try:
-            answer = await PromptSession(style=self.theme.prompt_toolkit_style()).prompt_async(
+            answer = await PromptSession(style=self.theme.prompt_toolkit_style(), output=prompt_output()).prompt_async(
                 [("class:prompt", f"{question} [y/N] ")]
             )
         except (KeyboardInterrupt, EOFError):
@@ -178,6 +180,7 @@ class Repl:
         from prompt_toolkit.history import InMemoryHistory
 
         from claudechat.repl.history import SharedFileHistory
+        from claudechat.repl.output import prompt_output
 
         history: Any
         try:
@@ -201,6 +204,7 @@ class Repl:
             bottom_toolbar=self._toolbar,
             style=self.theme.prompt_toolkit_style(),
             include_default_pygments_style=False,
+            output=prompt_output(),
         )
 
     def _history_failed(self, error: OSError) -> None:

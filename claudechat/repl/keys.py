@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
 
-__all__ = ["prompt_key_bindings", "raw_terminal", "stream_stop_keys"]
+__all__ = ["prompt_key_bindings", "raw_terminal", "stream_stop_keys", "clear_screen"]
 
 ESCAPE_WAIT = 0.05  # a lone Esc is told from the start of an escape sequence after this long
 
@@ -41,7 +41,33 @@ def prompt_key_bindings() -> KeyBindings:
     def _new_line(event) -> None:  # type: ignore[no-untyped-def]
         event.current_buffer.insert_text("\n")
 
+    @bindings.add("c-l")
+    def _clear_screen(event) -> None:  # type: ignore[no-untyped-def]
+        clear_screen(event.app)
+
     return bindings
+
+
+def clear_screen(app) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-L: the prompt moves to the top row; what was above it scrolls into the scrollback.
+
+    Scrolled rather than erased (ED 2): every terminal keeps rows scrolled off the top, where an
+    erased screen is lost in xterm and pushed whole into tmux's history, the prompt and its
+    toolbar included. Only the rows above the prompt scroll, so no blank screenful follows them.
+    """
+    from prompt_toolkit.renderer import HeightIsUnknownError
+
+    renderer, output = app.renderer, app.output
+    try:
+        above = renderer.rows_above_layout
+    except HeightIsUnknownError:  # the terminal never said where the cursor is
+        renderer.clear()
+        return
+    renderer.erase()
+    rows = output.get_size().rows
+    output.write_raw(f"\x1b[{rows};1H" + "\n" * above + "\x1b[H")
+    output.flush()
+    renderer.request_absolute_cursor_position()
 
 
 @contextlib.contextmanager
