@@ -143,8 +143,6 @@ def _dispatch(args: list[str]) -> int:
 
     parser = _build_parser()
     options = parser.parse_intermixed_args(args)
-    from claudechat.oneshot import OneShotOptions, run_oneshot
-
     settings = None
     try:
         settings = _load_settings(options)
@@ -158,6 +156,8 @@ def _dispatch(args: list[str]) -> int:
             finally:
                 keeper.close()
         import dataclasses
+
+        from claudechat.oneshot import OneShotOptions, run_oneshot
 
         continuing = None
         if options.continue_last or options.resume:

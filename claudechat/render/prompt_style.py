@@ -18,6 +18,7 @@ _PROMPT_TOOLKIT_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # PromptSession draws the continuation with "prompt-continuation"; "continuation" is kept
     # for text the application styles itself.
     ("prompt", ("prompt",)),
+    ("banner", ("banner",)),
     ("prompt.continuation", ("continuation", "prompt-continuation")),
     ("toolbar", ("bottom-toolbar",)),
     ("toolbar.key", ("toolbar.key",)),

@@ -262,7 +262,11 @@ def _check_code_theme(value: str, path: Path) -> str:
 
 
 def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
-    """Load and validate one file; _BrokenTheme names the first problem found."""
+    """Load and validate one file; _BrokenTheme names the first problem found.
+
+    The code theme of a built-in file is not looked up: the test suite checks those, and
+    loading Pygments' styles costs the chat's start-up several milliseconds.
+    """
     table = _read_table(path)
     for key in table:
         if key not in _TOP_LEVEL_KEYS:
@@ -298,7 +302,8 @@ def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
         raise _BrokenTheme(path, f"{noun} {shown}{more} not set ({advice})")
     if code_theme is None:
         raise _BrokenTheme(path, "'code_theme' is not set (a Pygments style name such as \"monokai\")")
-    _check_code_theme(code_theme, path)
+    if path.parent != builtin_themes_dir():
+        _check_code_theme(code_theme, path)
 
     return Theme(
         name=name,

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,6 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.render.screen import Screen
 from claudechat.repl import chat_commands, session_commands  # noqa: F401  (they register themselves)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
@@ -30,10 +30,12 @@ from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
+    from rich.console import Console
 
     from claudechat.api import ChatClient
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
+    from claudechat.render.screen import Screen
     from claudechat.repl.turn import TurnOutcome
 
 __all__ = ["Repl", "run_repl"]
@@ -44,14 +46,13 @@ def _warm_imports() -> None:
     with contextlib.suppress(Exception):
         import httpx  # noqa: F401
         import pygments.lexers.python  # noqa: F401
+        import rich.console  # noqa: F401
         import rich.markdown  # noqa: F401
         import rich.syntax  # noqa: F401
 
 
 class Repl:
     def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> None:
-        from rich.console import Console
-
         from claudechat.render.theme import load_theme
 
         self.settings = settings
@@ -61,9 +62,7 @@ class Repl:
         self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
         self.theme, theme_warnings = load_theme(settings.theme)
-        self.console = Console(highlight=False)
-        self.console.push_theme(self.theme.rich_theme())
-        self.screen = Screen(self.console)
+        self._screen: Screen | None = None  # made when first drawn on: rich costs start-up time
         self._client: ChatClient | None = None
         self._exit = False
         self._unsent = ""  # text to put back in the input line after a failed turn
@@ -76,6 +75,22 @@ class Repl:
             self.warning(warning)
 
     # --- what commands use -------------------------------------------------------------
+
+    @property
+    def screen(self) -> Screen:
+        if self._screen is None:
+            from rich.console import Console
+
+            from claudechat.render.screen import Screen
+
+            console = Console(highlight=False)
+            console.push_theme(self.theme.rich_theme())
+            self._screen = Screen(console)
+        return self._screen
+
+    @property
+    def console(self) -> Console:
+        return self.screen.console
 
     @property
     def session(self) -> Session:
@@ -100,8 +115,8 @@ class Repl:
 
     def write_terminal(self, text: str) -> None:
         """Bytes for the terminal itself (an OSC 52 clipboard request), not for the screen."""
-        self.console.file.write(text)
-        self.console.file.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
     async def confirm(self, question: str) -> bool:
         """Ask a yes/no question at the prompt; anything but yes (Ctrl-C included) is no."""
@@ -144,8 +159,9 @@ class Repl:
 
         theme, warnings = load_theme(name)
         self.theme = theme
-        self.console.pop_theme()  # the one pushed at start-up or by the last switch
-        self.console.push_theme(theme.rich_theme())
+        if self._screen is not None:
+            self.console.pop_theme()  # the one pushed when it was made or by the last switch
+            self.console.push_theme(theme.rich_theme())
         if self._session is not None:
             self._session.style = theme.prompt_toolkit_style()
         for warning in warnings:
@@ -216,12 +232,15 @@ class Repl:
     def _banner(self) -> None:
         from urllib.parse import urlsplit
 
-        from rich.text import Text
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
 
-        host = urlsplit(self.settings.base_url).netloc
-        self.screen.print(
-            Text(f"claudechat {__version__} · {self.model} · {host} · /help for commands", style="banner")
-        )
+        from claudechat.repl.output import prompt_output
+
+        host = one_line(urlsplit(self.settings.base_url).netloc, 80)
+        banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host} · /help for commands"
+        # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
+        print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.session.messages:
             self.show_session(self._opened)
 
@@ -261,7 +280,7 @@ class Repl:
             loop.add_signal_handler(signum, self._on_signal, signum, main)
         self._banner()
         self._session = session = self._make_session()
-        threading.Thread(target=_warm_imports, daemon=True).start()
+        session.app.after_render += self._after_first_render
         try:
             with raw_terminal():
                 await self._loop(session)
@@ -281,6 +300,11 @@ class Repl:
                 self.save_session()
             self.keeper.close()
         return 0 if self._signal is None else 128 + self._signal
+
+    def _after_first_render(self, application: Any) -> None:
+        # Not earlier: importing in a thread competes with drawing the prompt for the GIL.
+        application.after_render -= self._after_first_render
+        threading.Thread(target=_warm_imports, daemon=True).start()
 
     def _on_signal(self, signum: int, main: asyncio.Task[Any] | None) -> None:
         self._signal = signum

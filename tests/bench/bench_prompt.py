@@ -4,8 +4,11 @@ Both on a 100x40 pseudo-terminal.
 
 The chat is started with no arguments, a token and the double's URL in its environment
 (nothing is sent until the user types), and timed from the spawn to the moment the prompt
-character arrives on the terminal; then Ctrl-D ends it. The baseline is the least any Python
-program takes to put that character on the same kind of terminal: `python -c "print('›')"`.
+character arrives on the terminal; then Ctrl-D ends it. Two baselines in the same run: the
+least any Python program takes to put that character on the same kind of terminal
+(`python -c "print('›')"`), and the floor for a prompt_toolkit program, a bare
+`PromptSession().prompt()` from the same environment: what the chat adds on top of that is
+what claudechat itself costs.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from tests.double import Reply, ServiceDouble
 
 RUNS = 10
 TARGET_MS = 300.0
+FLOOR_TARGET_MS = 50.0  # at most this much slower than a bare prompt_toolkit prompt
 PROMPT = "›"
+BARE_PROMPT = f"from prompt_toolkit import PromptSession\ntry:\n    PromptSession().prompt({PROMPT + ' '!r})\nexcept EOFError:\n    pass"
 CTRL_D = b"\x04"
 CTRL_C = b"\x03"
 STOP_RUNS = 5
@@ -72,6 +77,7 @@ def run() -> list[Row]:
         env = child_env(Path(tmp), double.url)
         commands = {
             "baseline": [sys.executable, "-c", f"print({PROMPT!r})"],
+            "floor": [sys.executable, "-c", BARE_PROMPT],
             "claudechat": [claudechat_script()],
         }
         for argv in commands.values():  # warm-up: page cache, bytecode, the history file
@@ -99,5 +105,13 @@ def run() -> list[Row]:
             f"+{extra:.0f} ms",
             f"< {TARGET_MS:.0f} ms",
             result["claudechat"] < TARGET_MS,
-        )
+        ),
+        Row(
+            f"start-up: claudechat to its prompt vs a bare prompt_toolkit prompt (median of {RUNS})",
+            f"{result['claudechat']:.0f} ms",
+            f"PromptSession().prompt() {result['floor']:.0f} ms",
+            f"+{result['claudechat'] - result['floor']:.0f} ms",
+            f"<= +{FLOOR_TARGET_MS:.0f} ms",
+            result["claudechat"] - result["floor"] <= FLOOR_TARGET_MS,
+        ),
     ]
