@@ -50,7 +50,8 @@ subcommands:
   claudechat sessions           the saved chats (--all, --output json)
 
 environment:
-  CLAUDECHAT_API_KEY, CLAUDECHAT_BASE_URL, CLAUDECHAT_MODEL override the config file.
+  CLAUDECHAT_API_KEY, CLAUDECHAT_BASE_URL, CLAUDECHAT_MODEL override the config file;
+  CLAUDECHAT_DEBUG=1 is --debug.
 
 exit codes:
   0 answered · 1 API, network or incomplete-stream error · 2 usage or configuration error
@@ -95,6 +96,8 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("-c", "--continue", dest="continue_last", action="store_true",
                         help="continue the most recent chat session")
     parser.add_argument("--resume", metavar="ID", help="continue the saved chat session ID (see `claudechat sessions`)")
+    parser.add_argument("--debug", action="store_true",
+                        help="write the raw exchange with the server to a file for a bug report (token left out)")
     return parser
 
 
@@ -211,7 +214,9 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
     settings, warnings = load_settings_with_warnings(os.environ)
     for warning in warnings:
         print(f"claudechat: warning: {warning}", file=sys.stderr)
-    overrides = {}
+    overrides: dict[str, object] = {}
+    if options.debug or os.environ.get("CLAUDECHAT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
+        overrides["debug"] = True
     for key, raw in (
         ("model", options.model),
         ("base_url", options.base_url),

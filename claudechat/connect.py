@@ -7,19 +7,46 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from claudechat.api import ChatClient, RetryNotice
+    from claudechat.api.trace import ExchangeLog
     from claudechat.config import Settings
 
-__all__ = ["client_for"]
+__all__ = ["client_for", "open_exchange_log"]
 
 
-def client_for(settings: Settings, on_retry: Callable[[RetryNotice], None]) -> ChatClient:
+def client_for(
+    settings: Settings, on_retry: Callable[[RetryNotice], None], *, trace: ExchangeLog | None = None
+) -> ChatClient:
     from claudechat.api import ChatClient
+    from claudechat.config import DEFAULT_BASE_URL, server_key
+    from claudechat.servers import ServerMemory
 
+    server = server_key(settings.base_url)
+    memory = ServerMemory()
+    # The service reports a streamed answer's usage unasked, and documents no `stream_options`;
+    # vLLM, Ollama, llama.cpp and TGI report it only when asked.
+    ask_usage = server != server_key(DEFAULT_BASE_URL) and not memory.refuses_stream_options(server)
     return ChatClient(
         settings.base_url,
         settings.api_key,
         timeout=settings.timeout,
         retries=settings.retries,
         max_answer_bytes=int(settings.max_answer_mb * 1024 * 1024),
+        stream_usage=ask_usage,
+        on_stream_usage_refused=lambda: memory.remember_stream_options_refused(server),
         on_retry=on_retry,
+        trace=trace,
     )
+
+
+def open_exchange_log() -> ExchangeLog:
+    """A new log file for `--debug`, private, in the state directory; OSError if it cannot be made."""
+    import os
+    import time
+
+    from claudechat.api.trace import ExchangeLog
+    from claudechat.config import state_dir
+    from claudechat.files import make_private_dir
+
+    directory = state_dir() / "debug"
+    make_private_dir(directory, tighten=False)
+    return ExchangeLog(directory / f"exchange-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")

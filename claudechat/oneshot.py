@@ -81,6 +81,7 @@ def print_json_failure(model: str, err: ClaudechatError) -> None:
             "model": model,
             "content": "",
             "reasoning": "",
+            "refusal": "",
             "finish_reason": None,
             "usage": None,
             "choices": [],
@@ -226,13 +227,30 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         response_format=options.response_format,
     )
     request.validate()
-    if options.output == "text" and (request.n or 1) == 1 and sys.stdout.isatty():
-        code, result = asyncio.run(_ask_on_terminal(settings, request, options))
-    else:
-        code, result = asyncio.run(_ask(settings, request, options))
-    if options.on_answer is not None and result.content and code in (EXIT_OK, EXIT_INTERRUPTED):
+    trace = _open_trace() if settings.debug else None
+    try:
+        if options.output == "text" and (request.n or 1) == 1 and sys.stdout.isatty():
+            code, result = asyncio.run(_ask_on_terminal(settings, request, options, trace))
+        else:
+            code, result = asyncio.run(_ask(settings, request, options, trace))
+    finally:
+        if trace is not None:
+            trace.close()
+    if options.on_answer is not None and (result.content or result.refusal) and code in (EXIT_OK, EXIT_INTERRUPTED):
         options.on_answer(user_content, result)
     return code
+
+
+def _open_trace() -> Any:
+    from claudechat.connect import open_exchange_log
+
+    try:
+        trace = open_exchange_log()
+    except OSError as exc:
+        print(f"claudechat: warning: cannot write the debug log: {one_line(str(exc))}", file=sys.stderr)
+        return None
+    print(f"claudechat: debug: the exchange is written to {trace.path}", file=sys.stderr, flush=True)
+    return trace
 
 
 def _retry_notice(notice: Any) -> None:
@@ -243,7 +261,9 @@ def _retry_notice(notice: Any) -> None:
     )
 
 
-async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOptions) -> tuple[int, ChatResult]:
+async def _ask_on_terminal(
+    settings: Settings, request: Any, options: OneShotOptions, trace: Any = None
+) -> tuple[int, ChatResult]:
     """On a terminal the answer is drawn as the chat draws it: live Markdown, reasoning panel."""
     from rich.console import Console
     from rich.text import Text
@@ -252,7 +272,7 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
     from claudechat.render.answer import AnswerView, error_text, interrupted_text
     from claudechat.render.screen import Screen
     from claudechat.render.theme import load_theme
-    from claudechat.repl.turn import outcome_status, stream_answer
+    from claudechat.repl.turn import outcome_notes, outcome_status, stream_answer
 
     theme, warnings = load_theme(settings.theme)
     for warning in warnings:
@@ -264,25 +284,25 @@ async def _ask_on_terminal(settings: Settings, request: Any, options: OneShotOpt
         reasoning_mode="expanded" if options.show_reasoning else settings.reasoning,
         code_theme=theme.code_theme,
     )
-    async with client_for(settings, _retry_notice) as client:
+    async with client_for(settings, _retry_notice, trace=trace) as client:
         outcome = await stream_answer(client, request, view)
     if outcome.interrupted:
-        view.finish(interrupted_text())
+        view.finish(interrupted_text(kept=options.on_answer is not None and bool(outcome.result.content)))
         return EXIT_INTERRUPTED, outcome.result
     if outcome.error is not None:
         view.finish(error_text(str(outcome.error)))
         return EXIT_FAILURE, outcome.result
-    view.finish(Text(outcome_status(outcome, request.model), style="status"))
+    view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(outcome_status(outcome, request.model), style="status"))
     return EXIT_OK, outcome.result
 
 
-async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tuple[int, ChatResult]:
+async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace: Any = None) -> tuple[int, ChatResult]:
     from claudechat.api import (
         APIError,
         ContentDelta,
         FinishReason,
-        IncompleteStreamError,
         ReasoningDelta,
+        RefusalDelta,
         ResultBuilder,
     )
     from claudechat.connect import client_for
@@ -294,7 +314,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tup
     builder = ResultBuilder()
     error: APIError | None = None
     interrupted = False
-    client = client_for(settings, _retry_notice)
+    client = client_for(settings, _retry_notice, trace=trace)
     try:
         async with aclosing(client.stream(request)) as events:
             async for event in events:
@@ -302,7 +322,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tup
                 if text_out is None:
                     continue
                 kind = type(event)
-                if kind is ContentDelta:
+                if kind is ContentDelta or kind is RefusalDelta:
                     text_out.content(event.index, event.text)
                 elif kind is ReasoningDelta:
                     text_out.reasoning(event.index, event.text)
@@ -315,13 +335,14 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tup
     finally:
         await client.aclose()
 
-    result = builder.result(incomplete=isinstance(error, IncompleteStreamError), interrupted=interrupted)
+    result = builder.result(error=error, interrupted=interrupted)
     if as_json:
         _write_json(
             {
                 "model": result.model or request.model,
                 "content": result.content,
                 "reasoning": result.reasoning,
+                "refusal": result.refusal,
                 "finish_reason": result.finish_reason,
                 "usage": result.usage.to_dict() if result.usage else None,
                 "choices": [choice.to_dict() for choice in result.choices],
@@ -334,9 +355,24 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions) -> tup
     elif text_out is not None:
         text_out.close(answered=error is None and not interrupted)
     if interrupted:
-        print("claudechat: interrupted; the partial answer was kept", file=sys.stderr, flush=True)
+        kept = options.on_answer is not None and bool(result.content)
+        what = "the partial answer is saved in the session" if kept else "what arrived was printed"
+        print(f"claudechat: interrupted; {what}", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED, result
     if error is not None:
         print(error_line(error), file=sys.stderr, flush=True)
         return EXIT_FAILURE, result
+    if not as_json:
+        _ending_notes(result)
     return EXIT_OK, result
+
+
+def _ending_notes(result: ChatResult) -> None:
+    """On stderr, what the answer on stdout does not say: refused, or cut off."""
+    if result.refusal:
+        print("claudechat: note: the model refused; its refusal is the answer", file=sys.stderr)
+    if result.finish_reason == "length":
+        print(
+            "claudechat: warning: the answer was cut off at the max_tokens limit (--max-tokens N raises it)",
+            file=sys.stderr,
+        )

@@ -87,6 +87,10 @@ class CLI:
         return self.root / "xdg-data"
 
     @property
+    def state_home(self) -> Path:
+        return self.root / "xdg-state"
+
+    @property
     def config_dir(self) -> Path:
         return self.config_home / "claudechat"
 
@@ -110,12 +114,14 @@ class CLI:
             and key not in _SCRUBBED
             and key.lower() not in _PROXY_VARIABLES
         }
-        for directory in (self.home, self.config_home, self.data_home):
+        for directory in (self.home, self.config_home, self.data_home, self.state_home):
             directory.mkdir(parents=True, exist_ok=True)
         env.update(
             HOME=str(self.home),
             XDG_CONFIG_HOME=str(self.config_home),
             XDG_DATA_HOME=str(self.data_home),
+            XDG_STATE_HOME=str(self.state_home),
+            XDG_CACHE_HOME=str(self.root / "xdg-cache"),
             CLAUDECHAT_API_KEY=self.token,
         )
         if self.base_url is not None:

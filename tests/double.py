@@ -140,6 +140,7 @@ class Reply:
     split_writes: int | None = None
     write_batch: int = 16384
     usage_on_finish_chunk: bool = False
+    usage_when_asked: bool = False  # like vLLM, Ollama, llama.cpp, TGI: usage only with stream_options
     send_role_chunk: bool = True
     send_usage: bool = True
     send_done: bool = True
@@ -286,6 +287,7 @@ class _Completion:
     contents: list[list[str]]  # per choice, its content deltas
     reasonings: list[list[str]]  # per choice, its reasoning deltas
     usage: dict
+    usage_asked: bool = False  # the request carried stream_options.include_usage: true
 
 
 def _resolve(reply: Reply, request: dict) -> _Completion:
@@ -322,6 +324,7 @@ def _resolve(reply: Reply, request: dict) -> _Completion:
         completion_chars = len(content if isinstance(content, str) else "".join(content))
         usage = _default_usage(prompt_chars, completion_chars)
 
+    stream_options = request.get("stream_options")
     return _Completion(
         id="msg_bdrk_" + uuid.uuid4().hex[:24],
         created=int(time.time()),
@@ -329,6 +332,7 @@ def _resolve(reply: Reply, request: dict) -> _Completion:
         contents=contents,
         reasonings=reasonings,
         usage=usage,
+        usage_asked=isinstance(stream_options, dict) and stream_options.get("include_usage") is True,
     )
 
 
@@ -462,7 +466,7 @@ def _stream_plan(reply: Reply, completion: _Completion) -> list[bytes | _Action]
     while faults:
         fire(faults.pop(0)[2])
 
-    usage_sent = not reply.send_usage
+    usage_sent = not reply.send_usage or (reply.usage_when_asked and not completion.usage_asked)
     if reply.finish_reason is not None:
         for i in range(n):
             usage = None
@@ -518,6 +522,19 @@ def _resplit(items: list[bytes | _Action], size: int) -> list[bytes | _Action]:
             out.append(item)
     flush()
     return out
+
+
+def _extra_forbidden(field: str, value: Any) -> RawReply:
+    """How Mistral refuses a field it does not know: 422, a pydantic error list as the message."""
+    body = {
+        "object": "error",
+        "message": {"detail": [{"type": "extra_forbidden", "loc": ["body", field], "msg": "Extra inputs are not permitted",
+                                "input": value}]},
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    return RawReply(422, _dumps(body).encode("utf-8"), content_type="application/json")
 
 
 def _merge_headers(defaults: dict[str, str], extra: dict[str, str]) -> list[tuple[str, str]]:
@@ -647,6 +664,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(refusal)
         elif not isinstance(parsed, dict):
             self._send_error(ErrorReply(400, "bad_request", "request body is not a JSON object"))
+        elif refused := sorted(set(parsed) & double.refused_fields):
+            self._send_error(_extra_forbidden(refused[0], parsed[refused[0]]))
         else:
             reply = double._next_reply()
             if isinstance(reply, Reply):
@@ -890,6 +909,8 @@ class ServiceDouble:
         default_reply: Reply | None = None,
     ) -> None:
         self.token = token
+        #: Request fields answered with Mistral's 422 "extra_forbidden" (no reply is taken).
+        self.refused_fields: set[str] = set()
         #: Template for requests arriving with an empty queue (content None means echo).
         self.default_reply = default_reply
         self.requests: list[RecordedRequest] = []

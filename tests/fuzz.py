@@ -53,6 +53,7 @@ from claudechat.api.events import (
     ContentDelta,
     FinishReason,
     ReasoningDelta,
+    RefusalDelta,
     ResponseInfo,
     Usage,
     UsageReport,
@@ -171,7 +172,8 @@ def reference_sse(data: bytes) -> list[SSETuple]:
     https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
     A line is only a line once its terminator (CRLF, LF or a lone CR, including one at the very
     end) has arrived; an event is only dispatched by a blank line; at the end, what is pending
-    is dropped.
+    is dropped. One addition, as claudechat's decoder has it: an event with no data but the
+    non-standard `error` field (llama.cpp's old way to report an error) is an `error` event.
     """
     text = data.decode("utf-8", "replace")
     text = text.removeprefix("\ufeff")
@@ -179,6 +181,7 @@ def reference_sse(data: bytes) -> list[SSETuple]:
     lines.pop()  # what follows the last terminator is not a complete line
     events: list[SSETuple] = []
     buffer: list[str] = []
+    error_lines: list[str] = []
     event_type = ""
     last_id = ""
     retry: int | None = None
@@ -187,6 +190,9 @@ def reference_sse(data: bytes) -> list[SSETuple]:
             if buffer:
                 events.append(("\n".join(buffer), event_type or "message", last_id, retry))
                 buffer = []
+            elif error_lines:
+                events.append(("\n".join(error_lines), "error", last_id, retry))
+            error_lines = []
             event_type = ""
             continue
         if line.startswith(":"):
@@ -198,6 +204,8 @@ def reference_sse(data: bytes) -> list[SSETuple]:
             buffer.append(value)
         elif name == "event":
             event_type = value
+        elif name == "error":
+            error_lines.append(value)
         elif name == "id" and "\0" not in value:
             last_id = value
         elif name == "retry" and value and all(char in "0123456789" for char in value):
@@ -214,7 +222,7 @@ def check_stream_events(events: Any) -> list[str]:
         if kind is ResponseInfo:
             _require(event.id is None or isinstance(event.id, str), "ResponseInfo.id type", event)
             _require(event.model is None or isinstance(event.model, str), "ResponseInfo.model type", event)
-        elif kind in (ContentDelta, ReasoningDelta):
+        elif kind in (ContentDelta, ReasoningDelta, RefusalDelta):
             _require(_is_int(event.index) and event.index >= 0, "delta index is not an int >= 0", event)
             _require(isinstance(event.text, str) and event.text != "", "delta text is not a non-empty str", event)
         elif kind is FinishReason:
@@ -525,6 +533,8 @@ JSON_KEYS = [
     "text", "image_url", "url", "name", "choices", "delta", "message", "index", "finish_reason", "error",
     "success", "code", "trace_id", "reasoning_content", "prompt_tokens_details", "completion_tokens_details",
     "input_tokens", "output_tokens", "claude_cache_creation_5_m_tokens", "", "\ud800", "__proto__",
+    "refusal", "reasoning_details", "thinking", "summary", "x_groq", "object", "detail", "msg", "loc",
+    "metadata", "raw", "error_type", "request_id",
 ]
 
 CONFIG_KEYS = ["api_key", "base_url", "model", "timeout", "retries", "max_answer_mb", "system", "temperature",
@@ -757,11 +767,9 @@ def run_chunks(data: bytes, ctx: Context) -> str:
 
 
 def run_stream(data: bytes, ctx: Context) -> str:
-    from claudechat.api.client import (
-        _StreamReader,  # the client's own composition of decoder and parser
-    )
+    from claudechat.api.reader import StreamReader  # the client's own composition of decoder and parser
 
-    reader = _StreamReader(1 << 20)
+    reader = StreamReader(1 << 20)
     cuts = _cuts(data, ctx.rng)
     pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
     kinds: list[str] = []

@@ -36,6 +36,7 @@ JSON_KEYS = {
     "model",
     "content",
     "reasoning",
+    "refusal",
     "finish_reason",
     "usage",
     "choices",
@@ -308,8 +309,9 @@ def test_json_output_is_one_object_with_every_field(cli: CLI, double: ServiceDou
     assert obj["finish_reason"] == "stop"
     assert obj["usage"] == usage
     assert obj["choices"] == [
-        {"index": 0, "content": "Forty-two.", "reasoning": "Counting.", "finish_reason": "stop"}
+        {"index": 0, "content": "Forty-two.", "reasoning": "Counting.", "refusal": "", "finish_reason": "stop"}
     ]
+    assert obj["refusal"] == ""
     assert obj["error"] is None
     assert obj["incomplete"] is False
     assert obj["interrupted"] is False
@@ -323,8 +325,8 @@ def test_json_output_lists_every_choice(cli: CLI, double: ServiceDouble) -> None
     obj = result.json()
     assert obj["content"] == "[0] Blue."
     assert obj["choices"] == [
-        {"index": 0, "content": "[0] Blue.", "reasoning": "", "finish_reason": "stop"},
-        {"index": 1, "content": "[1] Blue.", "reasoning": "", "finish_reason": "stop"},
+        {"index": 0, "content": "[0] Blue.", "reasoning": "", "refusal": "", "finish_reason": "stop"},
+        {"index": 1, "content": "[1] Blue.", "reasoning": "", "refusal": "", "finish_reason": "stop"},
     ]
 
 
@@ -407,6 +409,102 @@ def test_incomplete_stream_in_json_output(cli: CLI, double: ServiceDouble) -> No
     assert obj["interrupted"] is False
     assert obj["content"] == "Hello world"
     assert obj["error"] is not None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(content="Hello world, how are you", drop_after=2), Reply(content="Hello world, how are you", error_after=2)],
+    ids=["dropped", "error-event"],
+)
+def test_an_answer_broken_off_is_incomplete_in_json_output(cli: CLI, double: ServiceDouble, reply: Reply) -> None:
+    double.enqueue(reply)
+    result = cli.run("--output", "json", "hello")
+    assert result.returncode == 1, result
+    obj = result.json()
+    assert obj["content"] == "Hello wo" and obj["error"] is not None
+    assert obj["incomplete"] is True and obj["interrupted"] is False
+
+
+def test_an_error_before_any_answer_is_not_incomplete(cli: CLI, double: ServiceDouble) -> None:
+    double.enqueue(ErrorReply(400, "api_not_implemented", "no such thing"))
+    obj = cli.run("--output", "json", "hello").json()
+    assert obj["error"]["status"] == 400 and obj["incomplete"] is False
+
+
+ERRORS_IN_STREAMS = {
+    # OpenRouter: an empty answer, an error, and a choice finishing with "error" (kept)
+    "openrouter": b'data: {"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"m","error":{"code":502,'
+    b'"message":"Network connection lost."},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n',
+    # vLLM's flat error object, then [DONE]: read as an empty chunk, it used to end "answered"
+    "flat object": b'data: {"object":"error","message":"Network connection lost.","type":"BadRequestError","param":null,'
+    b'"code":400}\n\ndata: [DONE]\n\n',
+    # llama.cpp's own field, which the event-stream rules drop, then [DONE]
+    "error field": b'error: {"code":500,"message":"Network connection lost.","type":"server_error"}\n\ndata: [DONE]\n\n',
+}
+
+
+@pytest.mark.parametrize("body", ERRORS_IN_STREAMS.values(), ids=ERRORS_IN_STREAMS.keys())
+def test_an_error_reported_inside_the_stream_never_exits_0(cli: CLI, double: ServiceDouble, body: bytes) -> None:
+    double.enqueue(RawReply(200, body, content_type="text/event-stream"))
+    result = cli.run("--output", "json", "hello")
+    assert result.returncode == 1, result
+    obj = result.json()
+    assert "Network connection lost." in obj["error"]["message"]
+    assert obj["finish_reason"] == ("error" if b"finish_reason" in body else None)
+    double.enqueue(RawReply(200, body, content_type="text/event-stream"))
+    plain = cli.run("hello")
+    assert plain.returncode == 1 and plain.stdout == "" and "Network connection lost." in plain.stderr
+
+
+REFUSAL_STREAM = (
+    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,'
+    b'"delta":{"role":"assistant","content":null,"refusal":""},"finish_reason":null}]}\n\n'
+    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,'
+    b'"delta":{"refusal":"I cannot help with that."},"finish_reason":null}]}\n\n'
+    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,'
+    b'"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+)
+
+
+def test_a_refusal_is_the_answer_and_says_so(cli: CLI, double: ServiceDouble) -> None:
+    double.enqueue(RawReply(200, REFUSAL_STREAM, content_type="text/event-stream"))
+    result = cli.run("hello")
+    assert result.returncode == 0, result
+    assert result.stdout == "I cannot help with that.\n"
+    assert "refused" in assert_one_line(result.stderr, result)
+    double.enqueue(RawReply(200, REFUSAL_STREAM, content_type="text/event-stream"))
+    obj = cli.run("--output", "json", "hello").json()
+    assert (obj["content"], obj["refusal"]) == ("", "I cannot help with that.")
+
+
+def test_an_answer_cut_at_max_tokens_says_so(cli: CLI, double: ServiceDouble) -> None:
+    double.enqueue(Reply(content="Once upon a", finish_reason="length"))
+    result = cli.run("--max-tokens", "3", "a story")
+    assert result.returncode == 0 and result.stdout == "Once upon a\n", result
+    line = assert_one_line(result.stderr, result)
+    assert "cut off at the max_tokens limit" in line and "--max-tokens" in line
+
+
+def test_debug_writes_the_exchange_without_the_token(cli: CLI, double: ServiceDouble) -> None:
+    double.enqueue(Reply(content="Hi there"))
+    result = cli.run("--debug", "hello")
+    assert result.returncode == 0 and result.stdout == "Hi there\n", result
+    line = assert_one_line(result.stderr, result)
+    path = Path(line.rsplit(" ", 1)[1])
+    assert line.startswith("claudechat: debug:") and path.is_file()
+    assert path.is_relative_to(cli.root) and oct(path.stat().st_mode & 0o777) == "0o600"
+    log = path.read_bytes()
+    assert cli.token.encode() not in log and b"[redacted]" in log
+    assert b'"content": "hello"' in log or b'"content":"hello"' in log  # the request as sent
+    assert b'"content": "Hi t"' in log  # the answer's bytes as they came
+    assert b"response: 200" in log
+
+
+def test_debug_from_the_environment(cli: CLI, double: ServiceDouble) -> None:
+    result = cli.run("hello", env={"CLAUDECHAT_DEBUG": "1"})
+    assert result.returncode == 0, result
+    assert "claudechat: debug:" in result.stderr and str(cli.state_home) in result.stderr
+    assert cli.run("hello").stderr == ""  # never on by default
 
 
 def test_html_error_page_is_summarised_by_its_title(cli: CLI, double: ServiceDouble) -> None:

@@ -108,7 +108,7 @@ async def collect(client: ChatClient, request: ChatRequest) -> Outcome:
             events.append(event)
             builder.add(event)
     except ClaudechatError as error:
-        return Outcome(builder.result(incomplete=True), error, events)
+        return Outcome(builder.result(error=error), error, events)
     return Outcome(builder.result(), None, events)
 
 

@@ -281,6 +281,28 @@ def test_send_usage_false_omits_usage_and_custom_usage_is_verbatim(double, clien
     assert second["usage"] == {"prompt_tokens": 7}
 
 
+def test_usage_when_asked_is_streamed_only_with_stream_options(double, client):
+    double.enqueue(Reply(usage_when_asked=True), Reply(usage_when_asked=True))
+    bodies = [chat_body(stream=True), chat_body(stream=True, stream_options={"include_usage": True})]
+    usages = []
+    for body in bodies:
+        with client.stream("POST", endpoint(double), json=body, headers=AUTH) as r:
+            chunks = [json.loads(p) for p in sse_payloads(r.read().decode())[:-1]]
+        usages.append([c["usage"] for c in chunks if c["usage"] is not None])
+    assert usages[0] == [] and len(usages[1]) == 1 and usages[1][0]["total_tokens"] > 0
+
+
+def test_refused_fields_get_mistrals_422_without_taking_a_reply(double, client):
+    double.refused_fields.add("stream_options")
+    double.enqueue(Reply(content="kept for the next request"))
+    refused = client.post(endpoint(double), json=chat_body(stream_options={"include_usage": True}), headers=AUTH)
+    assert refused.status_code == 422
+    assert refused.json()["message"]["detail"][0]["loc"] == ["body", "stream_options"]
+    assert refused.json()["object"] == "error"
+    served = client.post(endpoint(double), json=chat_body(), headers=AUTH).json()
+    assert served["choices"][0]["message"]["content"] == "kept for the next request"
+
+
 # --------------------------------------------------------------------------------------
 # Streaming responses
 # --------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_sse_arbitrary_bytes_split_anywhere(data, cuts):
 
 
 SSE_TOKENS = st.sampled_from(
-    [b"data:", b"data: ", b"data", b"event:", b"event: x", b"id:", b"id: 7", b"id: a\x00b", b"retry:", b"retry: 15",
+    [b"data:", b"data: ", b"data", b"event:", b"event: x", b"error:", b"error: x", b"id:", b"id: 7", b"id: a\x00b", b"retry:", b"retry: 15",
      b"retry: x1", b":", b": comment", b"\r", b"\n", b"\r\n", b"\n\n", b"\r\r", b" ", b"x", b"\xef\xbb\xbf",
      b"\xff", b"\xc3", b"\xa9", b"\xe2\x82", b"\xac", b"\xf0\x9f\x99\x82", b"\x00", b"{\"a\":1}", b"[DONE]",
      "é€🙂".encode()]
@@ -262,7 +262,12 @@ def test_raise_for_error_object_returns_or_raises_stream_error(obj):
     except StreamError as err:
         assert isinstance(str(err), str) and "\x1b" not in str(err)
     else:
-        assert obj.get("error") is None and obj.get("success") is not False
+        # Nothing in it says "error": the OpenAI SDK's rule (a truthy `error`), the service's
+        # `success: false`, a flat error object, or Groq's `x_groq.error`.
+        groq = obj.get("x_groq")
+        assert not obj.get("error") and obj.get("success") is not False
+        assert obj.get("object") not in ("error", "Error", "ERROR") and obj.get("type") != "error"
+        assert not (isinstance(groq, dict) and groq.get("error"))
 
 
 def test_chunk_parser_deeply_nested_json():

@@ -253,6 +253,10 @@ ONE_SHOT = [
     ("dropped-stream", ["hi"], Reply(content="Hello world, how are you", drop_after=2), None, 1, "dropped"),
     ("dropped-stream-json", ["--output", "json", "hi"], Reply(content="Hello world, how are you", drop_after=2), None,
      1, "dropped"),
+    # The exchange log of --debug holds the request's headers: the token must be left out of it.
+    ("debug", ["--debug", "hi"], None, None, 0, "debug:"),
+    ("debug-refused-token", ["--debug", "hi"], ErrorReply(401, "invalid_token", "invalid token"), None, 1, "debug:"),
+    ("debug-json-no-stream", ["--debug", "--no-stream", "--output", "json", "hi"], None, None, 0, "debug:"),
 ]
 
 
@@ -278,6 +282,9 @@ def test_one_shot_runs_and_their_failures_never_show_the_token(user, double):
     assert json.loads(shown_json.stdout)["api_key"] == f"…{user.token[-4:]}", shown_json
     for args in (["config", "path"], ["sessions", "--output", "json"], ["--help"], ["--version"]):
         assert user.run(*args).returncode == 0
+    logs = sorted((user.home / "state" / "claudechat" / "debug").glob("*.log"))
+    assert len(logs) == 3 and all(b"[redacted]" in log.read_bytes() for log in logs)  # there to leak
+    assert all(stat.S_IMODE(log.stat().st_mode) == 0o600 for log in logs)
     user.assert_no_leak()
 
 
@@ -406,7 +413,7 @@ def test_the_chat_and_every_command_never_show_the_token(user, double):
     (user.home / "pic.png").write_bytes(tiny_png())
     image_url = f"http://127.0.0.1:{double.port}/img.png"
     # No clipboard program: /copy goes through the terminal only (its bytes are searched).
-    term = user.terminal(env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "TMUX": ""})
+    term = user.terminal(env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "TMUX": "", "CLAUDECHAT_DEBUG": "1"})
     run(term, "/help", "Ctrl-D exits")
     run(term, "/model", "claude-opus-4-20250514-thinking")
     run(term, f"/model {THINKING_MODEL}", f"model is now {THINKING_MODEL}")
@@ -475,6 +482,8 @@ def test_the_chat_and_every_command_never_show_the_token(user, double):
     assert user.run("config", "show", "--output", "json").returncode == 0
     assert (user.home / "x.md").exists() and (user.home / "x.json").exists()
     assert (user.home / "data" / "claudechat" / "history").exists()
+    [log] = (user.home / "state" / "claudechat" / "debug").glob("*.log")  # CLAUDECHAT_DEBUG: every request
+    assert log.read_bytes().count(b"[redacted]") == len(double.requests)
     user.assert_no_leak()
 
 

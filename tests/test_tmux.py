@@ -68,7 +68,7 @@ class Pane:
             if result:
                 return result
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting in tmux; the pane holds:\n" + "\n".join(lines[-40:]))
+                raise AssertionError("timed out waiting in tmux; the pane holds:\n" + "\n".join(lines[-40:]))
             time.sleep(0.02)
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from claudechat.errors import ClaudechatError, UsageError
@@ -18,7 +19,10 @@ __all__ = [
     "MalformedStreamError",
     "IncompleteStreamError",
     "RequestValidationError",
+    "ErrorDetails",
+    "error_details",
     "error_from_response",
+    "is_error_object",
 ]
 
 TOKEN_HINT = "set the token with `claudechat auth` or the CLAUDECHAT_API_KEY environment variable"
@@ -74,10 +78,14 @@ class APIStatusError(APIError):
         server_message: str | None = None,
         trace_id: str | None = None,
         retry_after: float | None = None,
+        token_sent: bool = True,
+        no_token_hint: str | None = None,
     ) -> None:
         summary, hint = _CODE_EXPLANATIONS.get(code or "") or _STATUS_EXPLANATIONS.get(
             status, ("the server returned an error", None)
         )
+        if status == 401 and not token_sent:
+            summary, hint = "the server wants an API token and none was sent", no_token_hint or TOKEN_HINT
         detail = " ".join(part for part in (str(status), code) if part)
         if server_message:
             detail += f": {server_message}"
@@ -98,12 +106,19 @@ class APITimeoutError(APIConnectionError):
 
 
 class StreamError(APIError):
-    """The server reported an error inside an answer that had already started."""
+    """The server reported an error inside an answer that had already started.
 
-    def __init__(self, message: str, *, code: str | None = None, trace_id: str | None = None) -> None:
+    `events` are what the chunk carrying the error said besides (a finish reason, the last
+    text): they belong to the answer so far.
+    """
+
+    def __init__(
+        self, message: str, *, code: str | None = None, trace_id: str | None = None, events: list[Any] | None = None
+    ) -> None:
         super().__init__(f"the server stopped the answer with an error ({code or 'error'}: {message})")
         self.code = code
         self.trace_id = trace_id
+        self.events = events or []
 
 
 class MalformedStreamError(APIError):
@@ -130,25 +145,129 @@ def _excerpt_from_html_or_text(text: str) -> str:
     return ""
 
 
-def _parse_error_body(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(code, message, trace_id) from the service's or an OpenAI-style error body."""
+# How deep an error object is searched for its message: real ones nest two or three levels.
+_MAX_ERROR_DEPTH = 6
+# Words servers put where a value is missing (LiteLLM writes Python's None as a string).
+_ABSENT = frozenset({"", "none", "null"})
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip().lower() not in _ABSENT else None
+
+
+def _message_of(value: Any, depth: int = 0) -> str | None:
+    """The human words in an error's message, in whatever shape the server put them.
+
+    A string (which may itself be JSON-encoded), an object (a nested error, FastAPI's
+    `detail`), or a list of such (pydantic's validation errors: "where: what").
+    """
+    if depth > _MAX_ERROR_DEPTH:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
+            try:
+                inner = json.loads(stripped)
+            except (ValueError, RecursionError):
+                return _text(value)
+            return _message_of(inner, depth + 1) or _text(value)
+        return _text(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("msg"), str):
+            where = value.get("loc")
+            if isinstance(where, list) and where:
+                return f"{'.'.join(str(part) for part in where[:8])}: {value['msg']}"
+            return _text(value["msg"])
+        for key in ("message", "detail", "details", "error", "error_message", "title"):
+            found = _message_of(value.get(key), depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        found = [text for item in value[:10] if (text := _message_of(item, depth + 1))]
+        return "; ".join(dict.fromkeys(found)) or None
+    return None
+
+
+def _code_of(error: dict[str, Any], outer: dict[str, Any]) -> str | None:
+    """A code worth showing: a word (`invalid_token`) before a bare number that repeats the status."""
+    code = error.get("code")
+    if _text(code) and not str(code).strip().isdigit():
+        return str(code)
+    for key in ("type", "error_type"):
+        if _text(error.get(key)) and error.get(key) != "error":
+            return str(error[key])
+    metadata = error.get("metadata")
+    if isinstance(metadata, dict) and _text(metadata.get("error_type")):
+        return str(metadata["error_type"])
+    if _text(outer.get("error_type")):
+        return str(outer["error_type"])
+    if (isinstance(code, int) and not isinstance(code, bool)) or _text(code):
+        return str(code)
+    return None
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What a server's error object says: code, message and trace id, each shown sanitised."""
+
+    code: str | None
+    message: str | None
+    trace_id: str | None
+
+
+def error_details(body: Any) -> ErrorDetails:
+    """Code, message and trace id from an error body of any shape servers send.
+
+    The service's `{"success": false, "error": {...}, "trace_id"}`, OpenAI's `{"error": {...}}`,
+    a flat `{"object": "error", "message": ...}` (vLLM, Mistral), Anthropic's
+    `{"type": "error", "error": {...}}`, FastAPI's `{"detail": ...}`, `{"error": "text"}`
+    (Ollama, TGI), a JSON array of error objects (Gemini), and messages that are objects,
+    lists or JSON-encoded strings themselves.
+    """
+    if isinstance(body, list):
+        for item in body[:10]:
+            details = error_details(item)
+            if details.message or details.code:
+                return details
+        return ErrorDetails(None, None, None)
     if not isinstance(body, dict):
-        return None, None, None
+        message = _message_of(body)
+        return ErrorDetails(None, one_line(message) if message else None, None)
     error = body.get("error")
-    trace_id = body.get("trace_id")
-    trace = one_line(trace_id, 80) if isinstance(trace_id, str) else None
+    groq = body.get("x_groq")
+    if not error and isinstance(groq, dict):
+        error = groq.get("error")
     if isinstance(error, dict):
-        code = error.get("code") if isinstance(error.get("code"), str) else error.get("type")
-        message = error.get("message")
-        return (
-            one_line(code, 60) if isinstance(code, str) else None,
-            one_line(message) if isinstance(message, str) else None,
-            trace,
-        )
-    if isinstance(error, str):
-        return None, one_line(error), trace
-    message = body.get("message") or body.get("detail")
-    return None, (one_line(message) if isinstance(message, str) else None), trace
+        code, message = _code_of(error, body), _message_of(error)
+        raw = error.get("metadata", {}).get("raw") if isinstance(error.get("metadata"), dict) else None
+        if isinstance(raw, str) and raw.strip():
+            detail = _message_of(raw) or raw
+            message = f"{message}: {detail}" if message and detail not in message else message or detail
+    else:
+        code, message = _code_of(body, body), _message_of(error) or _message_of(body)
+    trace = body.get("trace_id") or body.get("request_id")
+    return ErrorDetails(
+        one_line(code, 60) if code else None,
+        one_line(message) if message else None,
+        one_line(trace, 80) if isinstance(trace, str) and trace else None,
+    )
+
+
+def is_error_object(obj: dict[str, Any]) -> bool:
+    """Whether a chunk of a stream (or a 200 body) is a server's report of an error.
+
+    `{"error": ...}` with anything in it (the OpenAI SDK's rule), the service's
+    `"success": false`, a flat object whose `object` or `type` says "error", or Groq's
+    `x_groq.error`.
+    """
+    if obj.get("error") or obj.get("success") is False:
+        return True
+    kind = obj.get("object")
+    if isinstance(kind, str) and kind.lower() == "error" or obj.get("type") == "error":
+        return True
+    groq = obj.get("x_groq")
+    return isinstance(groq, dict) and bool(groq.get("error"))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -167,14 +286,18 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def error_from_response(status: int, headers: Any, body: bytes) -> APIStatusError:
+def error_from_response(
+    status: int, headers: Any, body: bytes, *, token_sent: bool = True, no_token_hint: str | None = None
+) -> APIStatusError:
     """Build the error for a non-2xx answer from its (bounded) body."""
     text = body.decode("utf-8", errors="replace")
     code = message = trace_id = None
     try:
-        code, message, trace_id = _parse_error_body(json.loads(text))
-    except ValueError:
+        details = error_details(json.loads(text))
+    except (ValueError, RecursionError):
         message = _excerpt_from_html_or_text(text) or None
+    else:
+        code, message, trace_id = details.code, details.message, details.trace_id
     if message is None and text.strip() and code is None:
         message = _excerpt_from_html_or_text(text) or None
     return APIStatusError(
@@ -183,4 +306,6 @@ def error_from_response(status: int, headers: Any, body: bytes) -> APIStatusErro
         server_message=message,
         trace_id=trace_id,
         retry_after=parse_retry_after(headers.get("retry-after")),
+        token_sent=token_sent,
+        no_token_hint=no_token_hint,
     )

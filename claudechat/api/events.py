@@ -16,6 +16,7 @@ __all__ = [
     "ResponseInfo",
     "ContentDelta",
     "ReasoningDelta",
+    "RefusalDelta",
     "FinishReason",
     "UsageReport",
     "StreamEvent",
@@ -42,6 +43,14 @@ class ContentDelta:
 
 @dataclass(slots=True)
 class ReasoningDelta:
+    index: int
+    text: str
+
+
+@dataclass(slots=True)
+class RefusalDelta:
+    """Text of a refusal (OpenAI's `refusal`): the model declined, and says why."""
+
     index: int
     text: str
 
@@ -103,7 +112,7 @@ class UsageReport:
     usage: Usage
 
 
-StreamEvent = Union[ResponseInfo, ContentDelta, ReasoningDelta, FinishReason, UsageReport]
+StreamEvent = Union[ResponseInfo, ContentDelta, ReasoningDelta, RefusalDelta, FinishReason, UsageReport]
 
 
 @dataclass(slots=True)
@@ -112,12 +121,14 @@ class Choice:
     content: str = ""
     reasoning: str = ""
     finish_reason: str | None = None
+    refusal: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "content": self.content,
             "reasoning": self.reasoning,
+            "refusal": self.refusal,
             "finish_reason": self.finish_reason,
         }
 
@@ -148,6 +159,10 @@ class ChatResult:
     def finish_reason(self) -> str | None:
         return self._first().finish_reason
 
+    @property
+    def refusal(self) -> str:
+        return self._first().refusal
+
 
 class ResultBuilder:
     """Fold stream events into a `ChatResult`; text is joined once, so cost stays linear."""
@@ -158,14 +173,19 @@ class ResultBuilder:
         self.usage: Usage | None = None
         self._content: dict[int, list[str]] = {}
         self._reasoning: dict[int, list[str]] = {}
+        self._refusal: dict[int, list[str]] = {}
         self._finish: dict[int, str] = {}
+        self.started = False  # any event of the answer arrived
 
     def add(self, event: StreamEvent) -> None:
+        self.started = True
         kind = type(event)
         if kind is ContentDelta:
             self._content.setdefault(event.index, []).append(event.text)  # type: ignore[union-attr]
         elif kind is ReasoningDelta:
             self._reasoning.setdefault(event.index, []).append(event.text)  # type: ignore[union-attr]
+        elif kind is RefusalDelta:
+            self._refusal.setdefault(event.index, []).append(event.text)  # type: ignore[union-attr]
         elif kind is FinishReason:
             self._finish[event.index] = event.reason  # type: ignore[union-attr]
         elif kind is UsageReport:
@@ -174,18 +194,26 @@ class ResultBuilder:
             self.id = self.id or event.id  # type: ignore[union-attr]
             self.model = self.model or event.model  # type: ignore[union-attr]
 
-    def result(self, *, incomplete: bool = False, interrupted: bool = False) -> ChatResult:
-        """The result so far; text is joined here, with surrogate halves paired up."""
-        indexes = sorted({0, *self._content, *self._reasoning, *self._finish})
+    def result(self, *, error: Exception | None = None, interrupted: bool = False) -> ChatResult:
+        """The result so far; text is joined here, with surrogate halves paired up.
+
+        `error`: what ended the answer early. The answer is incomplete when some of it had
+        come (a dropped connection, an error inside the stream) or the stream ended short.
+        """
+        from claudechat.api.errors import IncompleteStreamError
+
+        indexes = sorted({0, *self._content, *self._reasoning, *self._refusal, *self._finish})
         choices = [
             Choice(
                 index=index,
                 content=_paired("".join(self._content.get(index, ()))),
                 reasoning=_paired("".join(self._reasoning.get(index, ()))),
                 finish_reason=self._finish.get(index),
+                refusal=_paired("".join(self._refusal.get(index, ()))),
             )
             for index in indexes
         ]
+        incomplete = error is not None and (self.started or isinstance(error, IncompleteStreamError))
         return ChatResult(
             id=self.id,
             model=self.model,

@@ -4,6 +4,11 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-inte
 
 It takes raw bytes exactly as they come off the socket, so a read may end anywhere: inside a
 line, between the CR and LF of a CRLF pair, or inside a multi-byte UTF-8 character.
+
+One addition to the rules, which would drop it: llama.cpp's server (until late 2025) reported
+an error in a stream as a field of its own, `error: {...}`, in an event with no data. Such an
+event is dispatched as an `error` event carrying the field's value, so the error reaches the
+reader instead of vanishing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class SSEDecoder:
         self._tail = ""  # an unterminated line carried to the next read
         self._pieces: list[str] = []  # more of it, from reads that ended no line
         self._data: list[str] = []
+        self._error: list[str] = []  # the non-standard `error` field's lines
         self._event = ""
         self._last_id = ""
         self._retry: int | None = None
@@ -47,6 +53,7 @@ class SSEDecoder:
             events += self._decode_text("\n")
         self._tail = ""
         self._data = []
+        self._error = []
         self._event = ""
         return events
 
@@ -87,6 +94,9 @@ class SSEDecoder:
                 if data:
                     events.append(ServerSentEvent("\n".join(data), self._event or "message", self._last_id, self._retry))
                     data = self._data = []
+                elif self._error:
+                    events.append(ServerSentEvent("\n".join(self._error), "error", self._last_id, self._retry))
+                self._error = []
                 self._event = ""
             elif line[:6] == "data: ":
                 data.append(line[6:])
@@ -105,6 +115,8 @@ class SSEDecoder:
             self._data.append(value)
         elif name == "event":
             self._event = value
+        elif name == "error":
+            self._error.append(value)
         elif name == "id":
             if "\0" not in value:
                 self._last_id = value

@@ -83,7 +83,7 @@ def answer_from_result(result: ChatResult, model: str, *, interrupted: bool = Fa
         ]
     return Message(
         "assistant",
-        sanitize(result.content),
+        sanitize(result.content or result.refusal),  # a refusal is what the model answered
         reasoning=sanitize(result.reasoning),
         model=sanitize(result.model) if result.model else model,
         usage=result.usage.to_dict() if result.usage else None,

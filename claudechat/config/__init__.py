@@ -17,6 +17,7 @@ from claudechat.config.settings import (
     lookup_option,
     parse_option,
     redact,
+    server_key,
 )
 from claudechat.config.store import (
     LoadedConfig,
@@ -28,6 +29,7 @@ from claudechat.config.store import (
     load_settings_with_warnings,
     read_config_data,
     remove_token,
+    state_dir,
     save_config_data,
     save_token,
     set_option,
@@ -60,8 +62,10 @@ __all__ = [
     "read_config_data",
     "redact",
     "remove_token",
+    "state_dir",
     "save_config_data",
     "save_token",
+    "server_key",
     "set_option",
     "unset_option",
 ]

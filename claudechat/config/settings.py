@@ -29,6 +29,20 @@ EDITING_MODES = ("emacs", "vi")
 
 
 
+def server_key(base_url: str) -> str:
+    """The server a base URL names: its host, and its port unless it is the scheme's default."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{host}:{port}" if port is not None and port != default else host
+
+
 @dataclass(frozen=True)
 class Settings:
     """The effective configuration. Build it with `load_settings`; override with `dataclasses.replace`."""
@@ -46,6 +60,8 @@ class Settings:
     reasoning: str = "collapsed"
     theme: str = "dark"
     editing_mode: str = "emacs"
+    # Not in the config file: only --debug or CLAUDECHAT_DEBUG turn it on, for one run.
+    debug: bool = False
 
 
 # --- value parsers and checks ----------------------------------------------------------------

@@ -65,6 +65,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def state_dir() -> Path:
+    """The per-user state directory (follows XDG_STATE_HOME on Linux): what claudechat learned,
+    and debug logs."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
 # --- reading -------------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
 """One answer on the screen while it streams: spinner, reasoning panel, Markdown, status line.
 
 The view only collects text as it arrives (`reasoning`, `content`); the screen changes in
-`frame`, which the caller runs from one clock at a fixed rate, never once per delta.
+`frame`, which the caller runs from one clock at a fixed rate, never once per delta. Until the
+answer ends, the live region's last row says it is still coming (elapsed time, about how many
+tokens, how to stop it) and shows what was typed meanwhile, so a stalled stream looks stalled.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ if TYPE_CHECKING:
 
     from claudechat.render.screen import Screen
 
-__all__ = ["AnswerView", "status_text", "error_text", "interrupted_text", "FRAME_INTERVAL"]
+__all__ = ["AnswerView", "status_text", "error_text", "interrupted_text", "ending_notes", "FRAME_INTERVAL"]
 
 FRAME_INTERVAL = 1 / 25  # seconds between frames: smooth to the eye, cheap for the CPU
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _TICK = 0.1  # the spinner and elapsed time need a redraw this often even with no new text
+_STALLED = 3.0  # seconds without new text after which the indicator says so
+_CHARS_PER_TOKEN = 4  # a rough count for the indicator; the status line has the server's
 
 
 def status_text(
@@ -58,11 +62,23 @@ def error_text(message: str) -> RenderableType:
     return Text(f"error: {one_line(message, 2000)}", style="error")
 
 
-def interrupted_text() -> RenderableType:
+def interrupted_text(*, kept: bool = True) -> RenderableType:
     """The mark left under an answer that was stopped before its end."""
     from rich.text import Text
 
-    return Text("⏹ interrupted · the partial answer is kept", style="interrupted")
+    return Text("⏹ interrupted · the partial answer is kept" if kept else "⏹ interrupted", style="interrupted")
+
+
+def ending_notes(finish_reason: str | None, *, refused: bool, raise_limit: str) -> list[RenderableType]:
+    """Lines under an answer that ended unusually: a refusal, or cut off at the token limit."""
+    from rich.text import Text
+
+    notes: list[RenderableType] = []
+    if refused:
+        notes.append(Text("⊘ the model refused: the text above is its refusal", style="warning"))
+    if finish_reason == "length":
+        notes.append(Text(f"⚠ the answer was cut off at the max_tokens limit ({raise_limit})", style="warning"))
+    return notes
 
 
 class AnswerView:
@@ -91,6 +107,12 @@ class AnswerView:
         self._reasoning_started: float | None = None
         self._reasoning_closed = False
         self._answering = False
+        self._characters = 0  # of the answer so far, for the indicator's token count
+        self._last_text_at: float | None = None
+        self._typed = ""  # typed while the answer streams: the next message's start
+        self.refused = False
+        self._tail: list[str] | None = None  # the tail's rows as last drawn; None: redraw
+        self._tail_width = 0
         self._commits: list[str] = []
         self._markdown = MarkdownStream(screen.render, code_theme=code_theme)
         # An answer asked for as code (JSON) is drawn as one code block, highlighted as it
@@ -114,11 +136,24 @@ class AnswerView:
         self._reasoning.append(sanitize(text))
         self._dirty = True
 
+    def typed(self, text: str) -> None:
+        """What the user has typed meanwhile, shown under the answer until it ends."""
+        self._typed = text
+        self._dirty = True
+
+    def refusal(self, text: str) -> None:
+        """A refusal is shown where the answer would be, and marked as one at the end."""
+        self.refused = True
+        self.content(text)
+
     def content(self, text: str) -> None:
         if not text:
             return
+        self._characters += len(text)
+        self._tail = None
+        self._last_text_at = now = self._clock()
         if self.first_token_at is None:
-            self.first_token_at = self._clock()
+            self.first_token_at = now
         if not self._answering:
             self._close_reasoning()
             self._answering = True
@@ -140,31 +175,51 @@ class AnswerView:
             self._commits.append(self._screen.render(full_panel(text, self._code_theme)))
 
     def frame(self) -> None:
-        """Draw one frame if anything changed (or the spinner is due)."""
+        """Draw one frame if anything changed (or the indicator's clock is due)."""
         now = self._clock()
-        waiting = not self._answering
-        if not self._dirty and not (waiting and now - self._last_draw >= _TICK):
+        if not self._dirty and now - self._last_draw < _TICK:
             return
         committed = "".join(self._commits)
         self._commits.clear()
-        committed += self._markdown.commit_finished()
-        max_lines = max(1, self._screen.rows - 2)
-        self._screen.region.update(committed, self._live_lines(now, max_lines))
+        tail_rows = self._markdown.commit_finished() if self._answering and self._tail is None else ""
+        committed += tail_rows
+        max_lines = max(1, self._screen.rows - 3)
+        self._screen.region.update(committed, self._live_lines(now, max_lines) + [self._indicator(now)])
         self._dirty = False
         self._last_draw = now
 
     def _live_lines(self, now: float, max_lines: int) -> list[str]:
         if self._answering:
-            return self._markdown.live_lines(max_lines)
+            width = self._screen.console.width
+            if self._tail is None or width != self._tail_width:  # new text, or a new width
+                self._tail = self._markdown.live_lines(max_lines)
+                self._tail_width = width
+            return self._tail
         if self._reasoning_started is not None and self._reasoning_mode != "hidden":
             panel = live_panel(self._screen.console, self.reasoning_text, now - self._reasoning_started)
             return self._screen.render(panel).rstrip("\n").split("\n")[-max_lines:]
+        return []
+
+    def _indicator(self, now: float) -> str:
+        """The row saying the answer is still coming: time, tokens so far, how to stop it."""
         from rich.text import Text
 
         elapsed = now - self.started
         spinner = _SPINNER[int(elapsed / _TICK) % len(_SPINNER)]
-        label = "Thinking" if self._reasoning_started is not None else f"Waiting for {self._model}"
-        return [self._screen.render(Text(f"{spinner} {label} · {elapsed:.1f} s", style="spinner")).rstrip("\n")]
+        if self._answering:
+            parts = [f"{spinner} {elapsed:.1f} s", f"~{self._characters // _CHARS_PER_TOKEN:,} tokens"]
+            if self._last_text_at is not None and now - self._last_text_at >= _STALLED:
+                parts.append(f"nothing new for {now - self._last_text_at:.0f} s")
+        else:
+            label = "Thinking" if self._reasoning_started is not None else f"Waiting for {one_line(self._model, 80)}"
+            parts = [f"{spinner} {label} · {elapsed:.1f} s"]
+        parts.append("Esc stops")
+        line = Text(" · ".join(parts), style="spinner")
+        if self._typed:
+            line.append("  next: ", style="status")
+            line.append(one_line(self._typed, 500), style="prompt")
+        line.truncate(max(10, self._screen.console.width - 1), overflow="ellipsis")
+        return self._screen.render(line).rstrip("\n")
 
     def finish(self, *after: RenderableType) -> None:
         """The answer is over (complete, interrupted or failed): commit it all, then `after`."""

@@ -13,7 +13,7 @@ import errno
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudechat import __version__
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from claudechat.api import ChatClient
+    from claudechat.api.trace import ExchangeLog
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
@@ -64,6 +65,7 @@ class Repl:
         self.theme, theme_warnings = load_theme(settings.theme)
         self._screen: Screen | None = None  # made when first drawn on: rich costs start-up time
         self._client: ChatClient | None = None
+        self._trace: ExchangeLog | None = None  # --debug: the raw exchange, for a bug report
         self._exit = False
         self._unsent = ""  # text to put back in the input line after a failed turn
         self._session: PromptSession[str] | None = None
@@ -241,8 +243,20 @@ class Repl:
         banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host} · /help for commands"
         # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
+        if self.settings.debug:
+            self._open_trace()
         if self.session.messages:
             self.show_session(self._opened)
+
+    def _open_trace(self) -> None:
+        from claudechat.connect import open_exchange_log
+
+        try:
+            self._trace = open_exchange_log()
+        except OSError as exc:
+            self.warning(f"cannot write the debug log: {exc}")
+            return
+        self.notice(f"debug: the exchange with the server is written to {self._trace.path}")
 
     def show_session(self, note: str | None = None) -> None:
         """After opening a saved session: what it is, and its last exchanges as they were shown."""
@@ -296,6 +310,8 @@ class Repl:
         finally:
             if self._client is not None:
                 await self._client.aclose()
+            if self._trace is not None:
+                self._trace.close()
             with contextlib.suppress(OSError):  # saved even if the error cannot be shown
                 self.save_session()
             self.keeper.close()
@@ -342,7 +358,7 @@ class Repl:
         if self._client is None:
             from claudechat.connect import client_for
 
-            self._client = client_for(self.settings, lambda notice: self.warning(str(notice)))
+            self._client = client_for(self.settings, lambda notice: self.warning(str(notice)), trace=self._trace)
         return self._client
 
     async def send(self, text: str) -> None:
@@ -400,7 +416,7 @@ class Repl:
             code_language="json" if settings.json else None,
         )
         task = self._turn_task = asyncio.create_task(stream_answer(self._get_client(), request, view))
-        with self._stoppable(task) as typed:
+        with self._stoppable(task, view.typed) as typed:
             outcome = await task
         self._turn_task = None
         kept = self._finish_turn(user, view, outcome, replace_last)
@@ -409,12 +425,12 @@ class Repl:
         return kept
 
     @contextlib.contextmanager
-    def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[list[str]]:
+    def _stoppable(self, task: asyncio.Task[Any], on_typed: Callable[[str], None]) -> Iterator[list[str]]:
         """While `task` runs, Ctrl-C and Esc (as keys, or SIGINT from elsewhere) cancel it."""
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            with stream_stop_keys(task.cancel) as typed:
+            with stream_stop_keys(task.cancel, on_typed) as typed:
                 yield typed
         finally:
             loop.remove_signal_handler(signal.SIGINT)
@@ -424,11 +440,11 @@ class Repl:
 
         from claudechat.render.answer import error_text, interrupted_text
         from claudechat.render.exchange import json_verdict, other_candidates
-        from claudechat.repl.turn import outcome_status
+        from claudechat.repl.turn import outcome_notes, outcome_status
 
         result = outcome.result
         self.session.record_result(result, self.model)
-        if outcome.error is not None or (outcome.interrupted and not result.content):
+        if outcome.error is not None or (outcome.interrupted and not (result.content or result.refusal)):
             # Nothing usable came back: the history stays as it was.
             if outcome.error is not None:
                 view.finish(error_text(str(outcome.error)))
@@ -444,6 +460,7 @@ class Repl:
         after: list[Any] = []
         if outcome.interrupted:
             after.append(interrupted_text())
+        after += outcome_notes(outcome, "/max-tokens N raises it")
         after.append(Text(outcome_status(outcome, self.model), style="status"))
         if self.session.settings.json:
             after.append(json_verdict(answer.text))

@@ -89,10 +89,13 @@ def raw_terminal() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def stream_stop_keys(stop: Callable[[], None]) -> Iterator[list[str]]:
+def stream_stop_keys(
+    stop: Callable[[], None], on_typed: Callable[[str], None] | None = None
+) -> Iterator[list[str]]:
     """While inside, Ctrl-C or Esc calls `stop`; text typed meanwhile is collected, not echoed.
 
-    Yields the list the typed text goes to, so the next prompt can start with it.
+    Yields the list the typed text goes to, so the next prompt can start with it; `on_typed`
+    is told the whole text after each change (Backspace takes back the last character).
     """
     typed: list[str] = []
     if not sys.stdin.isatty():
@@ -105,11 +108,20 @@ def stream_stop_keys(stop: Callable[[], None]) -> Iterator[list[str]]:
     loop = asyncio.get_running_loop()
 
     def handle(keys: list) -> None:  # type: ignore[type-arg]
+        changed = False
         for press in keys:
             if press.key in (Keys.ControlC, Keys.Escape):
                 stop()
             elif press.key == Keys.BracketedPaste or (len(press.data) == 1 and press.data.isprintable()):
                 typed.append(press.data)
+                changed = True
+            elif press.key in (Keys.ControlH, Keys.Backspace) and typed:
+                last = typed.pop()
+                if len(last) > 1:
+                    typed.append(last[:-1])
+                changed = True
+        if changed and on_typed is not None:
+            on_typed("".join(typed))
 
     def on_input() -> None:
         handle(terminal_input.read_keys())

@@ -10,10 +10,19 @@ import time
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from claudechat.api import APIError, ChatClient, ChatRequest, ChatResult, ContentDelta, ReasoningDelta, ResultBuilder
-from claudechat.render.answer import FRAME_INTERVAL, AnswerView, status_text
+from claudechat.api import (
+    APIError,
+    ChatClient,
+    ChatRequest,
+    ChatResult,
+    ContentDelta,
+    ReasoningDelta,
+    RefusalDelta,
+    ResultBuilder,
+)
+from claudechat.render.answer import FRAME_INTERVAL, AnswerView, ending_notes, status_text
 
-__all__ = ["TurnOutcome", "stream_answer", "outcome_status"]
+__all__ = ["TurnOutcome", "stream_answer", "outcome_status", "outcome_notes"]
 
 
 @dataclass
@@ -50,6 +59,8 @@ async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerVi
                     view.content(event.text)  # type: ignore[union-attr]
                 elif kind is ReasoningDelta and event.index == 0:  # type: ignore[union-attr]
                     view.reasoning(event.text)  # type: ignore[union-attr]
+                elif kind is RefusalDelta and event.index == 0:  # type: ignore[union-attr]
+                    view.refusal(event.text)  # type: ignore[union-attr]
     except asyncio.CancelledError:
         interrupted = True
     except APIError as exc:
@@ -58,9 +69,7 @@ async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerVi
         frames.cancel()
     ended = time.monotonic()
     generating = ended - view.first_token_at if view.first_token_at is not None else None
-    from claudechat.api import IncompleteStreamError
-
-    result = builder.result(incomplete=isinstance(error, IncompleteStreamError), interrupted=interrupted)
+    result = builder.result(error=error, interrupted=interrupted)
     return TurnOutcome(result=result, error=error, seconds=ended - started, generating_seconds=generating)
 
 
@@ -74,3 +83,9 @@ def outcome_status(outcome: TurnOutcome, model: str) -> str:
         generating_seconds=outcome.generating_seconds,
         finish_reason=outcome.result.finish_reason,
     )
+
+
+def outcome_notes(outcome: TurnOutcome, raise_limit: str) -> list:  # type: ignore[type-arg]
+    """The lines under an answer that ended unusually (refused, cut off at max_tokens)."""
+    result = outcome.result
+    return ending_notes(result.finish_reason, refused=bool(result.refusal), raise_limit=raise_limit)
