@@ -211,7 +211,8 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
 
     from claudechat.config import load_settings_with_warnings, parse_option
 
-    settings, warnings = load_settings_with_warnings(os.environ)
+    # The base URL first: the token sent is the one stored for its server, or none.
+    settings, warnings = load_settings_with_warnings(os.environ, base_url=options.base_url)
     for warning in warnings:
         print(f"claudechat: warning: {warning}", file=sys.stderr)
     overrides: dict[str, object] = {}
@@ -219,7 +220,6 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
         overrides["debug"] = True
     for key, raw in (
         ("model", options.model),
-        ("base_url", options.base_url),
         ("timeout", options.timeout),
         ("retries", options.retries),
         ("temperature", options.temperature),

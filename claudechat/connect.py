@@ -34,8 +34,21 @@ def client_for(
         stream_usage=ask_usage,
         on_stream_usage_refused=lambda: memory.remember_stream_options_refused(server),
         on_retry=on_retry,
+        no_token_hint=_no_token_hint(settings),
         trace=trace,
     )
+
+
+def _no_token_hint(settings: Settings) -> str:
+    """What to do when a server wants a token and none was sent."""
+    from claudechat.config import ENV_API_KEY, server_key
+
+    server = server_key(settings.base_url)
+    advice = f"store one for {server} with `claudechat auth --base-url {settings.base_url}`, or set {ENV_API_KEY}"
+    others = [name for name in settings.token_servers if name != server]
+    if others:
+        return f"a stored token is sent only to its own server ({', '.join(others)}); {advice}"
+    return advice
 
 
 def open_exchange_log() -> ExchangeLog:

@@ -121,8 +121,9 @@ def _show(output: str) -> int:
         _warn(warning)
     values = {name: getattr(loaded.settings, name) for name in config.OPTIONS}
     values["api_key"] = config.redact(values["api_key"]) if values["api_key"] else None
+    servers = list(loaded.settings.token_servers)
     if output == "json":
-        _out(json.dumps(values, indent=2, ensure_ascii=False))
+        _out(json.dumps({**values, "token_servers": servers}, indent=2, ensure_ascii=False))
         return 0
     state = "" if loaded.file_exists else " (does not exist)"
     _out(f"config file: {loaded.path}{state}")
@@ -134,11 +135,25 @@ def _show(output: str) -> int:
         if source == "env":
             source = f"env {config.OPTIONS[name].env}"
         _out(f"{name:<{width}}  {text:<{value_width}}  {source}")
+    if servers:
+        _out(f"tokens are stored for: {', '.join(servers)} (each is sent only to its own server)")
     return 0
+
+
+def _check_theme(name: str) -> None:
+    """A theme that does not exist is refused now, not warned about at every start."""
+    from claudechat.render.theme import available_themes
+
+    themes = available_themes()
+    if name.strip() not in themes and not any(theme.casefold() == name.strip().casefold() for theme in themes):
+        raise ConfigError(f"no theme {one_line(name, 60)!r}; themes are {', '.join(themes)}",
+                          hint="a file in the themes directory adds one (see the README)")
 
 
 def _set(key: str, raw: str) -> int:
     option = config.lookup_option(key)
+    if option.name == "theme":
+        _check_theme(raw)
     value = config.set_option(option.name, raw)
     if value is None:
         _out(f"unset {option.name}")
@@ -187,28 +202,38 @@ def config_main(argv: list[str]) -> int:
 # --- claudechat auth -----------------------------------------------------------------------
 
 
-def run_auth_flow(path: Path | None = None) -> str | None:
-    """Ask for the token with hidden input on the terminal, save it, and return it.
+def _saved(server: str, path: Path, token: str) -> str:
+    return f"Token for {server} saved to {path} ({config.redact(token)})"
 
-    Prints "Token saved to <path> (…abcd)" on standard output. Returns None, changing
-    nothing, when the answer is empty or input ends (Ctrl-D); an invalid token raises
-    ConfigError. Ctrl-C propagates as KeyboardInterrupt.
-    """
+
+def _ask_hidden(prompt: str) -> str | None:
+    """A line typed without echo; None when input ends (Ctrl-D). Ctrl-C propagates."""
     import getpass
 
     try:
-        answer = getpass.getpass("API token: ")
+        return getpass.getpass(prompt)
     except (EOFError, KeyboardInterrupt):
         # getpass leaves the cursor after the prompt; what is printed next needs its own line.
         print(file=sys.stderr)
         if sys.exc_info()[0] is KeyboardInterrupt:
             raise
         return None
-    if not answer.strip():
+
+
+def run_auth_flow(path: Path | None = None, *, server: str | None = None, prompt: str = "API token: ") -> str | None:
+    """Ask for the token with hidden input on the terminal, save it for `server`, and return it.
+
+    Prints "Token for <server> saved to <path> (…abcd)" on standard output. Returns None,
+    changing nothing, when the answer is empty or input ends (Ctrl-D); an invalid token raises
+    ConfigError. Ctrl-C propagates as KeyboardInterrupt.
+    """
+    server = server or config.server_key(config.DEFAULT_BASE_URL)
+    answer = _ask_hidden(prompt)
+    if answer is None or not answer.strip():
         return None
     token = config.check_token(answer)
-    saved = config.save_token(token, path)
-    _out(f"Token saved to {saved} ({config.redact(token)})")
+    saved = config.save_token(token, path, server=server)
+    _out(_saved(server, saved, token))
     return token
 
 
@@ -233,7 +258,23 @@ def _auth_parser() -> argparse.ArgumentParser:
         scrub_errors=True,
     )
     parser.add_argument("--remove", action="store_true", help="delete the stored token")
+    parser.add_argument("--base-url", metavar="URL",
+                        help="the server the token is for (default: the configured base URL); a token is only "
+                             "ever sent to the server it was stored for")
     return parser
+
+
+def _auth_server(base_url: str | None, path: Path) -> str:
+    """The server `auth` stores a token for: --base-url, else CLAUDECHAT_BASE_URL, else the file's."""
+    if base_url is None:
+        base_url = os.environ.get(config.ENV_BASE_URL, "").strip() or None
+    if base_url is not None:
+        return config.server_key(config.parse_option("base_url", base_url))
+    try:
+        raw = config.read_config_data(path).get("base_url")
+        return config.server_key(config.parse_option("base_url", raw) if isinstance(raw, str) else config.DEFAULT_BASE_URL)
+    except ConfigError:
+        return config.server_key(config.DEFAULT_BASE_URL)
 
 
 def auth_main(argv: list[str]) -> int:
@@ -248,56 +289,102 @@ def auth_main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     path = config.config_path()
+    server = _auth_server(args.base_url, path)
     if args.remove:
-        if config.remove_token(path):
-            _out(f"Token removed from {path}")
+        if config.remove_token(path, server=server):
+            _out(f"Token for {server} removed from {path}")
         else:
-            _out(f"No token stored in {path}; nothing changed")
+            _out(f"No token stored for {server} in {path}; nothing changed")
         if _env_override("api_key"):
             _note(f"{config.ENV_API_KEY} is still set in the environment and will be used")
         return 0
 
     stdin = sys.stdin
     if stdin is not None and stdin.isatty():
-        if run_auth_flow(path) is None:
+        if run_auth_flow(path, server=server, prompt=f"API token for {server}: ") is None:
             raise ConfigError(_NO_TOKEN)
     else:
         piped = _read_piped_token()
         if not piped.strip():
             raise ConfigError(_NO_TOKEN, hint="pipe the token in, e.g. `claudechat auth < token-file`")
         token = config.check_token(piped)
-        config.save_token(token, path)
-        _out(f"Token saved to {path} ({config.redact(token)})")
+        config.save_token(token, path, server=server)
+        _out(_saved(server, path, token))
     if _env_override("api_key"):
         _note(f"{config.ENV_API_KEY} is set in the environment and takes precedence over the saved token")
     return 0
+
+
+_TOKEN_SOURCE = (
+    "Get one at https://platform.acedata.cloud: sign in, open the Claude Chat Completion API and press "
+    "“Acquire” (new accounts get a free quota)."
+)
+
+
+def _say(text: str) -> None:
+    """A paragraph on stderr, wrapped at the terminal's width between words."""
+    import shutil
+    import textwrap
+
+    width = max(20, min(100, shutil.get_terminal_size((80, 24)).columns - 1))
+    print(textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False), file=sys.stderr)
+
+
+def _home_short(path: Path) -> str:
+    """`path` with the home directory as ~, as a person would type it."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
+def _ask_base_url(path: Path) -> str | None:
+    """Another server's base URL, typed, checked and saved to the config file; None to give up."""
+    while True:
+        try:
+            answer = input("Base URL of the server (for example http://localhost:8080/v1): ").strip()
+        except EOFError:
+            print(file=sys.stderr)
+            return None
+        if not answer:
+            return None
+        try:
+            url = config.set_option("base_url", answer, path)
+        except ConfigError as err:
+            _say(f"claudechat: {err}")
+            continue
+        _out(f"base_url = {url} saved to {path}")
+        return url
 
 
 def ensure_token(settings: config.Settings) -> config.Settings:
     """Settings with a token, asking for one on a terminal when the service needs it.
 
     Only the default service needs a token; a local OpenAI-compatible server usually has none.
+    The first time, on a terminal, the user learns where a token comes from, and may choose
+    another server instead (its base URL, and its token if it needs one), saved for next time.
     Without a terminal to ask on, a missing token is a configuration error.
     """
     import dataclasses
-    from urllib.parse import urlsplit
 
-    service_host = urlsplit(config.DEFAULT_BASE_URL).hostname
-    if settings.api_key or urlsplit(settings.base_url).hostname != service_host:
-        return settings
     from claudechat.api.errors import TOKEN_HINT
 
+    service = config.server_key(config.DEFAULT_BASE_URL)
+    if settings.api_key or config.server_key(settings.base_url) != service:
+        return settings
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise ConfigError("no API token is set", hint=TOKEN_HINT)
-    print(
-        f"claudechat needs an API token for {service_host}. Paste it below (input is hidden);"
-        f" it is saved to {config.config_path()}.",
-        file=sys.stderr,
-    )
-    token = run_auth_flow()
-    if not token:
-        raise ConfigError("no API token is set", hint=TOKEN_HINT)
-    return dataclasses.replace(settings, api_key=token)
+        raise ConfigError(f"no API token is set for {service}", hint=TOKEN_HINT)
+    path = config.config_path()
+    _say(f"claudechat talks to the Claude Chat Completion API at {service}, which needs an API token. "
+         f"{_TOKEN_SOURCE} It is saved to {_home_short(path)}, and sent to {service} only.")
+    _say("To use another OpenAI-compatible server instead (llama.cpp, vLLM, Ollama, LiteLLM, ...), press Enter.")
+    token = run_auth_flow(path, server=service, prompt="API token (or Enter for another server): ")
+    if token:
+        return dataclasses.replace(settings, api_key=token)
+    base_url = _ask_base_url(path)
+    if base_url is None:
+        raise ConfigError("no API token is set and no other server was chosen", hint=TOKEN_HINT)
+    server = config.server_key(base_url)
+    token = run_auth_flow(path, server=server, prompt=f"API token for {server} (Enter if it needs none): ")
+    return dataclasses.replace(settings, base_url=base_url, api_key=token)
 
 
 def _sessions_parser() -> argparse.ArgumentParser:

@@ -638,7 +638,8 @@ def test_auth_stores_a_piped_token_privately(tmp_path: Path, token: str) -> None
         assert result.returncode == 0, result
         assert new not in result.stdout + result.stderr
         assert "…" + new[-4:] in result.stdout
-        assert tomllib.loads(cli.config_file.read_text())["api_key"] == new
+        server = service.url.split("/")[2]  # the token belongs to the server it was stored for
+        assert tomllib.loads(cli.config_file.read_text())["tokens"] == {server: new}
         assert stat.S_IMODE(cli.config_file.stat().st_mode) == 0o600
         assert stat.S_IMODE(cli.config_dir.stat().st_mode) == 0o700
 

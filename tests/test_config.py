@@ -20,6 +20,7 @@ from claudechat.errors import ConfigError, UsageError
 from claudechat.subcommands import auth_main, config_main, run_auth_flow
 
 TOKEN = "sk-live-0123456789abcdefWXYZ"
+DEFAULT_URL = "https://api.acedata.cloud/v1"
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -76,7 +77,8 @@ def test_importing_does_not_load_expensive_modules() -> None:
 
 
 def test_option_table_matches_settings_fields() -> None:
-    assert list(config.OPTIONS) == [f.name for f in dataclasses.fields(Settings)]
+    # Every field but those that never come from the file: --debug, and which servers have tokens.
+    assert list(config.OPTIONS) + ["debug", "token_servers"] == [f.name for f in dataclasses.fields(Settings)]
 
 
 def test_settings_defaults() -> None:
@@ -571,9 +573,10 @@ def test_config_show_text(cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert lines[0] == f"config file: {cfg}"
-    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
     assert list(rows) == list(config.OPTIONS)
     assert rows["api_key"] == ["…WXYZ", "file"]
+    assert lines[-1] == "tokens are stored for: api.acedata.cloud (each is sent only to its own server)"
     assert rows["model"] == ["env-model", "env", "CLAUDECHAT_MODEL"]
     assert rows["timeout"] == ["30", "file"]
     assert rows["retries"] == ["2", "default"]
@@ -598,8 +601,8 @@ def test_config_show_json(cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     assert config_main(["show", "--output", "json"]) == 0
     out = capsys.readouterr().out
     data = json.loads(out)
-    assert list(data) == list(config.OPTIONS)
-    assert data["api_key"] == "…WXYZ"
+    assert list(data) == [*config.OPTIONS, "token_servers"]
+    assert data["api_key"] == "…WXYZ" and data["token_servers"] == []  # from the environment, not stored
     assert data["temperature"] == 0.3
     assert data["max_tokens"] is None
     assert data["base_url"] == "https://api.acedata.cloud/v1"
@@ -685,7 +688,7 @@ def test_auth_from_piped_stdin(cfg: Path, monkeypatch: pytest.MonkeyPatch, capsy
     piped(monkeypatch, f"  {TOKEN}  \nsecond line ignored\n")
     assert auth_main([]) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"Token saved to {cfg} (…WXYZ)\n"
+    assert captured.out == f"Token for api.acedata.cloud saved to {cfg} (…WXYZ)\n"
     assert captured.err == ""
     assert TOKEN not in captured.out + captured.err
     assert config.load_settings(env={}).api_key == TOKEN
@@ -696,7 +699,7 @@ def test_auth_keeps_other_settings(cfg: Path, monkeypatch: pytest.MonkeyPatch) -
     write(cfg, 'model = "kept"\n')
     piped(monkeypatch, TOKEN)
     auth_main([])
-    assert config.read_config_data() == {"model": "kept", "api_key": TOKEN}
+    assert config.read_config_data() == {"model": "kept", "tokens": {"api.acedata.cloud": TOKEN}}
 
 
 @pytest.mark.parametrize("text", ["", "\n", "   \n" + TOKEN])
@@ -743,7 +746,7 @@ def test_auth_remove(cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert auth_main(["--remove"]) == 0
     assert auth_main(["--remove"]) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"Token removed from {cfg}\nNo token stored in {cfg}; nothing changed\n"
+    assert captured.out == f"Token for api.acedata.cloud removed from {cfg}\nNo token stored for api.acedata.cloud in {cfg}; nothing changed\n"
     assert config.read_config_data() == {"model": "m"}
 
 
@@ -766,7 +769,7 @@ def test_auth_on_terminal_uses_hidden_prompt(
     monkeypatch.setattr(sys, "stdin", _Terminal("must not be read\n"))
     monkeypatch.setattr(getpass, "getpass", fake_getpass)
     assert auth_main([]) == 0
-    assert prompts == ["API token: "]
+    assert prompts == ["API token for api.acedata.cloud: "]
     assert config.load_settings(env={}).api_key == TOKEN
     assert TOKEN not in "".join(capsys.readouterr())
 
@@ -787,7 +790,7 @@ def test_run_auth_flow(cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytes
     answers = iter([f" {TOKEN} ", ""])
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
     assert run_auth_flow() == TOKEN
-    assert capsys.readouterr().out == f"Token saved to {cfg} (…WXYZ)\n"
+    assert capsys.readouterr().out == f"Token for api.acedata.cloud saved to {cfg} (…WXYZ)\n"
     assert run_auth_flow() is None  # an empty answer changes nothing
     assert config.load_settings(env={}).api_key == TOKEN
 
@@ -801,3 +804,70 @@ def test_run_auth_flow_end_of_input(cfg: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(getpass, "getpass", eof)
     assert run_auth_flow() is None
     assert not cfg.exists()
+
+
+# --- tokens, each for its own server -------------------------------------------------------------
+
+
+def test_a_stored_token_goes_only_to_the_server_it_was_stored_for(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    piped(monkeypatch, TOKEN)
+    assert auth_main([]) == 0  # for the service, the configured (default) base URL
+    assert config.load_settings(env={}).api_key == TOKEN
+    elsewhere = {"CLAUDECHAT_BASE_URL": "http://127.0.0.1:8080/v1"}
+    assert config.load_settings(env=elsewhere).api_key is None
+    assert config.load_config(env={}, base_url="https://other.example/v1").settings.api_key is None
+    assert config.load_settings(env={**elsewhere, "CLAUDECHAT_API_KEY": "sk-given-for-this-run"}).api_key == (
+        "sk-given-for-this-run"
+    )
+    assert config.load_settings(env=elsewhere).token_servers == ("api.acedata.cloud",)
+
+
+def test_auth_for_another_server_keeps_each_token_apart(cfg: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    piped(monkeypatch, TOKEN)
+    auth_main([])
+    piped(monkeypatch, "sk-local-0000")
+    assert auth_main(["--base-url", "http://127.0.0.1:8080/v1"]) == 0
+    assert "Token for 127.0.0.1:8080 saved" in capsys.readouterr().out
+    local = {"CLAUDECHAT_BASE_URL": "http://127.0.0.1:8080/v1/"}
+    assert config.load_settings(env=local).api_key == "sk-local-0000"
+    assert config.load_settings(env={}).api_key == TOKEN
+    monkeypatch.setenv("CLAUDECHAT_BASE_URL", "http://127.0.0.1:8080/v1")
+    assert auth_main(["--remove"]) == 0  # the server of the base URL in use
+    assert config.load_settings(env=local).api_key is None
+    assert config.load_settings(env={}).api_key == TOKEN
+
+
+def test_a_top_level_api_key_belongs_to_the_files_base_url(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As earlier versions wrote it: the token of whatever base_url the file names.
+    write(cfg, f'base_url = "http://localhost:11434/v1"\napi_key = "{TOKEN}"\n')
+    assert config.load_settings(env={}).api_key == TOKEN
+    assert config.load_config(env={}, base_url=DEFAULT_URL).settings.api_key is None
+    piped(monkeypatch, "sk-service-1111")
+    auth_main(["--base-url", DEFAULT_URL])  # storing a token moves the old one into the table
+    assert config.read_config_data() == {
+        "base_url": "http://localhost:11434/v1",
+        "tokens": {"localhost:11434": TOKEN, "api.acedata.cloud": "sk-service-1111"},
+    }
+    assert config.load_settings(env={}).api_key == TOKEN
+
+
+def test_a_bad_token_in_the_table_names_it(cfg: Path) -> None:
+    write(cfg, '[tokens]\n"api.acedata.cloud" = "has a space"\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load_settings(env={})
+    assert "tokens.api.acedata.cloud must be" in str(caught.value) and "has a space" not in str(caught.value)
+
+
+def test_servers_are_named_by_host_and_port_unless_the_default() -> None:
+    assert config.server_key("https://API.acedata.cloud/v1") == "api.acedata.cloud"
+    assert config.server_key("https://api.acedata.cloud:443/v1") == "api.acedata.cloud"
+    assert config.server_key("http://127.0.0.1:8080/v1") == "127.0.0.1:8080"
+    assert config.server_key("http://localhost/v1") == "localhost"
+
+
+def test_config_set_theme_refuses_a_theme_that_does_not_exist(cfg: Path) -> None:
+    with pytest.raises(ConfigError, match="no theme 'nope'; themes are .*dark"):
+        config_main(["set", "theme", "nope"])
+    assert not cfg.exists()
+    assert config_main(["set", "theme", "Light"]) == 0

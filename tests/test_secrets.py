@@ -95,6 +95,11 @@ class User:
         return self.home / "config" / "claudechat" / "config.toml"
 
     @property
+    def server(self) -> str:
+        """The server `claudechat auth` stores the token for: the base URL's host and port."""
+        return self.base_url.split("/")[2]
+
+    @property
     def sessions_dir(self) -> Path:
         return self.home / "data" / "claudechat" / "sessions"
 
@@ -136,7 +141,7 @@ class User:
             return
         saved = self.run("auth", input=self.token + "\n")
         assert saved.returncode == 0, saved
-        assert saved.stdout == f"Token saved to {self.config_file} (…{self.token[-4:]})\n", saved
+        assert saved.stdout == f"Token for {self.server} saved to {self.config_file} (…{self.token[-4:]})\n", saved
         assert saved.stderr == "", saved
 
     def terminal(self, *args: str, env: dict[str, str] | None = None, **options) -> Terminal:
@@ -188,7 +193,7 @@ class User:
     def assert_no_leak(self) -> None:
         assert self.leaks() == []
         if self.source == "config":
-            assert tomllib.loads(self.config_file.read_text())["api_key"] == self.token
+            assert tomllib.loads(self.config_file.read_text())["tokens"] == {self.server: self.token}
             assert stat.S_IMODE(self.config_file.stat().st_mode) == 0o600
             assert stat.S_IMODE(self.config_file.parent.stat().st_mode) == 0o700
 
@@ -345,6 +350,26 @@ def test_a_broken_config_file_holding_the_token_is_reported_without_it(user, dou
 
 
 # --- the config file's permissions ---------------------------------------------------------------
+
+
+def test_a_stored_token_is_never_sent_to_another_server(tmp_path, double):
+    """Stored for one server, the token stays there, whatever --base-url or the environment say."""
+    user = User(tmp_path, "config", double.url)
+    double.token = user.token
+    user.login()
+    with ServiceDouble(token=None) as stranger:  # another server, that would take any token
+        for args, env in ((["--base-url", stranger.url, "hi"], None), (["hi"], {"CLAUDECHAT_BASE_URL": stranger.url})):
+            result = user.run(*args, env=env)
+            assert result.returncode == 0, result
+        assert len(stranger.requests) == 2
+        assert all("authorization" not in request.headers for request in stranger.requests)
+    with ServiceDouble(token="another-token") as guarded:  # another server that wants a token
+        refused = user.run("--retries", "0", "hi", base_url=guarded.url)
+        assert refused.returncode == 1 and "authorization" not in guarded.requests[0].headers
+        assert "no API token was sent" in refused.stderr or "none was sent" in refused.stderr, refused
+        assert "claudechat auth --base-url" in refused.stderr and user.server in refused.stderr, refused
+    assert user.run("hi").returncode == 0 and token_was_used(double, user)  # still sent to its own server
+    user.assert_no_leak()
 
 
 def test_a_config_file_others_can_read_is_warned_about_and_config_set_makes_it_private(tmp_path, double):

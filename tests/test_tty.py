@@ -42,7 +42,7 @@ def _closed_port() -> int:
 def test_auth_reads_the_token_hidden_and_stores_it_private(tmp_path):
     token = "sk-hidden-" + uuid.uuid4().hex
     child = _spawn(["auth"], _env(tmp_path))
-    child.expect("API token: ")
+    child.expect("API token for api.acedata.cloud: ")
     child.sendline(token)
     child.expect(pexpect.EOF)
     child.close()
@@ -50,7 +50,7 @@ def test_auth_reads_the_token_hidden_and_stores_it_private(tmp_path):
     assert token not in child.before  # not echoed, not printed back
     assert token[-4:] in child.before  # only the redacted form
     config = tmp_path / "config" / "claudechat" / "config.toml"
-    assert f'api_key = "{token}"' in config.read_text()
+    assert f'"api.acedata.cloud" = "{token}"' in config.read_text()
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE(config.parent.stat().st_mode) == 0o700
 
@@ -62,7 +62,7 @@ def test_first_run_without_token_asks_for_it(tmp_path):
     env = _env(tmp_path, HTTPS_PROXY=proxy, https_proxy=proxy, NO_PROXY="", no_proxy="")
     token = "sk-first-" + uuid.uuid4().hex
     child = _spawn(["--retries", "0", "hello"], env)
-    child.expect("API token: ")
+    child.expect(r"API token \(or Enter for another server\): ")
     child.sendline(token)
     child.expect(pexpect.EOF)
     child.close()
@@ -72,14 +72,55 @@ def test_first_run_without_token_asks_for_it(tmp_path):
     assert token in config.read_text()
 
 
-def test_first_run_prompt_left_empty_sends_nothing(tmp_path):
+def test_first_run_prompt_left_empty_twice_sends_nothing(tmp_path):
     child = _spawn(["hello"], _env(tmp_path))
-    child.expect("API token: ")
+    child.expect(r"API token \(or Enter for another server\): ")
+    child.sendline("")
+    child.expect("Base URL of the server")
     child.sendline("")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
-    assert "no API token" in child.before
+    assert "no API token is set and no other server was chosen" in child.before
+    assert not (tmp_path / "config" / "claudechat" / "config.toml").exists()
+
+
+def test_first_run_says_where_a_token_comes_from_without_breaking_words(tmp_path):
+    child = pexpect.spawn(CLAUDECHAT, ["hello"], env=_env(tmp_path), encoding="utf-8", timeout=15, dimensions=(24, 50))
+    child.expect(r"API token \(or Enter for another server\): ")
+    shown = child.before
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    lines = [line for line in shown.replace("\r", "").split("\n") if line.strip()]
+    assert all(len(line) <= 50 for line in lines), lines
+    text = " ".join(lines)
+    assert "https://platform.acedata.cloud:" in lines[1] + " ".join(lines) and "Acquire" in text
+    for word in ("https://platform.acedata.cloud:", "api.acedata.cloud,", "OpenAI-compatible"):
+        assert any(word in line for line in lines), (word, lines)  # whole on one line
+
+
+def test_first_run_can_choose_another_server_and_keeps_it(tmp_path):
+    with ServiceDouble(token=None) as double:
+        child = _spawn(["hello"], _env(tmp_path))
+        child.expect(r"API token \(or Enter for another server\): ")
+        child.sendline("")
+        child.expect("Base URL of the server")
+        child.sendline("not a url")
+        child.expect("base_url must be")  # said, and asked again
+        child.expect("Base URL of the server")
+        child.sendline(double.url)
+        child.expect(r"API token for 127\.0\.0\.1:\d+ \(Enter if it needs none\): ")
+        child.sendline("")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0, child.before
+        assert "echo: hello" in child.before
+        assert "authorization" not in double.requests[0].headers
+        again = _spawn(["again"], _env(tmp_path))  # saved: no question the second time
+        again.expect(pexpect.EOF)
+        again.close()
+        assert again.exitstatus == 0 and "echo: again" in again.before and "API token" not in again.before
 
 
 def test_escape_sequences_in_an_answer_never_reach_the_terminal(tmp_path):

@@ -62,6 +62,8 @@ class Settings:
     editing_mode: str = "emacs"
     # Not in the config file: only --debug or CLAUDECHAT_DEBUG turn it on, for one run.
     debug: bool = False
+    # The servers the config file holds a token for (the tokens themselves stay in the file).
+    token_servers: tuple[str, ...] = ()
 
 
 # --- value parsers and checks ----------------------------------------------------------------

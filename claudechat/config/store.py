@@ -29,6 +29,7 @@ from claudechat.sanitize import one_line
 from claudechat.config.settings import (
     APP_NAME,
     CONFIG_FILE_NAME,
+    DEFAULT_BASE_URL,
     OPTIONS,
     Settings,
     _invalid_message,
@@ -37,7 +38,9 @@ from claudechat.config.settings import (
     check_token,
     lookup_option,
     parse_option,
+    server_key,
 )
+from claudechat.config.tokens import TOKENS_TABLE, InvalidToken, stored_tokens, with_token, without_token
 
 MAX_CONFIG_BYTES = 256 * 1024
 MAX_KEY_PARTS = 64
@@ -211,9 +214,20 @@ def _permission_warnings(path: Path, holds_token: bool) -> list[str]:
     return [f"config file {path} is {what} by other users; run chmod 600 {path}"]
 
 
-def load_config(env: Mapping[str, str] | None = None, path: Path | None = None) -> LoadedConfig:
+def _bad_token(path: Path, text: str, key: str) -> ConfigError:
+    line = _key_line(text, key.split(".", 1)[0])
+    where = f"config file {path}, line {line}" if line else f"config file {path}"
+    return ConfigError(f"{where}: {one_line(key, 80)} must be {OPTIONS['api_key'].valid}",
+                       hint="run `claudechat auth` to store a valid token")
+
+
+def load_config(
+    env: Mapping[str, str] | None = None, path: Path | None = None, *, base_url: str | None = None
+) -> LoadedConfig:
     """Merge defaults < config file < environment; ConfigError on any invalid value.
 
+    `base_url`, given on the command line, wins over both. The token is the environment's,
+    or the one stored for that base URL's server: a stored token never goes elsewhere.
     A missing file is fine. An empty (or blank) environment variable counts as unset.
     Unknown keys in the file and loose file permissions become warnings, not errors.
     """
@@ -222,12 +236,19 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None) 
     values: dict[str, Any] = {}
     sources = {name: "default" for name in OPTIONS}
     warnings: list[str] = []
+    tokens: dict[str, str] = {}
 
     text = _read_text(path)
     if text is not None:
         data = _parse_toml(text, path)
-        warnings.extend(_permission_warnings(path, holds_token="api_key" in data))
+        try:
+            tokens = stored_tokens(data)
+        except InvalidToken as bad:
+            raise _bad_token(path, text, bad.key) from None
+        warnings.extend(_permission_warnings(path, holds_token=bool(tokens)))
         for key, value in data.items():
+            if key in ("api_key", TOKENS_TABLE):
+                continue  # read above, for the server each belongs to
             option = OPTIONS.get(key)
             if option is None:
                 warnings.append(
@@ -262,8 +283,16 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None) 
             ) from None
         sources[option.name] = "env"
 
+    if base_url is not None:
+        values["base_url"] = parse_option("base_url", base_url)
+        sources["base_url"] = "flag"
+    if "api_key" not in values:
+        server = server_key(values.get("base_url", Settings.base_url))
+        if server in tokens:
+            values["api_key"] = tokens[server]
+            sources["api_key"] = "file"
     return LoadedConfig(
-        settings=Settings(**values),
+        settings=Settings(**values, token_servers=tuple(sorted(tokens))),
         path=path,
         file_exists=text is not None,
         sources=sources,
@@ -272,10 +301,10 @@ def load_config(env: Mapping[str, str] | None = None, path: Path | None = None) 
 
 
 def load_settings_with_warnings(
-    env: Mapping[str, str] | None = None, path: Path | None = None
+    env: Mapping[str, str] | None = None, path: Path | None = None, *, base_url: str | None = None
 ) -> tuple[Settings, list[str]]:
     """Like `load_settings`, plus one printable warning line per problem that is not fatal."""
-    loaded = load_config(env, path)
+    loaded = load_config(env, path, base_url=base_url)
     return loaded.settings, list(loaded.warnings)
 
 
@@ -359,16 +388,19 @@ def unset_option(key: str, path: Path | None = None) -> bool:
     return True
 
 
-def save_token(token: str, path: Path | None = None) -> Path:
-    """Validate and store `token` as `api_key` in the config file; return the file's path."""
+def save_token(token: str, path: Path | None = None, *, server: str | None = None) -> Path:
+    """Validate and store `token` for `server` (the service's by default); return the file's path."""
     value = check_token(token)
     path = config_path() if path is None else path
     data = read_config_data(path)
-    data["api_key"] = value
-    save_config_data(data, path)
+    save_config_data(with_token(data, server or server_key(DEFAULT_BASE_URL), value), path)
     return path
 
 
-def remove_token(path: Path | None = None) -> bool:
-    """Delete the stored token; False when none was stored."""
-    return unset_option("api_key", path)
+def remove_token(path: Path | None = None, *, server: str | None = None) -> bool:
+    """Delete the token stored for `server` (the service's by default); False when there was none."""
+    path = config_path() if path is None else path
+    data, removed = without_token(read_config_data(path), server or server_key(DEFAULT_BASE_URL))
+    if removed:
+        save_config_data(data, path)
+    return removed
