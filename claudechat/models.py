@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ModelInfo", "MODELS", "find_model", "accepts_images", "image_warning", "is_model_id"]
+__all__ = [
+    "ModelInfo",
+    "MODELS",
+    "find_model",
+    "accepts_images",
+    "image_warning",
+    "is_model_id",
+    "reasoning_warning",
+    "THINKING_EXAMPLE",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ MODELS: tuple[ModelInfo, ...] = (
 )
 
 _BY_ID = {model.id: model for model in MODELS}
+THINKING_EXAMPLE = "claude-sonnet-4-20250514-thinking"
 
 
 def find_model(model_id: str) -> ModelInfo | None:
@@ -59,6 +69,15 @@ def image_warning(model_id: str) -> str | None:
     if accepts is None:
         return f"{model_id} is not known to accept images"
     return None
+
+
+def reasoning_warning(model_id: str) -> str | None:
+    """What to tell someone asking to see the reasoning of `model_id`, if it sends none."""
+    model = find_model(model_id)
+    if model is None or model.thinking:
+        return None
+    return (f"{model_id} does not reason, so there is no reasoning to show; thinking models end in "
+            f"-thinking, e.g. {THINKING_EXAMPLE} (see /model)")
 
 
 def is_model_id(text: str) -> bool:

@@ -203,6 +203,14 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     from claudechat.api import ChatRequest
     from claudechat.chat import load_image
 
+    reasoning_warned = False
+    if options.show_reasoning:
+        from claudechat.models import reasoning_warning
+
+        warning = reasoning_warning(settings.model)
+        if warning:
+            print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
+            reasoning_warned = True
     image_parts = [load_image(spec).to_part() for spec in options.images]
     if image_parts:
         from claudechat.models import image_warning
@@ -236,6 +244,9 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     finally:
         if trace is not None:
             trace.close()
+    if options.show_reasoning and code == EXIT_OK and not result.reasoning and not reasoning_warned:
+        print(f"claudechat: note: {one_line(result.model or settings.model, 120)} sent no reasoning with this answer",
+              file=sys.stderr)
     if options.on_answer is not None and (result.content or result.refusal) and code in (EXIT_OK, EXIT_INTERRUPTED):
         options.on_answer(user_content, result)
     return code

@@ -306,14 +306,14 @@ def test_multi_turn_sends_the_whole_conversation(terminal, double):
         Reply(content="About two million.", usage=usage(1300, 5)),
     )
     term = terminal()
-    term.wait_for(lambda t: " tokens 0 " in toolbar(t))
+    term.wait_for(lambda t: "/help · Ctrl-D exits" in toolbar(t) and " spent " not in toolbar(t))
     term.type_line("capital of France?")
     wait_for_answer(term)
     assert status_lines(term)[0].startswith(f"{MODEL} · 1,200 → 34 tokens · ")
-    term.wait_for(lambda t: " tokens 1,234 " in toolbar(t))
+    term.wait_for(lambda t: " spent 1,234 tokens " in toolbar(t))
     term.type_line("population?")
     wait_for_answer(term, answers=2)
-    term.wait_for(lambda t: " tokens 2,539 " in toolbar(t))
+    term.wait_for(lambda t: " spent 2,539 tokens " in toolbar(t))
     assert len(double.requests) == 2
     assert user_and_assistant(double.requests[0]) == [("user", "capital of France?")]
     assert user_and_assistant(double.requests[1]) == [

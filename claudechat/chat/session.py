@@ -176,16 +176,19 @@ class Session:
         self.pending.append({"op": "settings", "settings": changes})
 
     def record_result(self, result: ChatResult, model: str) -> None:
-        """The tokens a request cost, when the server said (kept even if the answer is not)."""
+        """The tokens a request cost, when the server said (kept even if the answer is not).
+
+        A request stopped before the server said counts too, with the tokens it cost unknown.
+        """
         usage = result.usage
-        if usage is None:
+        if usage is None and not result.interrupted:
             return
         self.record_usage(
             UsageEntry(
                 model=sanitize(result.model) if result.model else model,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cached_tokens=usage.cached_tokens,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                cached_tokens=usage.cached_tokens if usage else 0,
             )
         )
 

@@ -14,15 +14,25 @@ from claudechat.sanitize import one_line, sanitize
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-__all__ = ["user_message", "saved_answer", "other_candidates", "json_verdict"]
+__all__ = ["user_message", "attached_names", "saved_answer", "other_candidates", "json_verdict"]
+
+
+def _attached(image_names: list[str]) -> str:
+    return "".join(f"\n[image: {one_line(name, 200)}]" for name in image_names)
 
 
 def user_message(text: str, image_names: list[str]) -> RenderableType:
     """A message as it looked when typed at the prompt, with its images named."""
     from rich.text import Text
 
-    images = "".join(f"\n[image: {one_line(name, 200)}]" for name in image_names)
-    return Text("› " + sanitize(text).replace("\n", "\n  ") + images, style="prompt")
+    return Text("› " + sanitize(text).replace("\n", "\n  ") + _attached(image_names), style="prompt")
+
+
+def attached_names(image_names: list[str]) -> RenderableType:
+    """Under a message just sent (the prompt shows its text): what went with it."""
+    from rich.text import Text
+
+    return Text(_attached(image_names).lstrip("\n"), style="prompt")
 
 
 def saved_answer(text: str, *, interrupted: bool, code_theme: str) -> list[RenderableType]:

@@ -172,24 +172,21 @@ class Repl:
     # --- the loop ------------------------------------------------------------------------
 
     def _toolbar(self) -> list[tuple[str, str]]:
+        from prompt_toolkit.application import get_app
+
+        from claudechat.repl.toolbar import ToolbarState, toolbar_fragments
 
         settings = self.session.settings
-        attached = ", ".join(one_line(image.name, 40) for image in self.attachments) or "none"
-        parts = [
-            ("class:toolbar.key", " model "),
-            ("class:toolbar.value", self.model),
-            ("class:toolbar.key", "  tokens "),
-            ("class:toolbar.value", f"{self.session_tokens:,}"),
-            ("class:toolbar.key", "  attachments "),
-            ("class:toolbar.value", attached),
-        ]
-        if settings.n > 1:
-            parts += [("class:toolbar.key", "  n "), ("class:toolbar.value", str(settings.n))]
-        if settings.json:
-            parts += [("class:toolbar.key", "  json "), ("class:toolbar.value", "on")]
-        if self.editing:
-            parts += [("class:toolbar.value", "  editing the last message")]
-        return [*parts, ("class:toolbar.key", "   /help · Ctrl-D exits ")]
+        state = ToolbarState(
+            model=self.model,
+            attachments=tuple(image.name for image in self.attachments),
+            system=settings.system,
+            n=settings.n,
+            json=settings.json,
+            editing=self.editing,
+            tokens_used=self.session_tokens,
+        )
+        return toolbar_fragments(state, get_app().output.get_size().columns)
 
     def _make_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
@@ -371,6 +368,10 @@ class Repl:
             ]
         replace = self.editing and len(self.session.messages) >= 2
         self.attachments = []
+        if attachments:
+            from claudechat.render.exchange import attached_names
+
+            self.screen.print(attached_names([image.name for image in attachments]))
         if await self.ask(Message("user", content, model=self.model), replace_last=replace):
             self.editing = False
         else:

@@ -106,13 +106,17 @@ def _help(app: Repl, argument: str) -> None:
             lines.append(command.details)
         app.notice("\n".join(lines))
         return
-    width = max(len(command.usage) for command in COMMANDS)
-    rows = [f"{command.usage.ljust(width)}  {command.summary}" for command in COMMANDS]
+    from rich.text import Text
+
+    from claudechat.render.columns import two_columns
+
     keys = (
-        "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR\n"
-        "Ctrl-C or Esc stops an answer · Ctrl-C clears the line · Ctrl-D exits · Ctrl-R searches history"
+        "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR · "
+        "Ctrl-C or Esc stops an answer · Ctrl-C clears the line · Ctrl-L clears the screen · Ctrl-D exits · "
+        "Ctrl-R searches history"
     )
-    app.notice("\n".join(rows) + "\n\n" + keys)
+    rows = [(command.usage, command.summary) for command in COMMANDS]
+    app.screen.print(two_columns(rows, left="command", right="command.help"), Text("\n" + keys, style="notice"))
 
 
 @COMMANDS.command("exit", "leave claudechat (Ctrl-D on an empty line does too)", aliases=("quit",))
@@ -138,7 +142,14 @@ def _think(app: Repl, argument: str) -> None:
         raise CommandError(f"there are only {len(answers)} answers")
     answer = answers[-back]
     if not answer.reasoning:
-        raise CommandError("that answer came without reasoning", hint="thinking models (ids ending -thinking) reason")
+        from claudechat.models import THINKING_EXAMPLE, reasoning_warning
+
+        model = answer.model or app.model
+        why = reasoning_warning(model)
+        raise CommandError(
+            why or f"that answer came without reasoning ({one_line(model, 80)} sent none)",
+            hint=None if why else f"thinking models end in -thinking, e.g. /model {THINKING_EXAMPLE}",
+        )
     from claudechat.render.reasoning import full_panel
 
     title = "Reasoning" if back == 1 else f"Reasoning, {back} answers back"

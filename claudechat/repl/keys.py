@@ -22,7 +22,13 @@ def prompt_key_bindings() -> KeyBindings:
     A bracketed paste arrives as one paste event, never as Enter keys, so a pasted block of
     lines lands in the input whole and is not sent early.
     """
-    from prompt_toolkit.filters import has_completions, completion_is_selected
+    from prompt_toolkit.filters import (
+        completion_is_selected,
+        emacs_mode,
+        has_completions,
+        has_selection,
+        vi_navigation_mode,
+    )
     from prompt_toolkit.key_binding import KeyBindings
 
     bindings = KeyBindings()
@@ -44,6 +50,13 @@ def prompt_key_bindings() -> KeyBindings:
     @bindings.add("c-l")
     def _clear_screen(event) -> None:  # type: ignore[no-untyped-def]
         clear_screen(event.app)
+
+    # prompt_toolkit sends what comes back from the editor at once; it comes back to the input
+    # line instead, to be read over and sent with Enter.
+    @bindings.add("c-x", "c-e", filter=emacs_mode & ~has_selection)
+    @bindings.add("v", filter=vi_navigation_mode)
+    def _edit_in_editor(event) -> None:  # type: ignore[no-untyped-def]
+        event.current_buffer.open_in_editor(validate_and_handle=False)
 
     return bindings
 

@@ -33,10 +33,11 @@ def _clear(app: Repl, argument: str) -> None:
     app.keeper.new()
     app.attachments = []
     app.editing = False
-    if old.messages:
-        app.notice(f"new conversation; the last one is saved as {old.id} (/resume {old.id})")
-    else:
-        app.notice("new conversation")
+    said = f"new conversation; the last one is saved as {old.id} (/resume {old.id})" if old.messages else "new conversation"
+    system = app.session.settings.system
+    if system:
+        said += f"\nthe system prompt stays: {one_line(system, 60)!r} (/system clear removes it)"
+    app.notice(said)
 
 
 @COMMANDS.command("sessions", "list the most recent saved sessions", usage="/sessions")

@@ -1,0 +1,83 @@
+"""The bottom toolbar: what the next message goes out with, in one row that always fits.
+
+Fields are kept by priority: the model first, then an edit in progress, the attachments, the
+system prompt, the request settings, the tokens spent, and the key hints last. Long values are
+shortened (file names, never paths; the system prompt's first words); when the row is still
+too wide for the terminal, the least important fields are dropped whole.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from claudechat.sanitize import one_line
+
+__all__ = ["ToolbarState", "toolbar_fragments"]
+
+Fragments = list[tuple[str, str]]
+
+_VALUE_WIDTH = 28  # a shortened attachment list or system prompt
+
+
+@dataclass(frozen=True)
+class ToolbarState:
+    model: str
+    attachments: tuple[str, ...] = ()  # as the user gave them: paths or URLs
+    system: str | None = None
+    n: int = 1
+    json: bool = False
+    editing: bool = False
+    tokens_used: int = 0
+
+
+def _short(text: str, width: int = _VALUE_WIDTH) -> str:
+    return one_line(text, width)
+
+
+def _name(attachment: str) -> str:
+    """A file's name, not its path; a URL's last part."""
+    trimmed = attachment.rstrip("/")
+    return os.path.basename(trimmed) or trimmed
+
+
+def _field(key: str, value: str) -> Fragments:
+    return [("class:toolbar.key", f" {key} "), ("class:toolbar.value", value)]
+
+
+def _width(fragments: Fragments) -> int:
+    from prompt_toolkit.formatted_text.utils import fragment_list_width
+
+    return fragment_list_width(fragments)
+
+
+def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
+    """The toolbar for a terminal `columns` wide."""
+    fields: list[Fragments] = [_field("model", _short(state.model, 60))]
+    if state.editing:
+        fields.append([("class:toolbar.value", "  editing your last message")])
+    if state.attachments:
+        names = ", ".join(_name(item) for item in state.attachments)
+        count = len(state.attachments)
+        label = "attached" if count == 1 else f"{count} attached"
+        fields.append(_field(f" {label}", _short(names)))
+    if state.system:
+        fields.append(_field(" system", _short(state.system, 20)))
+    settings: Fragments = []
+    if state.n > 1:
+        settings += _field(" n", str(state.n))
+    if state.json:
+        settings += _field(" json", "on")
+    if settings:
+        fields.append(settings)
+    if state.tokens_used:
+        fields.append(_field(" spent", f"{state.tokens_used:,} tokens"))
+    fields.append([("class:toolbar.key", "   /help · Ctrl-D exits ")])
+
+    # Drop from the end (the least important) until the row fits; the model always stays.
+    while len(fields) > 1 and sum(_width(field) for field in fields) > columns:
+        fields.pop()
+    row = [fragment for field in fields for fragment in field]
+    if _width(row) > columns:
+        row = [("class:toolbar.value", one_line(" " + state.model, max(1, columns)))]
+    return row
