@@ -349,12 +349,22 @@ def test_save_writes_markdown_and_json_and_asks_before_replacing(app, tmp_path, 
     assert (tmp_path / "why.md").read_text() == markdown
 
 
-@pytest.mark.parametrize("name", ["notes.txt", "folder"])
+def test_save_without_an_extension_writes_markdown_to_name_md(app, tmp_path, capsys):
+    add_turn(app, "why?", "because")
+    run(app, "/save notes")
+    assert (tmp_path / "notes.md").read_text().startswith("# why?")
+    assert not (tmp_path / "notes").exists()
+    assert "to notes.md" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.MD.bak", "folder.md", "folder", "elsewhere/"])
 def test_save_refuses_unknown_formats_and_directories(app, tmp_path, name):
     (tmp_path / "folder.md").mkdir()
+    (tmp_path / "folder").mkdir()
     add_turn(app)
     with pytest.raises(CommandError):
-        run(app, f"/save {name}" + (".md" if name == "folder" else ""))
+        run(app, f"/save {name}")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.suffix == ".md") == ["folder.md"]
 
 
 def test_load_opens_a_saved_json_as_a_new_session(app, tmp_path, capsys):

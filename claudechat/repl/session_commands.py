@@ -97,7 +97,8 @@ def _rename(app: Repl, argument: str) -> None:
     "write the transcript: FILE.md as Markdown, FILE.json as the full session",
     usage="/save [FILE]",
     complete=_paths,
-    details="Without FILE, a Markdown file named after the title, in the current directory.\n"
+    details="FILE without an extension is Markdown: /save notes writes notes.md.\n"
+    "Without FILE, a Markdown file named after the title, in the current directory.\n"
     "An existing file is replaced only if you say yes.",
 )
 async def _save(app: Repl, argument: str) -> None:
@@ -108,9 +109,13 @@ async def _save(app: Repl, argument: str) -> None:
     if not session.messages:
         raise CommandError("there is nothing to save yet")
     path = Path(argument).expanduser() if argument else Path(default_file_name(session))
+    if argument.endswith("/") or (path.is_dir() and not path.is_symlink()):
+        raise CommandError(f"{one_line(str(path), 200)} is a directory", hint="name a file in it")
+    if not path.suffix:
+        path = path.with_name(path.name + ".md")  # a name alone is a Markdown transcript
     shown = one_line(str(path), 200)
     if path.suffix.lower() not in (".md", ".json", ".markdown"):
-        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json")
+        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json, or leave it off")
     text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)
     data = text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"
     overwrite = False
