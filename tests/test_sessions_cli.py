@@ -101,9 +101,10 @@ def test_a_failed_continuation_leaves_the_session_as_it_was(cli: CLI, double: Se
     assert path.read_bytes() == before
 
 
-def test_continuing_with_no_saved_session_says_so(cli: CLI, double: ServiceDouble) -> None:
-    result = cli.run("-c", "anything")
-    assert result.returncode == 1, result
+@pytest.mark.parametrize("args", [("-c", "anything"), ("-c",), ("--continue", "--output", "json", "anything")])
+def test_continuing_with_no_saved_session_is_a_usage_error(cli: CLI, double: ServiceDouble, args) -> None:
+    result = cli.run(*args)
+    assert result.returncode == 2, result  # nothing was sent
     assert "no saved session" in assert_one_line(result.stderr, result)
     assert double.requests == []
 

@@ -28,12 +28,14 @@ from claudechat.chat.session import (
     session_from_document,
     session_from_records,
 )
+from claudechat.errors import EXIT_USAGE
 from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
 from claudechat.jsontext import utf8_json
 from claudechat.sanitize import one_line
 
 __all__ = [
     "SUFFIX",
+    "NoSavedSessionError",
     "SessionBusyError",
     "SessionFile",
     "SessionStore",
@@ -50,6 +52,12 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 class SessionBusyError(SessionError):
     """Another claudechat process has the session open."""
+
+
+class NoSavedSessionError(SessionError):
+    """There is no session to continue: a usage error, since nothing was sent."""
+
+    exit_code = EXIT_USAGE
 
 
 def sessions_dir() -> Path:
@@ -302,7 +310,7 @@ class SessionStore:
     def most_recent(self) -> Path:
         files = self._files()
         if not files:
-            raise SessionError("there is no saved session yet", hint="start one with `claudechat`")
+            raise NoSavedSessionError("there is no saved session yet", hint="start one with `claudechat`")
         return files[0][1]
 
     def has(self, key: str) -> bool:
