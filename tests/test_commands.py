@@ -337,6 +337,34 @@ def test_each_turn_is_saved_and_c_continues_the_last_session(tmp_path, terminal,
     assert len(texts(path)) == 6
 
 
+def test_c_continues_the_session_opened_last_even_without_a_new_turn(tmp_path, terminal, double):
+    term = terminal()
+    turn(term, "older topic")
+    run(term, "/clear", "(/resume ")
+    turn(term, "newer topic")
+    assert term.close() == 0
+    [older] = [path for path in session_files(tmp_path) if texts(path)[0] == ("user", "older topic")]
+    [newer] = [path for path in session_files(tmp_path) if path != older]
+    past = os.stat(older).st_mtime - 3600  # an order that does not depend on the clock's resolution
+    os.utime(older, (past, past))
+    os.utime(newer, (past + 60, past + 60))
+    before = older.read_bytes()
+
+    resumed = terminal("--resume", older.stem)
+    resumed.wait_for(f"session {older.stem} · older topic · 1 turn")
+    assert resumed.close() == 0
+    assert older.read_bytes() == before  # opened, not written
+
+    env = isolated_env(tmp_path, base_url=double.url, api_key="test-token")
+    listed = subprocess.run([CLAUDECHAT, "sessions", "--output", "json"], check=True, env=env, cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=20).stdout
+    assert [item["id"] for item in json.loads(listed)] == [older.stem, newer.stem]
+    again = terminal("-c")
+    again.wait_for(f"session {older.stem} · older topic · 1 turn")
+    turn(again, "where were we")
+    assert pairs(double, 3) == [("user", "older topic"), ("assistant", "echo: older topic"), ("user", "where were we")]
+
+
 def test_resume_by_the_start_of_an_id_and_the_sessions_subcommand(tmp_path, terminal, double):
     term = terminal()
     turn(term, "about pipes")

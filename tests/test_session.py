@@ -1481,6 +1481,22 @@ def test_keeper_continue_last_opens_the_most_recent(sessions: Path) -> None:
         SessionKeeper(SessionStore(sessions / "none"), make_settings()).continue_last()
 
 
+def test_opening_a_session_makes_it_the_last_used_without_writing_to_it(sessions: Path) -> None:
+    old = _saved(sessions, "aaaa1111", "old", 1, 1_000_000)
+    _saved(sessions, "bbbb2222", "recent", 2, 2_000_000)
+    before = old.read_bytes()
+    keeper = SessionKeeper(SessionStore(sessions), make_settings())
+    assert keeper.open("aaaa") is None
+    keeper.close()
+    store = SessionStore(sessions)
+    assert store.most_recent() == old
+    assert [item.id for item in store.summaries()] == ["aaaa1111", "bbbb2222"]
+    assert old.read_bytes() == before
+    again = SessionKeeper(store, make_settings())
+    assert again.continue_last() is None and again.session.id == "aaaa1111"
+    again.close()
+
+
 def test_keeper_open_unknown_or_ambiguous(sessions: Path) -> None:
     _saved(sessions, "aaaa1111", "one", 1, 1_000_000)
     _saved(sessions, "aaaa2222", "two", 1, 1_000_001)

@@ -9,6 +9,10 @@ The first line is the header (format, version, id, created, title, settings); ev
 line is one record of `claudechat.chat.session`. A process holds an exclusive lock on a
 session's file while the session is open, so two claudechat processes never write to the
 same session: the second one is told so, and can continue in a copy.
+
+A file's modification time is when its session was last used: written, or opened (opening
+touches it). `claudechat -c` continues the last used session and the listings sort by it, so
+a session resumed and left without a new turn is still the one `-c` continues.
 """
 
 from __future__ import annotations
@@ -205,6 +209,7 @@ class SessionFile:
         except BaseException:
             os.close(fd)
             raise
+        _touch(fd)
         return cls(path, fd, size, needs_newline), session
 
     def save(self, session: Session) -> None:
@@ -244,11 +249,19 @@ class SessionFile:
             self._fd = -1
 
 
+def _touch(fd: int) -> None:
+    """Mark the session as used now; where that is not allowed, it keeps its last write time."""
+    try:
+        os.utime(fd)
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     id: str
     path: Path
-    updated: float
+    updated: float  # last used: written or opened (the file's modification time)
     title: str | None = None
     created: float | None = None
     turns: int = 0
