@@ -1266,7 +1266,7 @@ def test_markdown_transcript(utc: None) -> None:
     session.add_turn(user("no answer text", T0 + 180), answer("   ", T0 + 181))
     markdown = to_markdown(session)
     assert markdown.startswith("# Cats, greetings & candidates\n")
-    assert f"*claude-opus-4-6 · 2024-01-02 03:04 · 4 turns · session {session.id}*" in markdown
+    assert f"*claude-sonnet-4-6, claude-opus-4-6 · 2024-01-02 03:04 · 4 turns · session {session.id}*" in markdown
     assert "## You · 2024-01-02 03:04\n\nHello there" in markdown
     assert "### claude-sonnet-4-6 · 03:04" in markdown
     assert "## You · 2024-01-02 03:05\n\nWhat is in these?" in markdown
@@ -1284,6 +1284,18 @@ def test_markdown_transcript(utc: None) -> None:
     assert "*(no text)*" in markdown
     assert "🐈" in markdown
     assert markdown.endswith("\n") and not markdown.endswith("\n\n")
+
+
+def test_markdown_header_lists_every_model_the_answers_came_from(utc: None) -> None:
+    session = Session(settings=make_settings(model="model-now"), created=T0)
+    session.add_turn(user("one"), answer("a", model="model-b"))
+    session.add_turn(user("two"), answer("b", model="model-a"))
+    session.add_turn(user("three"), answer("c", model="model-b"))
+    session.add_turn(user("four"), answer("d"))  # no model said: the session's
+    header = to_markdown(session).splitlines()[2]
+    assert header == f"*model-b, model-a, model-now · 2024-01-02 03:04 · 4 turns · session {session.id}*"
+    empty = Session(settings=make_settings(model="model-now"), created=T0)
+    assert to_markdown(empty).splitlines()[2].startswith("*model-now · ")
 
 
 def test_markdown_defaults_and_system_prompt_fence(utc: None) -> None:

@@ -14,7 +14,7 @@ from claudechat.chat.conversation import Message, image_names
 from claudechat.chat.session import Session
 from claudechat.jsontext import utf8_json
 
-__all__ = ["to_markdown", "to_json", "default_file_name"]
+__all__ = ["to_markdown", "to_json", "default_file_name", "models_used"]
 
 
 def _when(timestamp: float, with_date: bool = True) -> str:
@@ -42,12 +42,19 @@ def _reasoning_block(reasoning: str) -> str:
     return f"<details>\n<summary>Reasoning</summary>\n\n{safe}\n\n</details>"
 
 
+def models_used(session: Session) -> list[str]:
+    """The models the answers came from, in order of first use; the current one if none."""
+    models = [message.model or session.settings.model for message in session.answers()]
+    return list(dict.fromkeys(models)) or [session.settings.model]
+
+
 def to_markdown(session: Session) -> str:
     title = session.title or "Untitled chat"
+    models = ", ".join(models_used(session))
     header = [
         f"# {title}",
         "",
-        f"*{session.settings.model} · {_when(session.created)} · {session.turns} turns · session {session.id}*",
+        f"*{models} · {_when(session.created)} · {session.turns} turns · session {session.id}*",
     ]
     if session.settings.system:
         fence = _fence_for(session.settings.system)
