@@ -1311,6 +1311,117 @@ def test_markdown_defaults_and_system_prompt_fence(utc: None) -> None:
     assert "0 turns" in to_markdown(plain)
 
 
+HEADINGS_ANSWER = """# Big
+Intro
+## Medium
+###### Tiny
+#### Four ####
+Setext one
+==========
+Setext *two*
+spanning lines
+--------------
+> # Quoted
+>
+> Quoted setext
+> ---
+- ## In a list
+- Listed setext
+  ===
+- ### C# #
+
+```python
+# a comment, not a heading
+```
+
+    # indented code, not a heading
+~~~
+## fenced with tildes
+~~~
+#hashtag is not a heading
+"""
+
+HEADINGS_SHIFTED = """#### Big
+Intro
+##### Medium
+###### Tiny
+###### Four ####
+#### Setext one
+##### Setext *two* spanning lines
+> #### Quoted
+>
+> ##### Quoted setext
+- ##### In a list
+- #### Listed setext
+- ###### C# #
+
+```python
+# a comment, not a heading
+```
+
+    # indented code, not a heading
+~~~
+## fenced with tildes
+~~~
+#hashtag is not a heading"""
+
+
+def _headings(markdown: str) -> list[tuple[int, str]]:
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(markdown)
+    return [(int(token.tag[1:]), tokens[i + 1].content) for i, token in enumerate(tokens) if token.type == "heading_open"]
+
+
+def test_markdown_shifts_the_headings_of_answers_below_the_turn_headings() -> None:
+    session = Session(settings=make_settings(system=None), title="Outline")
+    session.add_turn(user("# My question\n\nin words"), answer(HEADINGS_ANSWER, model="m", reasoning="# Plan\nthink"))
+    markdown = to_markdown(session)
+    assert HEADINGS_SHIFTED in markdown
+    assert "### My question\n\nin words" in markdown
+    levels = _headings(markdown)
+    assert levels[:3] == [(1, "Outline"), (2, f"You · {levels[1][1].split(' · ')[1]}"), (3, "My question")]
+    assert levels[3][0] == 3 and levels[3][1].startswith("m · ")
+    assert levels[4] == (4, "Plan")  # the reasoning's heading, inside <details>
+    assert levels[5:] == [
+        (4, "Big"), (5, "Medium"), (6, "Tiny"), (6, "Four"), (4, "Setext one"), (5, "Setext *two* spanning lines"),
+        (4, "Quoted"), (5, "Quoted setext"), (5, "In a list"), (4, "Listed setext"), (6, "C#"),
+    ]
+
+
+_MARKDOWN_LINES = st.sampled_from([
+    "# a", "## b c", "###### six", "####### seven", "# closed ##", "#", "#no", "text", "more text", "para #", "",
+    "===", "---", "  ---", "* * *", "```", "~~~", "    # code", "\t# tab", "> # q", "> text", ">", "> ===",
+    "- # li", "- item", "  ===", "1. # one", "  # nested", "<div>", "# C#",
+])
+
+
+def _outline(markdown: str) -> list[tuple[str, str, str]]:
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(markdown)
+    shown = []
+    for token in tokens:
+        content = " ".join(token.content.split()) if token.type == "inline" else token.content
+        shown.append((token.type, token.tag, content))
+    return shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_MARKDOWN_LINES, max_size=14), by=st.integers(1, 5))
+def test_shifting_headings_changes_only_their_levels(lines: list[str], by: int) -> None:
+    from claudechat.chat.transcript import shift_headings
+
+    text = "\n".join(lines)
+    before, after = _outline(text), _outline(shift_headings(text, by))
+    assert len(before) == len(after)
+    for old, new in zip(before, after):
+        if old[0] in ("heading_open", "heading_close"):
+            assert new[:1] == old[:1] and int(new[1][1:]) == min(6, int(old[1][1:]) + by)
+        else:
+            assert new == old
+
+
 def test_reasoning_cannot_close_its_details_block_early() -> None:
     session = Session(settings=make_settings())
     session.add_turn(user("q"), answer("visible answer", reasoning="step </details> escaped? </details >"))

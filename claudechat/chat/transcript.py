@@ -14,7 +14,7 @@ from claudechat.chat.conversation import Message, image_names
 from claudechat.chat.session import Session
 from claudechat.jsontext import utf8_json
 
-__all__ = ["to_markdown", "to_json", "default_file_name", "models_used"]
+__all__ = ["to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
 
 
 def _when(timestamp: float, with_date: bool = True) -> str:
@@ -27,8 +27,54 @@ def _fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+# A turn is `## You` and `### model`: what a message says goes below that in the outline.
+USER_SHIFT = 2
+ANSWER_SHIFT = 3
+
+
+def shift_headings(text: str, by: int) -> str:
+    """`text` with each Markdown heading `by` levels deeper (at most `######`).
+
+    Headings are found with the renderer's parser, so a `#` line in a fenced or indented code
+    block, or anything else that only looks like a heading, is left alone. A setext heading
+    (`Title` over `===` or `---`) becomes an ATX one, the only kind that goes below level 2.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # the parser's own line breaks
+    if by <= 0 or not any(mark in text for mark in ("#", "=", "-")):
+        return text
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(text)
+    lines = text.split("\n")
+    for index in range(len(tokens) - 1, -1, -1):  # from the bottom: a setext edit removes lines
+        token = tokens[index]
+        if token.type != "heading_open" or token.map is None:
+            continue
+        start, end = token.map
+        level = min(6, int(token.tag[1:]) + by)
+        if token.markup.startswith("#"):
+            line = lines[start]
+            at = line.index("#")  # what comes before is container markup (`> `, `- `), never a #
+            lines[start] = line[:at] + "#" * level + line[at + len(token.markup) :]
+        else:
+            lines[start:end] = [_atx_from_setext(lines[start], tokens[index + 1].content, level)]
+    return "\n".join(lines)
+
+
+def _atx_from_setext(first_line: str, content: str, level: int) -> str:
+    """One ATX heading line for a setext heading, keeping the container markup before it."""
+    parts = content.split("\n")
+    head = parts[0].rstrip()
+    line = first_line.rstrip()
+    prefix = line[: len(line) - len(head)] if head and line.endswith(head) else ""
+    words = " ".join(part.strip() for part in parts)
+    if words.endswith("#"):
+        words += " #"  # a closing sequence, so the text's own trailing # is kept
+    return f"{prefix}{'#' * level} {words}"
+
+
 def _user_block(message: Message) -> str:
-    text = message.text.rstrip()
+    text = shift_headings(message.text.rstrip(), USER_SHIFT)
     lines = []
     if text:
         lines.append(text)
@@ -66,8 +112,8 @@ def to_markdown(session: Session) -> str:
             continue
         parts = [f"### {message.model or session.settings.model} · {_when(message.created, with_date=False)}"]
         if message.reasoning:
-            parts.append(_reasoning_block(message.reasoning))
-        parts.append(message.text.rstrip() or "*(no text)*")
+            parts.append(_reasoning_block(shift_headings(message.reasoning, ANSWER_SHIFT)))
+        parts.append(shift_headings(message.text.rstrip(), ANSWER_SHIFT) or "*(no text)*")
         if message.interrupted:
             parts.append("*⏹ interrupted: the answer was stopped here*")
         if len(message.candidates) > 1:
