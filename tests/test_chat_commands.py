@@ -349,6 +349,22 @@ def test_save_writes_markdown_and_json_and_asks_before_replacing(app, tmp_path, 
     assert (tmp_path / "why.md").read_text() == markdown
 
 
+def test_save_shows_a_system_prompt_set_mid_conversation_between_its_turns(app, tmp_path):
+    add_turn(app, "first question", "first answer")
+    run(app, "/system be terse")
+    add_turn(app, "second question", "second answer")
+    run(app, "/undo")
+    add_turn(app, "third question", "third answer")
+    run(app, "/save talk.md")
+    text = (tmp_path / "talk.md").read_text()
+    assert "System prompt" not in text[: text.index("## You")]
+    assert text.index("first answer") < text.index("**System prompt set**\n\n```\nbe terse\n```") < text.index(
+        "third question"
+    )
+    app.save_session()
+    assert read_session_file(app.keeper.path).system_changes == app.session.system_changes == [(2, "be terse")]
+
+
 def test_save_without_an_extension_writes_markdown_to_name_md(app, tmp_path, capsys):
     add_turn(app, "why?", "because")
     run(app, "/save notes")

@@ -145,6 +145,7 @@ def assert_same(actual: Session, expected: Session) -> None:
     assert asdict(actual.settings) == asdict(expected.settings)
     assert actual.messages == expected.messages
     assert actual.usage == expected.usage
+    assert actual.system_changes == expected.system_changes
 
 
 def write_new(directory: Path, session: Session) -> Path:
@@ -455,6 +456,117 @@ def test_copy_of_an_empty_untitled_session(sessions: Path) -> None:
     assert_same(read_session_file(write_new(sessions, twin)), twin)
 
 
+# --- where the system prompt changed ------------------------------------------------------------
+
+
+def test_system_prompt_changes_are_kept_with_where_they_happened(sessions: Path, tmp_path: Path) -> None:
+    session = Session(settings=make_settings(system="Be brief."), created=T0)
+    assert session.system_changes == [(0, "Be brief.")]
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system="Be verbose.")
+    session.add_turn(user("b"), answer("B"))
+    session.change_settings(system=None)
+    session.change_settings(temperature=1)  # not about the system prompt
+    session.add_turn(user("c"), answer("C"))
+    session.change_settings(system="")  # no prompt, as cleared already
+    session.change_settings(system="one")
+    session.change_settings(system="two")  # the last word at one point is the one kept
+    expected = [(0, "Be brief."), (2, "Be verbose."), (4, None), (6, "two")]
+    assert session.system_changes == expected
+    assert read_session_file(write_new(sessions, session)).system_changes == expected
+    document = tmp_path / "export.json"
+    document.write_text(to_json(session), encoding="utf-8")
+    assert read_session_file(document).system_changes == expected
+    twin = session.copy()
+    assert twin.system_changes == expected
+    assert_same(read_session_file(write_new(sessions, twin)), twin)
+
+
+def test_a_session_without_a_system_prompt_has_no_changes() -> None:
+    session = Session(settings=make_settings(system=None))
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system=None)
+    assert session.system_changes == []
+
+
+def test_the_log_header_holds_the_settings_the_session_started_with(sessions: Path) -> None:
+    """Saved for the first time after a later change, the session still knows where it happened."""
+    session = Session(settings=make_settings(system="first"), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system="second", model="claude-opus-4-6")
+    path = write_new(sessions, session)
+    assert json_lines(path)[0]["settings"]["system"] == "first"
+    reopened = read_session_file(path)
+    assert reopened.system_changes == [(0, "first"), (2, "second")]
+    assert_same(reopened, session)
+
+
+def _three_turns_then_a_new_prompt() -> Session:
+    session = Session(settings=make_settings(system="old"), created=T0)
+    for name in "abc":
+        session.add_turn(user(name), answer(name.upper()))
+    session.change_settings(system="new")
+    assert session.system_changes == [(0, "old"), (6, "new")]
+    return session
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda s: s.undo(), [(0, "old"), (4, "new")]),  # still set after what is left
+        (lambda s: (s.undo(), s.undo(), s.undo()), [(0, "new")]),
+        (lambda s: s.replace_turn(user("c again"), answer("C2")), [(0, "old"), (4, "new")]),  # /retry: asked with it
+        (lambda s: s.replace_answer(answer("C3")), [(0, "old"), (6, "new")]),  # /pick: an answer it did not shape
+        (lambda s: (s.undo(), s.add_turn(user("d"), answer("D"))), [(0, "old"), (4, "new")]),
+    ],
+)
+def test_undo_and_retry_keep_a_system_prompt_change_at_or_before_where_it_was(
+    sessions: Path, change: Any, expected: list[tuple[int, str | None]]
+) -> None:
+    session = _three_turns_then_a_new_prompt()
+    change(session)
+    assert session.system_changes == expected
+    assert all(position <= len(session.messages) for position, _ in session.system_changes)
+    assert_same(read_session_file(write_new(sessions, session)), session)
+
+
+def test_undo_back_to_the_start_merges_changes_into_the_first_prompt(sessions: Path) -> None:
+    session = Session(settings=make_settings(system="old"), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system=None)
+    session.undo()
+    assert session.system_changes == []
+    session.change_settings(system="old")
+    session.add_turn(user("b"), answer("B"))
+    assert session.system_changes == [(0, "old")]
+    assert_same(read_session_file(write_new(sessions, session)), session)
+
+
+def test_a_document_without_system_changes_has_its_prompt_at_the_start(tmp_path: Path) -> None:
+    session = _three_turns_then_a_new_prompt()
+    document = session.to_document()
+    assert document["system_changes"] == [[0, "old"], [6, "new"]]
+    del document["system_changes"]  # as written before it was kept
+    assert session_from_document(document, where="doc").system_changes == [(0, "new")]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [[[7, "x"]], [[-1, "x"]], [[2, "x"], [0, "y"]], [["0", "x"]], [[0, 5]], [[0]], "no", [[True, "x"]]],
+)
+def test_a_document_with_unusable_system_changes_is_refused(changes: Any) -> None:
+    document = _three_turns_then_a_new_prompt().to_document()
+    document["system_changes"] = changes
+    with pytest.raises(SessionError, match="system_changes"):
+        session_from_document(document, where="doc")
+
+
+def test_a_document_whose_changes_end_elsewhere_ends_with_its_settings() -> None:
+    document = _three_turns_then_a_new_prompt().to_document()
+    document["system_changes"] = [[0, "old"], [2, "middle"]]  # and settings say "new"
+    assert session_from_document(document, where="doc").system_changes == [(0, "old"), (2, "middle"), (6, "new")]
+
+
 # --- property: random change sequences --------------------------------------------------------
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -563,6 +675,11 @@ def test_random_changes_replay_identically(tmp_path_factory: pytest.TempPathFact
         assert_same(read_session_file(session_file.path), session)
         json_lines(session_file.path)
         assert_same(session_from_document(json.loads(to_json(session)), where="doc"), session)
+        twin = session.copy()
+        assert (twin.settings, twin.messages, twin.system_changes) == (
+            session.settings, session.messages, session.system_changes
+        )
+        assert_same(read_session_file(write_new(directory / "copies", twin)), twin)
     finally:
         if session_file is not None:
             session_file.close()
@@ -1072,6 +1189,7 @@ def _without_last_turn(session: Session) -> Session:
     earlier = Session(settings=session.settings, id=session.id, created=session.created, title=session.title)
     earlier.messages = session.messages[:-2]
     earlier.usage = session.usage[:-1]
+    earlier.system_changes = [change for change in session.system_changes if change[0] <= len(earlier.messages)]
     return earlier
 
 
@@ -1420,6 +1538,41 @@ def test_shifting_headings_changes_only_their_levels(lines: list[str], by: int) 
             assert new[:1] == old[:1] and int(new[1][1:]) == min(6, int(old[1][1:]) + by)
         else:
             assert new == old
+
+
+def test_markdown_shows_the_system_prompt_where_it_was_set(utc: None) -> None:
+    session = Session(settings=make_settings(system="Be brief."), created=T0)
+    session.add_turn(user("one"), answer("A1"))
+    session.change_settings(system="Use ```code```.")
+    session.add_turn(user("two"), answer("A2"))
+    session.change_settings(system=None)
+    session.add_turn(user("three"), answer("A3"))
+    session.change_settings(system="Last.")
+    markdown = to_markdown(session)
+    order = [
+        "**System prompt**\n\n```\nBe brief.\n```",
+        "## You · 2024-01-02 03:04\n\none",
+        "A1\n\n**System prompt changed**\n\n````\nUse ```code```.\n````\n\n## You",
+        "two",
+        "A2\n\n**System prompt cleared**\n\n## You",
+        "three",
+        "A3\n\n**System prompt set**\n\n```\nLast.\n```\n",
+    ]
+    positions = [markdown.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert markdown.count("System prompt") == 4
+    assert markdown.endswith("```\nLast.\n```\n")
+
+
+def test_markdown_shows_a_prompt_set_after_the_first_turn_after_it(utc: None) -> None:
+    session = Session(settings=make_settings(system=None), created=T0)
+    session.add_turn(user("one"), answer("A1"))
+    session.change_settings(system="Now brief.")
+    session.add_turn(user("two"), answer("A2"))
+    markdown = to_markdown(session)
+    assert markdown.index("A1") < markdown.index("**System prompt set**") < markdown.index("two")
+    header = markdown[: markdown.index("## You")]
+    assert "System prompt" not in header
 
 
 def test_reasoning_cannot_close_its_details_block_early() -> None:

@@ -184,7 +184,7 @@ class SessionFile:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
         os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
         session_file = cls(path, fd, 0)
-        session.pending.insert(0, session.header())
+        session.pending.insert(0, session.log_header())
         return session_file
 
     @classmethod

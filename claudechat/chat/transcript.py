@@ -102,11 +102,15 @@ def to_markdown(session: Session) -> str:
         "",
         f"*{models} · {_when(session.created)} · {session.turns} turns · session {session.id}*",
     ]
-    if session.settings.system:
-        fence = _fence_for(session.settings.system)
-        header += ["", "**System prompt**", "", fence, session.settings.system.rstrip(), fence]
+    changes = dict(session.system_changes)
+    if changes.get(0):
+        header += ["", _system_block("**System prompt**", changes[0])]
     blocks = ["\n".join(header)]
-    for message in session.messages:
+    prompt = changes.get(0)
+    for position, message in enumerate(session.messages):
+        if position and position in changes:
+            blocks.append(_system_change(prompt, changes[position]))
+            prompt = changes[position]
         if message.role == "user":
             blocks.append(f"## You · {_when(message.created)}\n\n{_user_block(message)}")
             continue
@@ -119,7 +123,22 @@ def to_markdown(session: Session) -> str:
         if len(message.candidates) > 1:
             parts.append(f"*candidate {message.picked + 1} of {len(message.candidates)}*")
         blocks.append("\n\n".join(parts))
+    end = len(session.messages)
+    if end and end in changes:
+        blocks.append(_system_change(prompt, changes[end]))
     return "\n\n".join(blocks) + "\n"
+
+
+def _system_block(label: str, prompt: str) -> str:
+    fence = _fence_for(prompt)
+    return f"{label}\n\n{fence}\n{prompt.rstrip()}\n{fence}"
+
+
+def _system_change(before: str | None, after: str | None) -> str:
+    """Where the system prompt changed in the conversation: what it became."""
+    if after is None:
+        return "**System prompt cleared**"
+    return _system_block("**System prompt set**" if before is None else "**System prompt changed**", after)
 
 
 def to_json(session: Session) -> str:
