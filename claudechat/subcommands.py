@@ -313,7 +313,9 @@ def _sessions_parser() -> argparse.ArgumentParser:
 
 
 def sessions_main(argv: list[str]) -> int:
-    """`claudechat sessions [--all] [--output json]`: the saved sessions."""
+    """`claudechat sessions [--all] [--output json]`: the saved sessions, the last used first."""
+    import shutil
+
     from claudechat.chat import SessionStore
     from claudechat.render.sessions import session_table
 
@@ -324,7 +326,9 @@ def sessions_main(argv: list[str]) -> int:
     if args.output == "json":
         _out(json_line([summary.to_dict() for summary in summaries], ascii_only=sys.stdout.isatty()))
     elif summaries:
-        _out(session_table(summaries))
+        # A terminal gets rows that fit it; a pipe gets them whole, for whatever reads them.
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        _out(session_table(summaries, width=width))
     else:
         _note("no saved sessions yet; each chat is saved after its first answer")
     return 0

@@ -44,6 +44,11 @@ def run(app: Repl, line: str) -> None:
     asyncio.run(COMMANDS.dispatch(app, line))
 
 
+def printed_lines(capsys) -> list[str]:
+    """The lines printed since the last look, without the live region's own control lines."""
+    return [line for line in capsys.readouterr().out.splitlines() if "\x1b" not in line]
+
+
 def add_turn(app: Repl, question: str = "question", answer: str = "answer", **answer_fields) -> None:
     app.session.add_turn(Message("user", question), Message("assistant", answer, model=app.model, **answer_fields))
 
@@ -322,10 +327,27 @@ def test_clear_starts_a_new_session_and_keeps_the_old_one(app, capsys):
 def test_rename_and_sessions_listing(app, capsys):
     add_turn(app, "first question")
     run(app, "/rename  Pipes   and threads ")
+    capsys.readouterr()
     run(app, "/sessions")
-    out = capsys.readouterr().out
-    assert "Pipes and threads" in out and "1 turn" in out and f"▸ {app.session.id}" in out
+    header, row, *rest = printed_lines(capsys)
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(f"▸ {app.session.id}") and row.endswith("  1  claude-sonnet-4-6  Pipes and threads")
     assert read_session_file(app.keeper.path).title == "Pipes and threads"
+
+
+def test_sessions_listing_fits_the_console_and_never_folds_a_row(app, capsys):
+    title = "How do I stream server-sent events through an nginx reverse proxy without buffering"
+    add_turn(app, "long one")
+    run(app, f"/rename {title}")
+    app.console.width = 64  # the terminal's width, whatever runs the tests
+    capsys.readouterr()
+    run(app, "/sessions")
+    lines = printed_lines(capsys)
+    assert len(lines) == 3  # the header, the session, how to resume
+    row = lines[1]
+    assert row.startswith(f"▸ {app.session.id}") and row.endswith("…") and len(row) <= 64
+    shown = row[lines[0].index("TITLE") : -1]
+    assert title.startswith(shown) and title[len(shown)] == " ", shown
 
 
 def test_save_writes_markdown_and_json_and_asks_before_replacing(app, tmp_path, monkeypatch):

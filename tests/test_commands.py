@@ -386,8 +386,9 @@ def test_resume_by_the_start_of_an_id_and_the_sessions_subcommand(tmp_path, term
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    [row] = sessions().splitlines()
-    assert session_id in row and row.endswith("about pipes") and "2 turns" in row
+    header, row = sessions().splitlines()
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(session_id) and row.endswith(f"  2  {MODEL}  about pipes")
     [item] = json.loads(sessions("--output", "json"))
     assert (item["id"], item["title"], item["turns"]) == (session_id, "about pipes", 2)
 
@@ -590,6 +591,20 @@ def test_clear_starts_afresh_sessions_lists_both_and_resume_goes_back(tmp_path, 
     assert term.close() == 0
     assert session_files(tmp_path) == sorted([old, new])
     assert len(texts(old)) == 4 and len(texts(new)) == 2
+
+
+def test_sessions_in_a_narrow_chat_fit_on_one_line_each(tmp_path, terminal, double):
+    question = "how do I stream server-sent events through an nginx reverse proxy without buffering"
+    term = terminal(cols=80)  # the banner's width; the title needs more than the 24 cells left to it
+    turn(term, question)
+    [path] = session_files(tmp_path)
+    run(term, "/sessions", "/resume ID opens one")
+    header, row, footer = notice_rows(term, "  ID ")
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(f"▸ {path.stem}") and row.endswith("…"), term.dump()
+    title = row[header.index("TITLE") : -1]
+    assert question.startswith(title) and question[len(title)] == " ", title  # cut between words
+    assert footer.startswith("/resume ID opens one")
 
 
 # --- /usage and /info ------------------------------------------------------------------------

@@ -41,11 +41,16 @@ def _clear(app: Repl, argument: str) -> None:
 
 @COMMANDS.command("sessions", "list the most recent saved sessions", usage="/sessions")
 def _sessions(app: Repl, argument: str) -> None:
+    from rich.text import Text
+
     summaries = app.keeper.store.summaries(limit=LISTED)
     if not summaries:
         app.notice("no saved sessions yet; each conversation is saved after its first answer")
         return
-    app.notice(session_table(summaries, app.session.id) + "\n/resume ID opens one (the start of an id is enough)")
+    table = session_table(summaries, app.session.id, width=app.console.width)
+    footer = "/resume ID opens one (the start of an id is enough)"
+    # Rows are made to fit; rich must not fold one it measures differently, only cut it.
+    app.screen.print(Text(f"{table}\n{footer}", style="notice", no_wrap=True, overflow="ellipsis"))
 
 
 def _open(app: Repl, key: str, command: str) -> None:
