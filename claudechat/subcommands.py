@@ -303,11 +303,11 @@ def ensure_token(settings: config.Settings) -> config.Settings:
 def _sessions_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "claudechat sessions",
-        "List saved chat sessions, most recently used first. "
+        "List saved chat sessions, the last used (opened or written) first. "
         "Resume one with `claudechat --resume ID` (the start of the id is enough), "
         "or the latest with `claudechat -c`.",
     )
-    parser.add_argument("--all", action="store_true", help="every session, not only the 20 most recent")
+    parser.add_argument("--all", action="store_true", help="every session, not only the 20 used last")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
 

@@ -39,7 +39,7 @@ def _clear(app: Repl, argument: str) -> None:
         app.notice("new conversation")
 
 
-@COMMANDS.command("sessions", "list the most recent saved sessions", usage="/sessions")
+@COMMANDS.command("sessions", "list the saved sessions used last", usage="/sessions")
 def _sessions(app: Repl, argument: str) -> None:
     from rich.text import Text
 
