@@ -38,7 +38,7 @@ examples:
   claudechat -m claude-opus-4-6 -t 0.2 "write a haiku about pipes"
   claudechat -i screenshot.png "what does this error mean?"
   claudechat --output json "list three colours as JSON" --response-format json
-  claudechat -c                                     continue the most recent chat
+  claudechat -c                                     continue the chat used last
   claudechat --resume 3fa2                          continue a saved chat by (the start of) its id
   claudechat -c "and in Rust?"                      one more answer in the last chat, saved into it
   claudechat -- config is a prompt that starts with a subcommand word
@@ -94,7 +94,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--reasoning", action="store_true", help="also show the model's reasoning (on stderr)")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (see /theme in the chat)")
     parser.add_argument("-c", "--continue", dest="continue_last", action="store_true",
-                        help="continue the most recent chat session")
+                        help="continue the chat session used last (opened or written)")
     parser.add_argument("--resume", metavar="ID", help="continue the saved chat session ID (see `claudechat sessions`)")
     parser.add_argument("--debug", action="store_true",
                         help="write the raw exchange with the server to a file for a bug report (token left out)")

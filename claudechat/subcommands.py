@@ -390,17 +390,19 @@ def ensure_token(settings: config.Settings) -> config.Settings:
 def _sessions_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "claudechat sessions",
-        "List saved chat sessions, most recently used first. "
+        "List saved chat sessions, the last used (opened or written) first. "
         "Resume one with `claudechat --resume ID` (the start of the id is enough), "
         "or the latest with `claudechat -c`.",
     )
-    parser.add_argument("--all", action="store_true", help="every session, not only the 20 most recent")
+    parser.add_argument("--all", action="store_true", help="every session, not only the 20 used last")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
 
 
 def sessions_main(argv: list[str]) -> int:
-    """`claudechat sessions [--all] [--output json]`: the saved sessions."""
+    """`claudechat sessions [--all] [--output json]`: the saved sessions, the last used first."""
+    import shutil
+
     from claudechat.chat import SessionStore
     from claudechat.render.sessions import session_table
 
@@ -411,7 +413,9 @@ def sessions_main(argv: list[str]) -> int:
     if args.output == "json":
         _out(json_line([summary.to_dict() for summary in summaries], ascii_only=sys.stdout.isatty()))
     elif summaries:
-        _out(session_table(summaries))
+        # A terminal gets rows that fit it; a pipe gets them whole, for whatever reads them.
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        _out(session_table(summaries, width=width))
     else:
         _note("no saved sessions yet; each chat is saved after its first answer")
     return 0

@@ -44,6 +44,11 @@ def run(app: Repl, line: str) -> None:
     asyncio.run(COMMANDS.dispatch(app, line))
 
 
+def printed_lines(capsys) -> list[str]:
+    """The lines printed since the last look, without the live region's own control lines."""
+    return [line for line in capsys.readouterr().out.splitlines() if "\x1b" not in line]
+
+
 def add_turn(app: Repl, question: str = "question", answer: str = "answer", **answer_fields) -> None:
     app.session.add_turn(Message("user", question), Message("assistant", answer, model=app.model, **answer_fields))
 
@@ -322,10 +327,27 @@ def test_clear_starts_a_new_session_and_keeps_the_old_one(app, capsys):
 def test_rename_and_sessions_listing(app, capsys):
     add_turn(app, "first question")
     run(app, "/rename  Pipes   and threads ")
+    capsys.readouterr()
     run(app, "/sessions")
-    out = capsys.readouterr().out
-    assert "Pipes and threads" in out and "1 turn" in out and f"▸ {app.session.id}" in out
+    header, row, *rest = printed_lines(capsys)
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(f"▸ {app.session.id}") and row.endswith("  1  claude-sonnet-4-6  Pipes and threads")
     assert read_session_file(app.keeper.path).title == "Pipes and threads"
+
+
+def test_sessions_listing_fits_the_console_and_never_folds_a_row(app, capsys):
+    title = "How do I stream server-sent events through an nginx reverse proxy without buffering"
+    add_turn(app, "long one")
+    run(app, f"/rename {title}")
+    app.console.width = 64  # the terminal's width, whatever runs the tests
+    capsys.readouterr()
+    run(app, "/sessions")
+    lines = printed_lines(capsys)
+    assert len(lines) == 3  # the header, the session, how to resume
+    row = lines[1]
+    assert row.startswith(f"▸ {app.session.id}") and row.endswith("…") and len(row) <= 64
+    shown = row[lines[0].index("TITLE") : -1]
+    assert title.startswith(shown) and title[len(shown)] == " ", shown
 
 
 def test_save_writes_markdown_and_json_and_asks_before_replacing(app, tmp_path, monkeypatch):
@@ -349,12 +371,38 @@ def test_save_writes_markdown_and_json_and_asks_before_replacing(app, tmp_path, 
     assert (tmp_path / "why.md").read_text() == markdown
 
 
-@pytest.mark.parametrize("name", ["notes.txt", "folder"])
+def test_save_shows_a_system_prompt_set_mid_conversation_between_its_turns(app, tmp_path):
+    add_turn(app, "first question", "first answer")
+    run(app, "/system be terse")
+    add_turn(app, "second question", "second answer")
+    run(app, "/undo")
+    add_turn(app, "third question", "third answer")
+    run(app, "/save talk.md")
+    text = (tmp_path / "talk.md").read_text()
+    assert "System prompt" not in text[: text.index("## You")]
+    assert text.index("first answer") < text.index("**System prompt set**\n\n```\nbe terse\n```") < text.index(
+        "third question"
+    )
+    app.save_session()
+    assert read_session_file(app.keeper.path).system_changes == app.session.system_changes == [(2, "be terse")]
+
+
+def test_save_without_an_extension_writes_markdown_to_name_md(app, tmp_path, capsys):
+    add_turn(app, "why?", "because")
+    run(app, "/save notes")
+    assert (tmp_path / "notes.md").read_text().startswith("# why?")
+    assert not (tmp_path / "notes").exists()
+    assert "to notes.md" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "notes.MD.bak", "folder.md", "folder", "elsewhere/"])
 def test_save_refuses_unknown_formats_and_directories(app, tmp_path, name):
     (tmp_path / "folder.md").mkdir()
+    (tmp_path / "folder").mkdir()
     add_turn(app)
     with pytest.raises(CommandError):
-        run(app, f"/save {name}" + (".md" if name == "folder" else ""))
+        run(app, f"/save {name}")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.suffix == ".md") == ["folder.md"]
 
 
 def test_load_opens_a_saved_json_as_a_new_session(app, tmp_path, capsys):

@@ -337,6 +337,34 @@ def test_each_turn_is_saved_and_c_continues_the_last_session(tmp_path, terminal,
     assert len(texts(path)) == 6
 
 
+def test_c_continues_the_session_opened_last_even_without_a_new_turn(tmp_path, terminal, double):
+    term = terminal()
+    turn(term, "older topic")
+    run(term, "/clear", "(/resume ")
+    turn(term, "newer topic")
+    assert term.close() == 0
+    [older] = [path for path in session_files(tmp_path) if texts(path)[0] == ("user", "older topic")]
+    [newer] = [path for path in session_files(tmp_path) if path != older]
+    past = os.stat(older).st_mtime - 3600  # an order that does not depend on the clock's resolution
+    os.utime(older, (past, past))
+    os.utime(newer, (past + 60, past + 60))
+    before = older.read_bytes()
+
+    resumed = terminal("--resume", older.stem)
+    resumed.wait_for(f"session {older.stem} · older topic · 1 turn")
+    assert resumed.close() == 0
+    assert older.read_bytes() == before  # opened, not written
+
+    env = isolated_env(tmp_path, base_url=double.url, api_key="test-token")
+    listed = subprocess.run([CLAUDECHAT, "sessions", "--output", "json"], check=True, env=env, cwd=tmp_path,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=20).stdout
+    assert [item["id"] for item in json.loads(listed)] == [older.stem, newer.stem]
+    again = terminal("-c")
+    again.wait_for(f"session {older.stem} · older topic · 1 turn")
+    turn(again, "where were we")
+    assert pairs(double, 3) == [("user", "older topic"), ("assistant", "echo: older topic"), ("user", "where were we")]
+
+
 def test_resume_by_the_start_of_an_id_and_the_sessions_subcommand(tmp_path, terminal, double):
     term = terminal()
     turn(term, "about pipes")
@@ -358,8 +386,9 @@ def test_resume_by_the_start_of_an_id_and_the_sessions_subcommand(tmp_path, term
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    [row] = sessions().splitlines()
-    assert session_id in row and row.endswith("about pipes") and "2 turns" in row
+    header, row = sessions().splitlines()
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(session_id) and row.endswith(f"  2  {MODEL}  about pipes")
     [item] = json.loads(sessions("--output", "json"))
     assert (item["id"], item["title"], item["turns"]) == (session_id, "about pipes", 2)
 
@@ -562,6 +591,20 @@ def test_clear_starts_afresh_sessions_lists_both_and_resume_goes_back(tmp_path, 
     assert term.close() == 0
     assert session_files(tmp_path) == sorted([old, new])
     assert len(texts(old)) == 4 and len(texts(new)) == 2
+
+
+def test_sessions_in_a_narrow_chat_fit_on_one_line_each(tmp_path, terminal, double):
+    question = "how do I stream server-sent events through an nginx reverse proxy without buffering"
+    term = terminal(cols=80)  # the banner's width; the title needs more than the 24 cells left to it
+    turn(term, question)
+    [path] = session_files(tmp_path)
+    run(term, "/sessions", "/resume ID opens one")
+    header, row, footer = notice_rows(term, "  ID ")
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert row.startswith(f"▸ {path.stem}") and row.endswith("…"), term.dump()
+    title = row[header.index("TITLE") : -1]
+    assert question.startswith(title) and question[len(title)] == " ", title  # cut between words
+    assert footer.startswith("/resume ID opens one")
 
 
 # --- /usage and /info ------------------------------------------------------------------------

@@ -383,7 +383,7 @@ def test_a_session_title_cannot_take_over_the_terminal(tmp_path, terminal, doubl
     assert listing.wait_exit() == 0
     assert_inert(listing.raw)
     for session, run in zip(ids, runs, strict=True):
-        assert any(row.startswith(f"  {session}") and row.endswith(shown(run, typed=True))
+        assert any(row.startswith(f"{session}  ") and row.endswith(shown(run, typed=True))
                    for row in listing.all_lines()), listing.dump()
 
     again = terminal("-c")

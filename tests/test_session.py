@@ -145,6 +145,7 @@ def assert_same(actual: Session, expected: Session) -> None:
     assert asdict(actual.settings) == asdict(expected.settings)
     assert actual.messages == expected.messages
     assert actual.usage == expected.usage
+    assert actual.system_changes == expected.system_changes
 
 
 def write_new(directory: Path, session: Session) -> Path:
@@ -455,6 +456,117 @@ def test_copy_of_an_empty_untitled_session(sessions: Path) -> None:
     assert_same(read_session_file(write_new(sessions, twin)), twin)
 
 
+# --- where the system prompt changed ------------------------------------------------------------
+
+
+def test_system_prompt_changes_are_kept_with_where_they_happened(sessions: Path, tmp_path: Path) -> None:
+    session = Session(settings=make_settings(system="Be brief."), created=T0)
+    assert session.system_changes == [(0, "Be brief.")]
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system="Be verbose.")
+    session.add_turn(user("b"), answer("B"))
+    session.change_settings(system=None)
+    session.change_settings(temperature=1)  # not about the system prompt
+    session.add_turn(user("c"), answer("C"))
+    session.change_settings(system="")  # no prompt, as cleared already
+    session.change_settings(system="one")
+    session.change_settings(system="two")  # the last word at one point is the one kept
+    expected = [(0, "Be brief."), (2, "Be verbose."), (4, None), (6, "two")]
+    assert session.system_changes == expected
+    assert read_session_file(write_new(sessions, session)).system_changes == expected
+    document = tmp_path / "export.json"
+    document.write_text(to_json(session), encoding="utf-8")
+    assert read_session_file(document).system_changes == expected
+    twin = session.copy()
+    assert twin.system_changes == expected
+    assert_same(read_session_file(write_new(sessions, twin)), twin)
+
+
+def test_a_session_without_a_system_prompt_has_no_changes() -> None:
+    session = Session(settings=make_settings(system=None))
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system=None)
+    assert session.system_changes == []
+
+
+def test_the_log_header_holds_the_settings_the_session_started_with(sessions: Path) -> None:
+    """Saved for the first time after a later change, the session still knows where it happened."""
+    session = Session(settings=make_settings(system="first"), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system="second", model="claude-opus-4-6")
+    path = write_new(sessions, session)
+    assert json_lines(path)[0]["settings"]["system"] == "first"
+    reopened = read_session_file(path)
+    assert reopened.system_changes == [(0, "first"), (2, "second")]
+    assert_same(reopened, session)
+
+
+def _three_turns_then_a_new_prompt() -> Session:
+    session = Session(settings=make_settings(system="old"), created=T0)
+    for name in "abc":
+        session.add_turn(user(name), answer(name.upper()))
+    session.change_settings(system="new")
+    assert session.system_changes == [(0, "old"), (6, "new")]
+    return session
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda s: s.undo(), [(0, "old"), (4, "new")]),  # still set after what is left
+        (lambda s: (s.undo(), s.undo(), s.undo()), [(0, "new")]),
+        (lambda s: s.replace_turn(user("c again"), answer("C2")), [(0, "old"), (4, "new")]),  # /retry: asked with it
+        (lambda s: s.replace_answer(answer("C3")), [(0, "old"), (6, "new")]),  # /pick: an answer it did not shape
+        (lambda s: (s.undo(), s.add_turn(user("d"), answer("D"))), [(0, "old"), (4, "new")]),
+    ],
+)
+def test_undo_and_retry_keep_a_system_prompt_change_at_or_before_where_it_was(
+    sessions: Path, change: Any, expected: list[tuple[int, str | None]]
+) -> None:
+    session = _three_turns_then_a_new_prompt()
+    change(session)
+    assert session.system_changes == expected
+    assert all(position <= len(session.messages) for position, _ in session.system_changes)
+    assert_same(read_session_file(write_new(sessions, session)), session)
+
+
+def test_undo_back_to_the_start_merges_changes_into_the_first_prompt(sessions: Path) -> None:
+    session = Session(settings=make_settings(system="old"), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(system=None)
+    session.undo()
+    assert session.system_changes == []
+    session.change_settings(system="old")
+    session.add_turn(user("b"), answer("B"))
+    assert session.system_changes == [(0, "old")]
+    assert_same(read_session_file(write_new(sessions, session)), session)
+
+
+def test_a_document_without_system_changes_has_its_prompt_at_the_start(tmp_path: Path) -> None:
+    session = _three_turns_then_a_new_prompt()
+    document = session.to_document()
+    assert document["system_changes"] == [[0, "old"], [6, "new"]]
+    del document["system_changes"]  # as written before it was kept
+    assert session_from_document(document, where="doc").system_changes == [(0, "new")]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [[[7, "x"]], [[-1, "x"]], [[2, "x"], [0, "y"]], [["0", "x"]], [[0, 5]], [[0]], "no", [[True, "x"]]],
+)
+def test_a_document_with_unusable_system_changes_is_refused(changes: Any) -> None:
+    document = _three_turns_then_a_new_prompt().to_document()
+    document["system_changes"] = changes
+    with pytest.raises(SessionError, match="system_changes"):
+        session_from_document(document, where="doc")
+
+
+def test_a_document_whose_changes_end_elsewhere_ends_with_its_settings() -> None:
+    document = _three_turns_then_a_new_prompt().to_document()
+    document["system_changes"] = [[0, "old"], [2, "middle"]]  # and settings say "new"
+    assert session_from_document(document, where="doc").system_changes == [(0, "old"), (2, "middle"), (6, "new")]
+
+
 # --- property: random change sequences --------------------------------------------------------
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -563,6 +675,11 @@ def test_random_changes_replay_identically(tmp_path_factory: pytest.TempPathFact
         assert_same(read_session_file(session_file.path), session)
         json_lines(session_file.path)
         assert_same(session_from_document(json.loads(to_json(session)), where="doc"), session)
+        twin = session.copy()
+        assert (twin.settings, twin.messages, twin.system_changes) == (
+            session.settings, session.messages, session.system_changes
+        )
+        assert_same(read_session_file(write_new(directory / "copies", twin)), twin)
     finally:
         if session_file is not None:
             session_file.close()
@@ -1072,6 +1189,7 @@ def _without_last_turn(session: Session) -> Session:
     earlier = Session(settings=session.settings, id=session.id, created=session.created, title=session.title)
     earlier.messages = session.messages[:-2]
     earlier.usage = session.usage[:-1]
+    earlier.system_changes = [change for change in session.system_changes if change[0] <= len(earlier.messages)]
     return earlier
 
 
@@ -1266,7 +1384,7 @@ def test_markdown_transcript(utc: None) -> None:
     session.add_turn(user("no answer text", T0 + 180), answer("   ", T0 + 181))
     markdown = to_markdown(session)
     assert markdown.startswith("# Cats, greetings & candidates\n")
-    assert f"*claude-opus-4-6 · 2024-01-02 03:04 · 4 turns · session {session.id}*" in markdown
+    assert f"*claude-sonnet-4-6, claude-opus-4-6 · 2024-01-02 03:04 · 4 turns · session {session.id}*" in markdown
     assert "## You · 2024-01-02 03:04\n\nHello there" in markdown
     assert "### claude-sonnet-4-6 · 03:04" in markdown
     assert "## You · 2024-01-02 03:05\n\nWhat is in these?" in markdown
@@ -1286,6 +1404,18 @@ def test_markdown_transcript(utc: None) -> None:
     assert markdown.endswith("\n") and not markdown.endswith("\n\n")
 
 
+def test_markdown_header_lists_every_model_the_answers_came_from(utc: None) -> None:
+    session = Session(settings=make_settings(model="model-now"), created=T0)
+    session.add_turn(user("one"), answer("a", model="model-b"))
+    session.add_turn(user("two"), answer("b", model="model-a"))
+    session.add_turn(user("three"), answer("c", model="model-b"))
+    session.add_turn(user("four"), answer("d"))  # no model said: the session's
+    header = to_markdown(session).splitlines()[2]
+    assert header == f"*model-b, model-a, model-now · 2024-01-02 03:04 · 4 turns · session {session.id}*"
+    empty = Session(settings=make_settings(model="model-now"), created=T0)
+    assert to_markdown(empty).splitlines()[2].startswith("*model-now · ")
+
+
 def test_markdown_defaults_and_system_prompt_fence(utc: None) -> None:
     session = Session(settings=make_settings(model="default-model", system="Use ```code``` and ````more````."))
     session.add_turn(user("q"), answer("a"))  # no model on the answer
@@ -1297,6 +1427,152 @@ def test_markdown_defaults_and_system_prompt_fence(utc: None) -> None:
     plain = Session(settings=make_settings(system=None))
     assert "System prompt" not in to_markdown(plain)
     assert "0 turns" in to_markdown(plain)
+
+
+HEADINGS_ANSWER = """# Big
+Intro
+## Medium
+###### Tiny
+#### Four ####
+Setext one
+==========
+Setext *two*
+spanning lines
+--------------
+> # Quoted
+>
+> Quoted setext
+> ---
+- ## In a list
+- Listed setext
+  ===
+- ### C# #
+
+```python
+# a comment, not a heading
+```
+
+    # indented code, not a heading
+~~~
+## fenced with tildes
+~~~
+#hashtag is not a heading
+"""
+
+HEADINGS_SHIFTED = """#### Big
+Intro
+##### Medium
+###### Tiny
+###### Four ####
+#### Setext one
+##### Setext *two* spanning lines
+> #### Quoted
+>
+> ##### Quoted setext
+- ##### In a list
+- #### Listed setext
+- ###### C# #
+
+```python
+# a comment, not a heading
+```
+
+    # indented code, not a heading
+~~~
+## fenced with tildes
+~~~
+#hashtag is not a heading"""
+
+
+def _headings(markdown: str) -> list[tuple[int, str]]:
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(markdown)
+    return [(int(token.tag[1:]), tokens[i + 1].content) for i, token in enumerate(tokens) if token.type == "heading_open"]
+
+
+def test_markdown_shifts_the_headings_of_answers_below_the_turn_headings() -> None:
+    session = Session(settings=make_settings(system=None), title="Outline")
+    session.add_turn(user("# My question\n\nin words"), answer(HEADINGS_ANSWER, model="m", reasoning="# Plan\nthink"))
+    markdown = to_markdown(session)
+    assert HEADINGS_SHIFTED in markdown
+    assert "### My question\n\nin words" in markdown
+    levels = _headings(markdown)
+    assert levels[:3] == [(1, "Outline"), (2, f"You · {levels[1][1].split(' · ')[1]}"), (3, "My question")]
+    assert levels[3][0] == 3 and levels[3][1].startswith("m · ")
+    assert levels[4] == (4, "Plan")  # the reasoning's heading, inside <details>
+    assert levels[5:] == [
+        (4, "Big"), (5, "Medium"), (6, "Tiny"), (6, "Four"), (4, "Setext one"), (5, "Setext *two* spanning lines"),
+        (4, "Quoted"), (5, "Quoted setext"), (5, "In a list"), (4, "Listed setext"), (6, "C#"),
+    ]
+
+
+_MARKDOWN_LINES = st.sampled_from([
+    "# a", "## b c", "###### six", "####### seven", "# closed ##", "#", "#no", "text", "more text", "para #", "",
+    "===", "---", "  ---", "* * *", "```", "~~~", "    # code", "\t# tab", "> # q", "> text", ">", "> ===",
+    "- # li", "- item", "  ===", "1. # one", "  # nested", "<div>", "# C#",
+])
+
+
+def _outline(markdown: str) -> list[tuple[str, str, str]]:
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(markdown)
+    shown = []
+    for token in tokens:
+        content = " ".join(token.content.split()) if token.type == "inline" else token.content
+        shown.append((token.type, token.tag, content))
+    return shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_MARKDOWN_LINES, max_size=14), by=st.integers(1, 5))
+def test_shifting_headings_changes_only_their_levels(lines: list[str], by: int) -> None:
+    from claudechat.chat.transcript import shift_headings
+
+    text = "\n".join(lines)
+    before, after = _outline(text), _outline(shift_headings(text, by))
+    assert len(before) == len(after)
+    for old, new in zip(before, after):
+        if old[0] in ("heading_open", "heading_close"):
+            assert new[:1] == old[:1] and int(new[1][1:]) == min(6, int(old[1][1:]) + by)
+        else:
+            assert new == old
+
+
+def test_markdown_shows_the_system_prompt_where_it_was_set(utc: None) -> None:
+    session = Session(settings=make_settings(system="Be brief."), created=T0)
+    session.add_turn(user("one"), answer("A1"))
+    session.change_settings(system="Use ```code```.")
+    session.add_turn(user("two"), answer("A2"))
+    session.change_settings(system=None)
+    session.add_turn(user("three"), answer("A3"))
+    session.change_settings(system="Last.")
+    markdown = to_markdown(session)
+    order = [
+        "**System prompt**\n\n```\nBe brief.\n```",
+        "## You · 2024-01-02 03:04\n\none",
+        "A1\n\n**System prompt changed**\n\n````\nUse ```code```.\n````\n\n## You",
+        "two",
+        "A2\n\n**System prompt cleared**\n\n## You",
+        "three",
+        "A3\n\n**System prompt set**\n\n```\nLast.\n```\n",
+    ]
+    positions = [markdown.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert markdown.count("System prompt") == 4
+    assert markdown.endswith("```\nLast.\n```\n")
+
+
+def test_markdown_shows_a_prompt_set_after_the_first_turn_after_it(utc: None) -> None:
+    session = Session(settings=make_settings(system=None), created=T0)
+    session.add_turn(user("one"), answer("A1"))
+    session.change_settings(system="Now brief.")
+    session.add_turn(user("two"), answer("A2"))
+    markdown = to_markdown(session)
+    assert markdown.index("A1") < markdown.index("**System prompt set**") < markdown.index("two")
+    header = markdown[: markdown.index("## You")]
+    assert "System prompt" not in header
 
 
 def test_reasoning_cannot_close_its_details_block_early() -> None:
@@ -1479,6 +1755,22 @@ def test_keeper_continue_last_opens_the_most_recent(sessions: Path) -> None:
     keeper.close()
     with pytest.raises(SessionError, match="no saved session"):
         SessionKeeper(SessionStore(sessions / "none"), make_settings()).continue_last()
+
+
+def test_opening_a_session_makes_it_the_last_used_without_writing_to_it(sessions: Path) -> None:
+    old = _saved(sessions, "aaaa1111", "old", 1, 1_000_000)
+    _saved(sessions, "bbbb2222", "recent", 2, 2_000_000)
+    before = old.read_bytes()
+    keeper = SessionKeeper(SessionStore(sessions), make_settings())
+    assert keeper.open("aaaa") is None
+    keeper.close()
+    store = SessionStore(sessions)
+    assert store.most_recent() == old
+    assert [item.id for item in store.summaries()] == ["aaaa1111", "bbbb2222"]
+    assert old.read_bytes() == before
+    again = SessionKeeper(store, make_settings())
+    assert again.continue_last() is None and again.session.id == "aaaa1111"
+    again.close()
 
 
 def test_keeper_open_unknown_or_ambiguous(sessions: Path) -> None:

@@ -26,13 +26,19 @@ def cli(tmp_path: Path, double: ServiceDouble) -> CLI:
     return CLI(root=tmp_path, token="sk-test-sessions", base_url=double.url)
 
 
-def saved_session(cli: CLI, title: str, turns: int) -> str:
-    keeper = SessionKeeper(SessionStore(cli.data_home / "claudechat" / "sessions"), SessionSettings(model="m1"))
+def saved_session(cli: CLI, title: str, turns: int, *, directory: Path | None = None, rename: str | None = None) -> str:
+    sessions = directory or cli.data_home / "claudechat" / "sessions"
+    keeper = SessionKeeper(SessionStore(sessions), SessionSettings(model="claude-sonnet-4-5-20250929"))
     for number in range(turns):
         keeper.session.add_turn(Message("user", f"{title} {number}"), Message("assistant", "ok"))
+    if rename:
+        keeper.session.rename(rename)
     keeper.save()
     keeper.close()
     return keeper.session.id
+
+
+LONG_TITLE = "How do I stream server-sent events through an nginx reverse proxy without any buffering at all"
 
 
 def test_sessions_lists_saved_sessions_as_text_and_json(cli: CLI) -> None:
@@ -40,12 +46,48 @@ def test_sessions_lists_saved_sessions_as_text_and_json(cli: CLI) -> None:
     second = saved_session(cli, "threads", 1)
     text = cli.run("sessions")
     assert text.returncode == 0, text
-    assert first in text.stdout and "pipes 0" in text.stdout and "2 turns" in text.stdout
+    header, *rows = text.stdout.splitlines()
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    assert [row.split()[0] for row in rows] == [second, first]
+    assert rows[1].split()[3:] == ["2", "claude-sonnet-4-5-20250929", "pipes", "0"]
     listed = json.loads(cli.run("sessions", "--output", "json").stdout)
     assert {item["id"]: (item["title"], item["turns"], item["model"]) for item in listed} == {
-        first: ("pipes 0", 2, "m1"),
-        second: ("threads 0", 1, "m1"),
+        first: ("pipes 0", 2, "claude-sonnet-4-5-20250929"),
+        second: ("threads 0", 1, "claude-sonnet-4-5-20250929"),
     }
+
+
+def test_sessions_piped_are_never_shortened_or_wrapped(cli: CLI) -> None:
+    long = saved_session(cli, "long", 1, rename=LONG_TITLE)
+    saved_session(cli, "short", 3)
+    result = cli.run("sessions", env={"COLUMNS": "40"})  # a terminal's width, and this is no terminal
+    assert result.returncode == 0, result
+    header, *rows = result.stdout.splitlines()
+    assert len(rows) == 2
+    [row] = [row for row in rows if row.startswith(long)]
+    assert row.endswith(f"claude-sonnet-4-5-20250929  {LONG_TITLE}")
+
+
+def test_sessions_on_a_terminal_fit_its_width_without_folding_a_row(tmp_path: Path, cli: CLI) -> None:
+    from tests.terminal import Terminal
+
+    directory = tmp_path / "data" / "claudechat" / "sessions"  # where the terminal's user keeps them
+    long = saved_session(cli, "long", 1, directory=directory, rename=LONG_TITLE)
+    short = saved_session(cli, "short", 12, directory=directory)
+    term = Terminal(tmp_path, base_url=None, args=["sessions"], cols=72, rows=20)
+    try:
+        assert term.wait_exit() == 0
+        lines = [line for line in term.all_lines() if line]
+    finally:
+        term.kill()
+    assert len(lines) == 3, term.dump()  # the header and a row a session, none folded
+    header, *rows = lines
+    assert header.split() == ["ID", "LAST", "USED", "TURNS", "MODEL", "TITLE"]
+    [row] = [line for line in rows if line.startswith(long)]
+    assert row.endswith("…") and len(row) <= 72, term.dump()
+    title = row[header.index("TITLE") : -1]
+    assert LONG_TITLE.startswith(title) and LONG_TITLE[len(title)] == " ", title  # cut between two words
+    assert any(line.startswith(short) and line.endswith("short 0") for line in rows)
 
 
 def test_sessions_with_none_saved_says_so_and_succeeds(cli: CLI) -> None:
@@ -101,9 +143,10 @@ def test_a_failed_continuation_leaves_the_session_as_it_was(cli: CLI, double: Se
     assert path.read_bytes() == before
 
 
-def test_continuing_with_no_saved_session_says_so(cli: CLI, double: ServiceDouble) -> None:
-    result = cli.run("-c", "anything")
-    assert result.returncode == 1, result
+@pytest.mark.parametrize("args", [("-c", "anything"), ("-c",), ("--continue", "--output", "json", "anything")])
+def test_continuing_with_no_saved_session_is_a_usage_error(cli: CLI, double: ServiceDouble, args) -> None:
+    result = cli.run(*args)
+    assert result.returncode == 2, result  # nothing was sent
     assert "no saved session" in assert_one_line(result.stderr, result)
     assert double.requests == []
 

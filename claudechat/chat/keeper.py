@@ -62,6 +62,7 @@ class SessionKeeper:
         return self._open_path(path)
 
     def continue_last(self) -> str | None:
+        """Open the session used last (written, or opened: opening counts as using it)."""
         return self._open_path(self.store.most_recent())
 
     def _open_path(self, path: Path) -> str | None:

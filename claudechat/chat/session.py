@@ -7,6 +7,11 @@ saving a turn costs the same in a session of 1,000 turns as in one of 2.
 
 Files come from disk and may have been written by anyone: every record is checked, and
 anything unexpected is a `SessionError` naming the line, never a crash.
+
+A log's header holds the settings the session started with, and its records every change
+since, messages and settings in the order they happened; so replaying it also tells after
+which message each change of the system prompt came (`Session.system_changes`), which a
+transcript shows where it happened.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ __all__ = [
     "Session",
     "SessionError",
     "SessionSettings",
+    "SystemChange",
     "UsageEntry",
     "new_session_id",
     "session_from_records",
@@ -74,6 +80,9 @@ class UsageEntry:
     time: float = field(default_factory=time.time)
 
 
+SystemChange = tuple[int, str | None]  # (messages before it, the prompt from then on: None for none)
+
+
 @dataclass
 class Session:
     settings: SessionSettings
@@ -83,6 +92,16 @@ class Session:
     messages: list[Message] = field(default_factory=list)
     usage: list[UsageEntry] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # Where the system prompt changed: each (message count, prompt) in order, a position at most
+    # once, none that changes nothing. The prompt a session starts with is the change at 0.
+    system_changes: list[SystemChange] = field(default_factory=list)
+    # The settings when the session was made: its log's header, which the records then replay.
+    _start: SessionSettings = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._start = SessionSettings(**asdict(self.settings))
+        if not self.system_changes:
+            self.system_changes = _merged([(0, self.settings.system)])
 
     # --- reading ---------------------------------------------------------------------
 
@@ -110,15 +129,23 @@ class Session:
             messages.append({"role": "user", "content": new})
         return messages
 
-    def header(self) -> dict[str, Any]:
+    def header(self, settings: SessionSettings | None = None) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,
             "id": self.id,
             "created": self.created,
             "title": self.title,
-            "settings": asdict(self.settings),
+            "settings": asdict(self.settings if settings is None else settings),
         }
+
+    def log_header(self) -> dict[str, Any]:
+        """The first line of a new log: the settings the session started with.
+
+        Every change since is a pending record, so the log replays the settings as they are
+        now, and knows after which message each change came.
+        """
+        return self.header(self._start)
 
     def to_document(self) -> dict[str, Any]:
         """The whole session as one JSON document (what `/save x.json` writes)."""
@@ -126,6 +153,7 @@ class Session:
             **self.header(),
             "messages": [message_to_dict(message) for message in self.messages],
             "usage": [asdict(entry) for entry in self.usage],
+            "system_changes": [list(change) for change in self.system_changes],
         }
 
     # --- changing (each change queues the record that replays it) ------------------------
@@ -152,12 +180,30 @@ class Session:
         self._replace(max(0, len(self.messages) - 2), [])
 
     def _replace(self, keep: int, add: list[Message]) -> None:
-        del self.messages[keep:]
-        self.messages += add
+        self._set_messages(keep, add)
         record: dict[str, Any] = {"op": "messages", "keep": keep}
         if add:
             record["add"] = [message_to_dict(message) for message in add]
         self.pending.append(record)
+
+    def _set_messages(self, keep: int, add: list[Message]) -> None:
+        """Keep the first `keep` messages, then `add`; for a change and its replay alike.
+
+        A system prompt change after the messages dropped moves back to `keep`: an undone
+        exchange takes it back to where the conversation now ends, a retried one was asked
+        with it. When only an answer is replaced (/pick), the change stays after that answer.
+        """
+        del self.messages[keep:]
+        self.messages += add
+        if self.system_changes and self.system_changes[-1][0] > keep:
+            at = keep
+            if at < len(self.messages) and self.messages[at].role == "assistant":
+                at += 1  # never between a question and its answer
+            self.system_changes = _merged([(min(position, at), prompt) for position, prompt in self.system_changes])
+
+    def _set_system(self, prompt: str | None) -> None:
+        """The system prompt changes after the messages there are now."""
+        self.system_changes = _merged([*self.system_changes, (len(self.messages), prompt)])
 
     def rename(self, title: str) -> None:
         self.title = title
@@ -173,6 +219,8 @@ class Session:
             raise ValueError(f"not a model id: {changes['model']!r}")  # the file could not be read back
         for key, value in changes.items():
             setattr(self.settings, key, value)
+        if "system" in changes:
+            self._set_system(changes["system"])
         self.pending.append({"op": "settings", "settings": changes})
 
     def record_result(self, result: ChatResult, model: str) -> None:
@@ -197,14 +245,40 @@ class Session:
         self.pending.append({"op": "usage", **asdict(entry)})
 
     def copy(self) -> Session:
-        """A new session with this one's history and settings, all queued for its own file."""
-        twin = Session(
-            settings=SessionSettings(**asdict(self.settings)), title=self.title, created=self.created
-        )
-        twin._replace(0, list(self.messages))
+        """A new session with this one's history and settings, all queued for its own file.
+
+        The messages are queued in pieces with the system prompt changes between them, so
+        the copy knows where each happened too.
+        """
+        settings = SessionSettings(**asdict(self.settings))
+        first = self.system_changes[0] if self.system_changes else (0, None)
+        settings.system = first[1] if first[0] == 0 else None
+        twin = Session(settings=settings, title=self.title, created=self.created)
+        done = 0
+        for position, prompt in self.system_changes:
+            if position > 0:
+                twin._replace(done, self.messages[done:position])
+                done = position
+                twin.change_settings(system=prompt)
+        if done == 0 or done < len(self.messages):
+            twin._replace(done, self.messages[done:])
+        if twin.settings.system != self.settings.system:  # "" where the changes say None
+            twin.change_settings(system=self.settings.system)
         for entry in self.usage:
             twin.record_usage(UsageEntry(**asdict(entry)))
         return twin
+
+
+def _merged(changes: list[tuple[int, str | None]]) -> list[SystemChange]:
+    """Changes in order with the last one at each position kept, and those that change nothing dropped."""
+    merged: list[SystemChange] = []
+    for position, prompt in changes:
+        prompt = prompt or None  # an empty prompt is no prompt: none is sent
+        if merged and merged[-1][0] == position:
+            merged.pop()
+        if prompt != (merged[-1][1] if merged else None):
+            merged.append((position, prompt))
+    return merged
 
 
 def default_title(message: Message) -> str:
@@ -412,13 +486,15 @@ def apply_record(session: Session, record: Any) -> None:
         keep = _get(record, "keep", int)
         if not 0 <= keep <= len(session.messages):
             raise _Invalid("'keep' is out of range")
-        del session.messages[keep:]
-        session.messages += [message_from_dict(item) for item in _get(record, "add", list, [])]
+        session._set_messages(keep, [message_from_dict(item) for item in _get(record, "add", list, [])])
     elif op == "title":
         session.title = _get(record, "title", str)
     elif op == "settings":
-        for key, value in _settings_changes(record.get("settings")).items():
+        changes = _settings_changes(record.get("settings"))
+        for key, value in changes.items():
             setattr(session.settings, key, value)
+        if "system" in changes:
+            session._set_system(changes["system"])
     elif op == "usage":
         session.usage.append(_usage_entry(record))
     else:
@@ -452,9 +528,30 @@ def session_from_document(document: Any, *, where: str) -> Session:
         session = session_from_header(document)
         session.messages = [message_from_dict(item) for item in _get(document, "messages", list)]
         session.usage = [_usage_entry(item) for item in _get(document, "usage", list, []) if _is_dict(item)]
+        if "system_changes" in document:  # older documents have none: their prompt is at the start
+            session.system_changes = _system_changes(document["system_changes"], len(session.messages))
+            session._set_system(session.settings.system)  # the settings have the last word
     except (_Invalid, ValueError, TypeError, OverflowError) as exc:
         raise SessionError(f"{where}: {exc}", hint="the file is left as it is") from None
     return session
+
+
+def _system_changes(value: Any, messages: int) -> list[SystemChange]:
+    if not isinstance(value, list):
+        raise _Invalid("'system_changes' is not a list")
+    changes: list[tuple[int, str | None]] = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise _Invalid("'system_changes' holds something other than [position, prompt] pairs")
+        position, prompt = item
+        if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= messages:
+            raise _Invalid("'system_changes' has a position outside the messages")
+        if changes and position < changes[-1][0]:
+            raise _Invalid("'system_changes' is not in order")
+        if prompt is not None and not isinstance(prompt, str):
+            raise _Invalid("'system_changes' has a prompt that is not text")
+        changes.append((position, prompt))
+    return _merged(changes)
 
 
 def _is_dict(item: Any) -> bool:

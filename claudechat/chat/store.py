@@ -9,6 +9,10 @@ The first line is the header (format, version, id, created, title, settings); ev
 line is one record of `claudechat.chat.session`. A process holds an exclusive lock on a
 session's file while the session is open, so two claudechat processes never write to the
 same session: the second one is told so, and can continue in a copy.
+
+A file's modification time is when its session was last used: written, or opened (opening
+touches it). `claudechat -c` continues the last used session and the listings sort by it, so
+a session resumed and left without a new turn is still the one `-c` continues.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from claudechat.chat.session import (
     session_from_document,
     session_from_records,
 )
+from claudechat.errors import EXIT_USAGE
 from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
 from claudechat.jsontext import utf8_json
 from claudechat.sanitize import one_line
 
 __all__ = [
     "SUFFIX",
+    "NoSavedSessionError",
     "SessionBusyError",
     "SessionFile",
     "SessionStore",
@@ -50,6 +56,12 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 class SessionBusyError(SessionError):
     """Another claudechat process has the session open."""
+
+
+class NoSavedSessionError(SessionError):
+    """There is no session to continue: a usage error, since nothing was sent."""
+
+    exit_code = EXIT_USAGE
 
 
 def sessions_dir() -> Path:
@@ -172,7 +184,7 @@ class SessionFile:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
         os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
         session_file = cls(path, fd, 0)
-        session.pending.insert(0, session.header())
+        session.pending.insert(0, session.log_header())
         return session_file
 
     @classmethod
@@ -197,6 +209,7 @@ class SessionFile:
         except BaseException:
             os.close(fd)
             raise
+        _touch(fd)
         return cls(path, fd, size, needs_newline), session
 
     def save(self, session: Session) -> None:
@@ -236,11 +249,19 @@ class SessionFile:
             self._fd = -1
 
 
+def _touch(fd: int) -> None:
+    """Mark the session as used now; where that is not allowed, it keeps its last write time."""
+    try:
+        os.utime(fd)
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True)
 class SessionSummary:
     id: str
     path: Path
-    updated: float
+    updated: float  # last used: written or opened (the file's modification time)
     title: str | None = None
     created: float | None = None
     turns: int = 0
@@ -302,7 +323,7 @@ class SessionStore:
     def most_recent(self) -> Path:
         files = self._files()
         if not files:
-            raise SessionError("there is no saved session yet", hint="start one with `claudechat`")
+            raise NoSavedSessionError("there is no saved session yet", hint="start one with `claudechat`")
         return files[0][1]
 
     def has(self, key: str) -> bool:

@@ -14,7 +14,7 @@ from claudechat.chat.conversation import Message, image_names
 from claudechat.chat.session import Session
 from claudechat.jsontext import utf8_json
 
-__all__ = ["to_markdown", "to_json", "default_file_name"]
+__all__ = ["to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
 
 
 def _when(timestamp: float, with_date: bool = True) -> str:
@@ -27,8 +27,54 @@ def _fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+# A turn is `## You` and `### model`: what a message says goes below that in the outline.
+USER_SHIFT = 2
+ANSWER_SHIFT = 3
+
+
+def shift_headings(text: str, by: int) -> str:
+    """`text` with each Markdown heading `by` levels deeper (at most `######`).
+
+    Headings are found with the renderer's parser, so a `#` line in a fenced or indented code
+    block, or anything else that only looks like a heading, is left alone. A setext heading
+    (`Title` over `===` or `---`) becomes an ATX one, the only kind that goes below level 2.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # the parser's own line breaks
+    if by <= 0 or not any(mark in text for mark in ("#", "=", "-")):
+        return text
+    from claudechat.render.markdown import markdown_parser
+
+    tokens = markdown_parser().parse(text)
+    lines = text.split("\n")
+    for index in range(len(tokens) - 1, -1, -1):  # from the bottom: a setext edit removes lines
+        token = tokens[index]
+        if token.type != "heading_open" or token.map is None:
+            continue
+        start, end = token.map
+        level = min(6, int(token.tag[1:]) + by)
+        if token.markup.startswith("#"):
+            line = lines[start]
+            at = line.index("#")  # what comes before is container markup (`> `, `- `), never a #
+            lines[start] = line[:at] + "#" * level + line[at + len(token.markup) :]
+        else:
+            lines[start:end] = [_atx_from_setext(lines[start], tokens[index + 1].content, level)]
+    return "\n".join(lines)
+
+
+def _atx_from_setext(first_line: str, content: str, level: int) -> str:
+    """One ATX heading line for a setext heading, keeping the container markup before it."""
+    parts = content.split("\n")
+    head = parts[0].rstrip()
+    line = first_line.rstrip()
+    prefix = line[: len(line) - len(head)] if head and line.endswith(head) else ""
+    words = " ".join(part.strip() for part in parts)
+    if words.endswith("#"):
+        words += " #"  # a closing sequence, so the text's own trailing # is kept
+    return f"{prefix}{'#' * level} {words}"
+
+
 def _user_block(message: Message) -> str:
-    text = message.text.rstrip()
+    text = shift_headings(message.text.rstrip(), USER_SHIFT)
     lines = []
     if text:
         lines.append(text)
@@ -42,31 +88,57 @@ def _reasoning_block(reasoning: str) -> str:
     return f"<details>\n<summary>Reasoning</summary>\n\n{safe}\n\n</details>"
 
 
+def models_used(session: Session) -> list[str]:
+    """The models the answers came from, in order of first use; the current one if none."""
+    models = [message.model or session.settings.model for message in session.answers()]
+    return list(dict.fromkeys(models)) or [session.settings.model]
+
+
 def to_markdown(session: Session) -> str:
     title = session.title or "Untitled chat"
+    models = ", ".join(models_used(session))
     header = [
         f"# {title}",
         "",
-        f"*{session.settings.model} · {_when(session.created)} · {session.turns} turns · session {session.id}*",
+        f"*{models} · {_when(session.created)} · {session.turns} turns · session {session.id}*",
     ]
-    if session.settings.system:
-        fence = _fence_for(session.settings.system)
-        header += ["", "**System prompt**", "", fence, session.settings.system.rstrip(), fence]
+    changes = dict(session.system_changes)
+    if changes.get(0):
+        header += ["", _system_block("**System prompt**", changes[0])]
     blocks = ["\n".join(header)]
-    for message in session.messages:
+    prompt = changes.get(0)
+    for position, message in enumerate(session.messages):
+        if position and position in changes:
+            blocks.append(_system_change(prompt, changes[position]))
+            prompt = changes[position]
         if message.role == "user":
             blocks.append(f"## You · {_when(message.created)}\n\n{_user_block(message)}")
             continue
         parts = [f"### {message.model or session.settings.model} · {_when(message.created, with_date=False)}"]
         if message.reasoning:
-            parts.append(_reasoning_block(message.reasoning))
-        parts.append(message.text.rstrip() or "*(no text)*")
+            parts.append(_reasoning_block(shift_headings(message.reasoning, ANSWER_SHIFT)))
+        parts.append(shift_headings(message.text.rstrip(), ANSWER_SHIFT) or "*(no text)*")
         if message.interrupted:
             parts.append("*⏹ interrupted: the answer was stopped here*")
         if len(message.candidates) > 1:
             parts.append(f"*candidate {message.picked + 1} of {len(message.candidates)}*")
         blocks.append("\n\n".join(parts))
+    end = len(session.messages)
+    if end and end in changes:
+        blocks.append(_system_change(prompt, changes[end]))
     return "\n\n".join(blocks) + "\n"
+
+
+def _system_block(label: str, prompt: str) -> str:
+    fence = _fence_for(prompt)
+    return f"{label}\n\n{fence}\n{prompt.rstrip()}\n{fence}"
+
+
+def _system_change(before: str | None, after: str | None) -> str:
+    """Where the system prompt changed in the conversation: what it became."""
+    if after is None:
+        return "**System prompt cleared**"
+    return _system_block("**System prompt set**" if before is None else "**System prompt changed**", after)
 
 
 def to_json(session: Session) -> str:

@@ -40,13 +40,18 @@ def _clear(app: Repl, argument: str) -> None:
     app.notice(said)
 
 
-@COMMANDS.command("sessions", "list the most recent saved sessions", usage="/sessions")
+@COMMANDS.command("sessions", "list the saved sessions used last", usage="/sessions")
 def _sessions(app: Repl, argument: str) -> None:
+    from rich.text import Text
+
     summaries = app.keeper.store.summaries(limit=LISTED)
     if not summaries:
         app.notice("no saved sessions yet; each conversation is saved after its first answer")
         return
-    app.notice(session_table(summaries, app.session.id) + "\n/resume ID opens one (the start of an id is enough)")
+    table = session_table(summaries, app.session.id, width=app.console.width)
+    footer = "/resume ID opens one (the start of an id is enough)"
+    # Rows are made to fit; rich must not fold one it measures differently, only cut it.
+    app.screen.print(Text(f"{table}\n{footer}", style="notice", no_wrap=True, overflow="ellipsis"))
 
 
 def _open(app: Repl, key: str, command: str) -> None:
@@ -98,7 +103,8 @@ def _rename(app: Repl, argument: str) -> None:
     "write the transcript: FILE.md as Markdown, FILE.json as the full session",
     usage="/save [FILE]",
     complete=_paths,
-    details="Without FILE, a Markdown file named after the title, in the current directory.\n"
+    details="FILE without an extension is Markdown: /save notes writes notes.md.\n"
+    "Without FILE, a Markdown file named after the title, in the current directory.\n"
     "An existing file is replaced only if you say yes.",
 )
 async def _save(app: Repl, argument: str) -> None:
@@ -109,9 +115,13 @@ async def _save(app: Repl, argument: str) -> None:
     if not session.messages:
         raise CommandError("there is nothing to save yet")
     path = Path(argument).expanduser() if argument else Path(default_file_name(session))
+    if argument.endswith("/") or (path.is_dir() and not path.is_symlink()):
+        raise CommandError(f"{one_line(str(path), 200)} is a directory", hint="name a file in it")
+    if not path.suffix:
+        path = path.with_name(path.name + ".md")  # a name alone is a Markdown transcript
     shown = one_line(str(path), 200)
     if path.suffix.lower() not in (".md", ".json", ".markdown"):
-        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json")
+        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json, or leave it off")
     text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)
     data = text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"
     overwrite = False
