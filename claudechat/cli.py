@@ -30,47 +30,88 @@ With no prompt on a terminal, starts the interactive chat. Give a prompt to get 
 pipe text in and it is sent along with the prompt. When standard output is not a terminal,
 it carries exactly the answer text."""
 
-EPILOG = """\
-examples:
-  claudechat                                        the interactive chat (/help inside)
-  claudechat "explain the difference between a process and a thread"
-  git diff | claudechat "review this change"
-  claudechat -m claude-opus-4-6 -t 0.2 "write a haiku about pipes"
-  claudechat -i screenshot.png "what does this error mean?"
-  claudechat --output json "list three colours as JSON" --response-format json
-  claudechat -c                                     continue the chat used last
-  claudechat --resume 3fa2                          continue a saved chat by (the start of) its id
-  claudechat -c "and in Rust?"                      one more answer in the last chat, saved into it
-  claudechat -- config is a prompt that starts with a subcommand word
+# (what you type, what it does); laid out to the terminal's width when --help is printed.
+EXAMPLES = (
+    ("claudechat", "the interactive chat (/help inside)"),
+    ('claudechat "explain a process and a thread"', "one answer"),
+    ('git diff | claudechat "review this change"', "piped text and the prompt go in one message"),
+    ('claudechat -m claude-opus-4-6 -t 0.2 "a haiku"', "another model, a lower temperature"),
+    ('claudechat -i shot.png "what does this error mean?"', "with an image"),
+    ('claudechat --output json "three colours"', "one JSON object, for scripts"),
+    ("claudechat -c", "continue the chat used last"),
+    ("claudechat --resume 3fa2", "continue a saved chat by (the start of) its id"),
+    ('claudechat -c "and in Rust?"', "one more answer in the last chat, saved into it"),
+    ("claudechat -- config is a prompt", "a prompt that starts with a subcommand word"),
+)
+SUBCOMMANDS_HELP = (
+    ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin)"),
+    ("claudechat config show", "the effective settings (token redacted)"),
+    ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
+    ("claudechat sessions", "the saved chats (--all, --output json)"),
+)
+ENVIRONMENT_HELP = (
+    ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
+    ("CLAUDECHAT_BASE_URL", "the server; CLAUDECHAT_MODEL the model (both override the config file)"),
+    ("CLAUDECHAT_DEBUG=1", "the same as --debug"),
+)
+EXIT_CODES_HELP = (
+    ("0", "answered"),
+    ("1", "API, network or incomplete-stream error"),
+    ("2", "usage or configuration error: nothing was sent"),
+    ("130", "interrupted"),
+)
 
-subcommands:
-  claudechat auth               store the API token (hidden input, or piped on stdin)
-  claudechat config show        the effective settings (token redacted)
-  claudechat config set KEY V   change a setting; `config unset KEY`, `config path`
-  claudechat sessions           the saved chats (--all, --output json)
 
-environment:
-  CLAUDECHAT_API_KEY, CLAUDECHAT_BASE_URL, CLAUDECHAT_MODEL override the config file;
-  CLAUDECHAT_DEBUG=1 is --debug.
+def _epilog(width: int) -> str:
+    """The sections after the options, in two columns when they fit, else the text below."""
+    import textwrap
 
-exit codes:
-  0 answered · 1 API, network or incomplete-stream error · 2 usage or configuration error
-  130 interrupted"""
+    def section(title: str, rows: tuple[tuple[str, str], ...]) -> str:
+        column = min(max(len(left) for left, _ in rows), max(12, width // 2))
+        lines = [f"{title}:"]
+        for left, right in rows:
+            if len(left) <= column and 2 + column + 2 + len(right) <= width:
+                lines.append(f"  {left.ljust(column)}  {right}")
+                continue
+            lines.append(f"  {left}")
+            lines += textwrap.wrap(right, max(20, width - 6), initial_indent="      ", subsequent_indent="      ",
+                                   break_long_words=False, break_on_hyphens=False)
+        return "\n".join(lines)
+
+    return "\n\n".join(
+        section(title, rows)
+        for title, rows in (("examples", EXAMPLES), ("subcommands", SUBCOMMANDS_HELP),
+                            ("environment", ENVIRONMENT_HELP), ("exit codes", EXIT_CODES_HELP))
+    )
 
 
 def _build_parser():  # type: ignore[no-untyped-def]
     import argparse
+
+    import shutil
+    import textwrap
 
     class Parser(argparse.ArgumentParser):
         # One line, as for every other usage error, instead of argparse's usage block.
         def error(self, message: str) -> NoReturn:
             raise UsageError(message, hint="see claudechat --help")
 
+    class Formatter(argparse.HelpFormatter):
+        # Paragraphs are wrapped to the terminal's width one by one (argparse would run them
+        # together); blocks already laid out (indented lines) are left as they are.
+        def _fill_text(self, text: str, width: int, indent: str) -> str:
+            return "\n\n".join(
+                block if block.startswith("  ") or "\n  " in block
+                else textwrap.fill(" ".join(block.split()), width, initial_indent=indent, subsequent_indent=indent,
+                                   break_long_words=False, break_on_hyphens=False)
+                for block in text.split("\n\n")
+            )
+
     parser = Parser(
         prog="claudechat",
         description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(shutil.get_terminal_size().columns - 2),  # the width argparse itself uses
+        formatter_class=Formatter,
     )
     parser.add_argument("prompt", nargs="*", help="the question; joined with spaces")
     parser.add_argument("-V", "--version", action="version", version=f"claudechat {__version__}")

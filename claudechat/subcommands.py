@@ -330,12 +330,6 @@ def _say(text: str) -> None:
     print(textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False), file=sys.stderr)
 
 
-def _home_short(path: Path) -> str:
-    """`path` with the home directory as ~, as a person would type it."""
-    home = Path.home()
-    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
-
-
 def _ask_base_url(path: Path) -> str | None:
     """Another server's base URL, typed, checked and saved to the config file; None to give up."""
     while True:
@@ -366,6 +360,7 @@ def ensure_token(settings: config.Settings) -> config.Settings:
     import dataclasses
 
     from claudechat.api.errors import TOKEN_HINT
+    from claudechat.render.paths import short_path
 
     service = config.server_key(config.DEFAULT_BASE_URL)
     if settings.api_key or config.server_key(settings.base_url) != service:
@@ -374,7 +369,7 @@ def ensure_token(settings: config.Settings) -> config.Settings:
         raise ConfigError(f"no API token is set for {service}", hint=TOKEN_HINT)
     path = config.config_path()
     _say(f"claudechat talks to the Claude Chat Completion API at {service}, which needs an API token. "
-         f"{_TOKEN_SOURCE} It is saved to {_home_short(path)}, and sent to {service} only.")
+         f"{_TOKEN_SOURCE} It is saved to {short_path(path)}, and sent to {service} only.")
     _say("To use another OpenAI-compatible server instead (llama.cpp, vLLM, Ollama, LiteLLM, ...), press Enter.")
     token = run_auth_flow(path, server=service, prompt="API token (or Enter for another server): ")
     if token:

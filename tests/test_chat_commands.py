@@ -306,7 +306,24 @@ def test_info_says_where_things_are(app, capsys):
     add_turn(app)
     app.save_session()
     run(app, "/info")
-    assert f"{app.session.id}.jsonl" in capsys.readouterr().out.replace("\n", "")  # wrapped at 80
+    assert f"{app.session.id}.jsonl" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_info_shortens_long_paths_and_never_folds_a_name(app, capsys, tmp_path, monkeypatch, width):
+    deep = tmp_path.joinpath(*[f"a-directory-named-{i}" for i in range(6)])
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(deep))
+    app.console.width = width
+    add_turn(app)
+    app.save_session()
+    run(app, "/info")
+    rows = capsys.readouterr().out.split("\x1b[?2026l")[0].split("\n")[1:]
+    config_row = next(row for row in rows if row.startswith("config file"))
+    assert config_row.rstrip().endswith("/claudechat/config.toml") and "…" in config_row
+    session_row = next(row for row in rows if row.startswith("session file"))
+    assert session_row.rstrip().endswith(f"{app.session.id}.jsonl")
+    assert all(len(row) <= width for row in rows)
+    assert "  " + "a-directory-named-0" not in config_row  # cut in the middle, not folded
 
 
 # --- sessions ----------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 
 from tests.double import RawReply, Reply
 from tests.images import tiny_png
-from tests.terminal import Keys
 
 STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
 INDICATOR = re.compile(r"\d+\.\d s · ~[\d,]+ tokens · .*Esc stops")
@@ -53,7 +53,7 @@ def test_a_stalled_answer_looks_stalled(terminal, double):
 
 def test_a_message_sent_with_images_shows_them(terminal, double, tmp_path):
     (tmp_path / "chart.png").write_bytes(tiny_png())
-    release = __import__("threading").Event()
+    release = threading.Event()
     double.enqueue(Reply(content="A chart.", pause_before_first=release))
     term = terminal()
     term.type_line("/image chart.png")

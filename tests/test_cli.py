@@ -102,6 +102,17 @@ def test_help_exits_zero_and_shows_examples(cli: CLI, double: ServiceDouble) -> 
     assert_nothing_sent(double, result)
 
 
+@pytest.mark.parametrize("columns", [60, 80, 132])
+def test_help_wraps_to_the_terminal_between_words(cli: CLI, double: ServiceDouble, columns: int) -> None:
+    text = cli.run("--help", env={"COLUMNS": str(columns)}).stdout
+    assert max(len(line) for line in text.splitlines()) <= columns
+    words = " ".join(text.split())
+    for phrase in ("When standard output is not a terminal, it carries exactly the answer text.",
+                   "continue a saved chat by (the start of) its id", "usage or configuration error"):
+        assert phrase in words  # whole phrases: wrapped only where there were spaces
+    assert ("continue the chat used last" in text) and ("claudechat -c" in text)
+
+
 # --- the answer on stdout ----------------------------------------------------------------------
 
 

@@ -391,22 +391,26 @@ def _usage(app: Repl, argument: str) -> None:
 def _info(app: Repl, argument: str) -> None:
     from claudechat.config import config_path
 
+    from claudechat.render.columns import two_columns
+    from claudechat.render.paths import short_path
+
     _no_argument("info", argument)
     settings = app.session.settings
     session_path = app.keeper.path
+    # Paths are shortened to fit beside the names, never folded inside a name.
+    room = max(20, app.console.width - len("candidates (n)") - 2)
     rows = [
-        ("model", settings.model),
-        ("server", app.settings.base_url),
+        ("model", one_line(settings.model, 200)),
+        ("server", one_line(app.settings.base_url, 200)),
         ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
-        ("temperature", settings.temperature if settings.temperature is not None else "server default"),
-        ("max tokens", settings.max_tokens if settings.max_tokens is not None else "server default"),
-        ("candidates (n)", settings.n),
+        ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
+        ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),
+        ("candidates (n)", str(settings.n)),
         ("json", "on" if settings.json else "off"),
         ("reasoning", app.reasoning_mode),
         ("theme", app.theme.name),
         ("session", f"{app.session.id} · {one_line(app.session.title or 'untitled', 60)} · {turns_text(app.session.turns)}"),
-        ("session file", session_path if session_path else "not saved yet (saved after the first answer)"),
-        ("config file", config_path()),
+        ("session file", short_path(session_path, room) if session_path else "not saved yet (saved after the first answer)"),
+        ("config file", short_path(config_path(), room)),
     ]
-    width = max(len(name) for name, _ in rows)
-    app.notice("\n".join(f"{name.ljust(width)}  {value}" for name, value in rows))
+    app.screen.print(two_columns(rows))
