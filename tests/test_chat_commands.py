@@ -287,6 +287,25 @@ def test_code_blocks_are_found_as_the_renderer_sees_them():
 # --- what the session costs and where it is ---------------------------------------------------------
 
 
+def test_an_interrupted_request_counts_in_usage_without_its_unknown_tokens(app, capsys):
+    from claudechat.api import ChatResult
+
+    app.session.record_result(ChatResult(interrupted=True), "claude-sonnet-4-6")  # stopped before usage came
+    app.session.record_result(ChatResult(), "claude-sonnet-4-6")  # nothing said, nothing stopped: not counted
+    run(app, "/usage")
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert rows["claude-sonnet-4-6"] == ["1", "0", "0", "0"]
+
+
+def test_think_says_when_the_model_does_not_reason(app):
+    add_turn(app)  # an answer of claude-sonnet-4-6, which does not reason
+    with pytest.raises(CommandError, match="claude-sonnet-4-6 does not reason.*-thinking"):
+        run(app, "/think")
+    app.session.add_turn(Message("user", "q"), Message("assistant", "a", model="local-model"))
+    with pytest.raises(CommandError, match=r"that answer came without reasoning \(local-model sent none\)"):
+        run(app, "/think")
+
+
 def test_usage_sums_per_model(app, capsys):
     from claudechat.chat import UsageEntry
 

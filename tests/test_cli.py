@@ -488,6 +488,17 @@ def test_a_refusal_is_the_answer_and_says_so(cli: CLI, double: ServiceDouble) ->
     assert (obj["content"], obj["refusal"]) == ("", "I cannot help with that.")
 
 
+def test_reasoning_asked_of_a_model_that_does_not_reason_says_so(cli: CLI, double: ServiceDouble) -> None:
+    result = cli.run("-m", "claude-sonnet-4-5-20250929", "--reasoning", "is 1001 prime?")
+    assert result.returncode == 0 and result.stdout == "echo: is 1001 prime?\n", result
+    line = assert_one_line(result.stderr, result)
+    assert "claude-sonnet-4-5-20250929 does not reason" in line and "-thinking" in line
+    other = cli.run("-m", "local-model", "--reasoning", "hi")  # not in the catalogue: said after the answer
+    assert assert_one_line(other.stderr, other) == "claudechat: note: local-model sent no reasoning with this answer"
+    thinking = cli.run("-m", "claude-sonnet-4-20250514-thinking", "--reasoning", "hi")
+    assert thinking.returncode == 0 and "Thinking about: hi" in thinking.stderr and "note" not in thinking.stderr
+
+
 def test_an_answer_cut_at_max_tokens_says_so(cli: CLI, double: ServiceDouble) -> None:
     double.enqueue(Reply(content="Once upon a", finish_reason="length"))
     result = cli.run("--max-tokens", "3", "a story")
@@ -564,7 +575,8 @@ def test_interrupt_keeps_the_partial_answer(cli: CLI, double: ServiceDouble) -> 
     code, out, err = _interrupt(proc, seen)
     assert code == 130, (out, err)
     assert out.decode("utf-8") == PARTIAL + "\n"
-    assert "interrupted" in err
+    # Printed, not kept anywhere: a one-shot answer outside a session is not saved.
+    assert err == "claudechat: interrupted; what arrived was printed\n"
     assert double.wait_for_disconnect(timeout=10)
 
 
