@@ -332,6 +332,8 @@ def _say(text: str) -> None:
 
 def _ask_base_url(path: Path) -> str | None:
     """Another server's base URL, typed, checked and saved to the config file; None to give up."""
+    from claudechat.render.paths import short_path
+
     while True:
         try:
             answer = input("Base URL of the server (for example http://localhost:8080/v1): ").strip()
@@ -345,7 +347,7 @@ def _ask_base_url(path: Path) -> str | None:
         except ConfigError as err:
             _say(f"claudechat: {err}")
             continue
-        _out(f"base_url = {url} saved to {path}")
+        _out(f"base_url = {url} saved to {short_path(path)}")
         return url
 
 
