@@ -177,7 +177,10 @@ def contrast(first: Any, second: Any) -> float:
 
 
 # Lines and hints may be quieter than text, but still visible (WCAG's 3:1 for non-text).
-DECORATIVE = {"reasoning.border", "markdown.hr", "markdown.table.border", "markdown.h1.border", "auto_suggestion"}
+DECORATIVE = {
+    "reasoning.border", "markdown.hr", "markdown.table.border", "markdown.h1.border", "markdown.code_block.border",
+    "auto_suggestion",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -84,8 +84,9 @@ UI_STYLE_KEYS: tuple[str, ...] = (
     "command.help",
 )
 
-# The names rich's Markdown renderer looks up; a theme sets all of them so that none falls
-# through to rich's built-in colours (which would put colour into the monochrome theme).
+# The names rich's Markdown renderer looks up, and those of claudechat's frame around code
+# blocks; a theme sets all of them so that none falls through to rich's built-in colours (which
+# would put colour into the monochrome theme).
 MARKDOWN_STYLE_KEYS: tuple[str, ...] = (
     "markdown.paragraph",
     "markdown.text",
@@ -114,6 +115,9 @@ MARKDOWN_STYLE_KEYS: tuple[str, ...] = (
     "markdown.table.border",
     "markdown.table.header",
     "markdown.kbd",
+    # Not rich's: the lines above and below a code block, and its language and number.
+    "markdown.code_block.border",
+    "markdown.code_block.title",
 )
 
 STYLE_KEYS: tuple[str, ...] = UI_STYLE_KEYS + MARKDOWN_STYLE_KEYS
