@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from rich.console import Console
 
 from claudechat.render.markdown import SafeMarkdown, open_fence, split_finished
 from claudechat.render.stream import MarkdownStream
+from claudechat.repl.chat_commands import code_blocks
 from tests.bench.corpus import markdown_answer
 
 BLOCKS = [
@@ -27,6 +29,8 @@ BLOCKS = [
     "```python\ndef f():\n    return 1\n```\n",
     "~~~\ntilde fence\n~~~\n",
     "    indented code\n",
+    "- a list with code\n\n  ```sh\n  echo nested\n  ```\n",
+    "> ```\n> quoted code\n> ```\n",
     "| a | b |\n|---|---|\n| 1 | 2 |\n",
     "---\n",
     "<div>html block</div>\n",
@@ -143,3 +147,165 @@ def test_tail_of_a_long_open_code_block_is_its_last_lines_only():
     assert len(lines) <= 10
     assert any("line 4999" in line for line in lines)
     assert not any("line 4000" in line for line in lines)
+
+
+# --- code blocks: a frame with the language and the number /copy N takes -------------------
+
+CODE_BLOCKS = [block for block in BLOCKS if code_blocks(block)]
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_TOP = re.compile(r"╭─.*? #(\d+) ─$")
+
+
+def plain_render(width: int = 40):
+    """Render to text without colour codes, each row right-stripped."""
+    return renderer(Console(file=io.StringIO(), width=width, color_system=None))
+
+
+def rows(rendered: str) -> list[str]:
+    return [line.rstrip() for line in _SGR.sub("", rendered).split("\n")][:-1]
+
+
+def frame_numbers(rendered: str) -> list[int]:
+    return [int(match.group(1)) for line in rows(rendered) if (match := _TOP.search(line))]
+
+
+def test_a_code_block_is_framed_by_a_top_line_with_language_and_number_and_a_bottom_line():
+    text = "Before.\n\n```python\ndef f():\n    return 1\n```\n\nAfter.\n"
+    assert rows(plain_render(40)(SafeMarkdown(text))) == [
+        "Before.",
+        "",
+        "╭─ python " + "─" * 25 + " #1 ─",
+        "def f():",  # no border, no padding: selecting the rows gives the code
+        "    return 1",
+        "╰" + "─" * 39,
+        "",
+        "After.",
+    ]
+
+
+def test_a_block_without_a_language_gets_the_frame_and_its_number():
+    assert rows(plain_render(30)(SafeMarkdown("    indented\n"))) == ["╭" + "─" * 24 + " #1 ─", "indented", "╰" + "─" * 29]
+
+
+def test_code_blocks_are_numbered_as_copy_counts_them_nested_ones_included():
+    text = (
+        "Intro.\n\n```python\nfirst()\n```\n\n    second()\n\n- a list\n\n  ```sh\n  third\n  ```\n\n"
+        "> ```js\n> fourth()\n> ```\n\n~~~\nfifth\n~~~\n"
+    )
+    lines = rows(plain_render(60)(SafeMarkdown(text)))
+    tops = [index for index, line in enumerate(lines) if _TOP.search(line)]
+    blocks = code_blocks(text)
+    assert len(blocks) == 5
+    assert [int(_TOP.search(lines[index]).group(1)) for index in tops] == [1, 2, 3, 4, 5]
+    for index, block in zip(tops, blocks, strict=True):
+        assert lines[index + 1].endswith(block.split("\n")[0]), (lines[index : index + 2], block)
+    assert ["python" in lines[tops[0]], "sh" in lines[tops[2]], "js" in lines[tops[3]]] == [True] * 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    code=st.lists(st.sampled_from(CODE_BLOCKS), min_size=2, max_size=6),
+    prose=st.lists(st.sampled_from([*BLOCKS, ""]), min_size=6, max_size=6),
+    unclosed=st.sampled_from(["", "```js\nlet open = 1\n"]),
+    data=st.data(),
+)
+def test_several_code_blocks_streamed_are_numbered_as_rendered_whole_and_as_copy_counts(code, prose, unclosed, data):
+    text = "".join(before + "\n" + block + "\n" for before, block in zip(prose, code, strict=False)) + unclosed
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=30))))
+    frames = set(data.draw(st.lists(st.integers(0, len(cuts)), max_size=30)))
+    streamed = stream_render(text, cuts, frames)
+    assert streamed == whole_render(text)
+    assert frame_numbers(streamed) == list(range(1, len(code_blocks(text)) + 1))
+
+
+def test_a_blocks_number_is_fixed_when_it_is_committed_and_live_it_looks_the_same():
+    stream = MarkdownStream(plain_render(40))
+    body = "".join(f"line {n}\n" for n in range(100))
+    stream.feed("```sh\necho one\n```\n\nText.\n\n```python\n")
+    first = stream.commit_finished()
+    assert frame_numbers(first) == [1] and "Text." in first
+    stream.feed("line 0\n")
+    assert stream.live_lines(10)[:2] == ["", "╭─ python " + "─" * 25 + " #2 ─"]  # short: its top line shows
+    stream.feed(body[len("line 0\n") :])
+    live = stream.live_lines(10)
+    assert live[-2:] == ["line 99", "╰" + "─" * 39]  # long: only its end, with the frame's bottom
+    stream.feed("```\n\nAfter.\n")
+    closed = rows(stream.commit_finished())
+    assert closed[1] == "╭─ python " + "─" * 25 + " #2 ─"
+    assert closed[-10:] == live  # committed whole, it ends just as it looked live
+
+
+def test_the_language_is_sanitised_shortened_and_never_markup():
+    info = "[red]evil[/red]\x1b]0;title\x07" + "x" * 100
+    out = plain_render(40)(SafeMarkdown(f"```{info} more words\ncode\n```\n"))
+    top = rows(out)[0]
+    assert top.startswith("╭─ [red]evil[/red]␛]0;title␇x") and top.endswith("… ─ #1 ─")
+    assert len(top) == 40
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_long_lines_wrap_inside_the_frame_and_nothing_is_cut():
+    words = [f"word{n}" for n in range(40)]
+    out = rows(plain_render(40)(SafeMarkdown("```\n" + " ".join(words) + "\n```\n")))
+    assert all(len(line) <= 40 for line in out)
+    assert " ".join(out[1:-1]).split() == words
+
+
+@pytest.mark.parametrize("name", ["dark", "light", "solarized-dark", "gruvbox", "high-contrast", "monochrome"])
+def test_the_frame_takes_the_themes_styles(name):
+    from claudechat.render.theme import load_theme
+
+    theme, _ = load_theme(name, no_color=False)
+    console = Console(file=io.StringIO(), width=40, force_terminal=True, color_system="truecolor",
+                      theme=theme.rich_theme())
+    segments = list(console.render(SafeMarkdown("```python\nx\n```\n")))
+    for text, key in (("python", "markdown.code_block.title"), ("╰", "markdown.code_block.border")):
+        style = next(segment.style for segment in segments if segment.text.startswith(text))
+        expected = console.get_style(key)
+        assert (style.color, style.bold, style.dim) == (expected.color, expected.bold, expected.dim), key
+
+
+def test_an_ascii_only_terminal_gets_an_ascii_frame():
+    class AsciiFile(io.StringIO):
+        encoding = "ascii"
+
+    console = Console(file=AsciiFile(), width=20, color_system=None)
+    console.print(SafeMarkdown("```py\nx\n```\n"))
+    assert console.file.getvalue().split("\n")[:3] == ["+- py --------- #1 -", "x", "+" + "-" * 19]
+
+
+def test_an_answer_asked_for_as_json_is_one_framed_block_without_a_number():
+    from claudechat.render.answer import AnswerView
+    from claudechat.render.screen import Screen
+
+    console = Console(file=io.StringIO(), width=40, height=20, color_system=None)
+    view = AnswerView(Screen(console), model="m", code_language="json")
+    view.content('{"a": 1}')
+    view.frame()
+    view.finish()
+    out = console.file.getvalue()
+    assert "╭─ json " + "─" * 32 + "\n" in out and '{"a": 1}\n╰' + "─" * 39 in out
+    assert "#1" not in out
+
+
+def test_saved_answers_and_other_candidates_are_drawn_as_streamed():
+    from claudechat.render.exchange import other_candidates, saved_answer
+
+    text = "Two:\n\n```python\nprint(1)\n```\n\n```sh\necho 2\n```\n"
+    streamed = stream_render(text, [5, 20, 30], {0, 1, 2}, width=40)
+    assert frame_numbers(streamed) == [1, 2]
+    [saved] = saved_answer(text, interrupted=False, code_theme="monokai")
+    assert renderer(make_console(40))(saved) == streamed
+    shown = other_candidates(["first", text], code_theme="monokai")
+    assert renderer(make_console(40))(shown[1]) == streamed  # each candidate counts from 1
+
+
+def test_the_reasoning_panel_frames_code_without_numbers():
+    from claudechat.render.reasoning import full_panel
+    from claudechat.render.theme import load_theme
+
+    theme = load_theme("dark", no_color=False)[0].rich_theme()
+    console = Console(file=io.StringIO(), width=40, color_system=None, theme=theme)
+    out = rows(renderer(console)(full_panel("Plan:\n\n```py\nx = 1\n```\n", "monokai")))
+    assert any("╭─ py ──" in line for line in out) and any("x = 1" in line for line in out)
+    assert not any("#1" in line for line in out)  # /copy takes blocks of the answer, not these

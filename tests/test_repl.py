@@ -7,6 +7,7 @@ what a person would see on the screen and in the scrollback, and on what reached
 from __future__ import annotations
 
 import io
+import os
 import re
 import signal
 import termios
@@ -139,6 +140,39 @@ def test_a_long_answer_is_shown_whole_once_and_in_order(terminal, double, kind):
     after = [line for line in lines[start + len(expected) :] if line]
     assert STATUS.match(after[0]), after[:2]
     assert spinner_lines(term) == []
+
+
+def test_code_blocks_show_their_language_and_the_number_copy_takes(tmp_path, terminal, double):
+    clipboard = tmp_path / "clipboard.txt"
+    xclip = tmp_path / "bin" / "xclip"
+    xclip.parent.mkdir()
+    xclip.write_text(f'#!/bin/sh\ncat > "{clipboard}"\n')
+    xclip.chmod(0o755)
+    answer = "Two snippets:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
+    double.enqueue(Reply(content=answer, delta_size=3))
+    env = {"PATH": f"{xclip.parent}:{os.environ['PATH']}", "DISPLAY": ":0", "WAYLAND_DISPLAY": "", "TMUX": ""}
+    term = terminal(env=env)
+    term.type_line("code please")
+    wait_for_answer(term)
+    lines = term.all_lines()
+    start = lines.index("Two snippets:")
+    assert lines[start : start + 11] == [
+        "Two snippets:",
+        "",
+        "╭─ python " + "─" * 85 + " #1 ─",  # the terminal is 100 columns wide
+        "print('one')",
+        "╰" + "─" * 99,
+        "",
+        "and",
+        "",
+        "╭─ sh " + "─" * 89 + " #2 ─",
+        "echo two",
+        "╰" + "─" * 99,
+    ]
+    term.type_line("/copy 2")
+    term.wait_for("copied code block 2 of 2")
+    term.wait_for_prompt()
+    assert clipboard.read_text() == "echo two\n"
 
 
 def test_the_spinner_waits_for_the_first_token_and_leaves_no_trace(terminal, double):

@@ -114,9 +114,10 @@ class AnswerView:
         self._tail: list[str] | None = None  # the tail's rows as last drawn; None: redraw
         self._tail_width = 0
         self._commits: list[str] = []
-        self._markdown = MarkdownStream(screen.render, code_theme=code_theme)
         # An answer asked for as code (JSON) is drawn as one code block, highlighted as it
-        # streams. A tilde fence: the model's own ``` lines cannot close it.
+        # streams. A tilde fence: the model's own ``` lines cannot close it. That block is
+        # the whole answer, which `/copy` copies, so it has no number for `/copy N`.
+        self._markdown = MarkdownStream(screen.render, code_theme=code_theme, number_code_blocks=not code_language)
         self._code_fence = f"~~~~{code_language}\n" if code_language else ""
         self._dirty = True
         self._last_draw = 0.0

@@ -4,6 +4,12 @@ One parser serves both jobs, so a block boundary is decided with exactly the set
 draw it: CommonMark with tables and strikethrough, raw HTML off (a model's `<tags>` are text,
 shown literally, never dropped), and links drawn with their target next to the text rather
 than as terminal hyperlinks whose target the reader cannot see.
+
+A code block is drawn between two lines: the top one names its language and its number, the
+bottom one closes it. Nothing is drawn beside the code, so the rows of a block selected with
+the mouse are the code itself. The number is the one `/copy N` takes: code blocks (fenced and
+indented, nested ones included) are counted in the order of the parser's tokens, which is the
+order `code_blocks` in repl/chat_commands.py counts them in.
 """
 
 from __future__ import annotations
@@ -12,14 +18,22 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.markdown import CodeBlock, Markdown
 from rich.syntax import Syntax
+from rich.text import Text
+
+from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from rich.console import Console, ConsoleOptions, RenderResult
 
-__all__ = ["SafeMarkdown", "markdown_parser", "split_finished", "open_fence"]
+__all__ = ["SafeMarkdown", "markdown_parser", "split_finished", "open_fence", "CODE_BLOCK_TOKENS", "count_code_blocks"]
+
+# The tokens drawn as code blocks, wherever they are nested: the blocks `/copy N` counts.
+CODE_BLOCK_TOKENS = frozenset({"fence", "code_block"})
+_LANGUAGE_LIMIT = 40  # characters of a fence's language shown in its frame
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 
@@ -31,24 +45,96 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 
 
+def count_code_blocks(tokens: list[Any]) -> int:
+    """How many code blocks `tokens` draw (fenced or indented, at any depth)."""
+    return sum(1 for token in tokens if token.type in CODE_BLOCK_TOKENS)
+
+
 class _CodeBlock(CodeBlock):
-    """A code block on the terminal's own background: the Pygments style gives the colours,
-    not a slab of its background (white for `bw`, grey for others) across the screen."""
+    """A code block between a top line (language, number) and a bottom line.
+
+    The code is on the terminal's own background: the Pygments style gives the colours, not a
+    slab of its background (white for `bw`, grey for others) across the screen. It has no
+    padding either, so a selected row holds the code and nothing else; long lines wrap.
+    """
+
+    def __init__(self, lexer_name: str, theme: str, language: str, number: int | None) -> None:
+        super().__init__(lexer_name, theme)
+        self.language = language
+        self.number = number
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Any) -> _CodeBlock:
+        words = (token.info or "").split(maxsplit=1)
+        language = words[0] if words else ""
+        number = markdown.next_code_number() if isinstance(markdown, SafeMarkdown) else None
+        # The language comes from the model: shown as plain text, sanitised, never as markup.
+        return cls(language or "text", markdown.code_theme, one_line(language, _LANGUAGE_LIMIT), number)
+
+    def _top(self, width: int, line: str, corner: str) -> Text:
+        border, title = "markdown.code_block.border", "markdown.code_block.title"
+        number = f" #{self.number}" if self.number is not None else ""
+        if width < len(number) + 4:
+            number = ""
+        right = len(number) + 2 if number else 0  # " #N ─"
+        top = Text(no_wrap=True)
+        top.append(corner + line, style=border)
+        room = width - 2 - right - 3  # a space each side of the language, then at least one line
+        if self.language and room >= min(cell_len(self.language), 4):  # never a lone "…"
+            label = Text(self.language, style=title)
+            label.truncate(room, overflow="ellipsis")
+            top.append(" ")
+            top.append_text(label)
+            top.append(" ")
+        top.append(line * max(0, width - top.cell_len - right), style=border)
+        if number:
+            top.append(number, style=title)
+            top.append(" " + line, style=border)
+        top.truncate(width)
+        return top
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         code = str(self.text).rstrip()
-        yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=1, background_color="default")
+        width = options.max_width
+        line, top_corner, bottom_corner = ("-", "+", "+") if options.ascii_only else ("─", "╭", "╰")
+        yield self._top(width, line, top_corner)
+        yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=0, background_color="default")
+        yield Text(bottom_corner + line * (width - 1), style="markdown.code_block.border", no_wrap=True)
 
 
 class SafeMarkdown(Markdown):
-    """rich's Markdown with claudechat's parser; `tokens` skips parsing when already done."""
+    """rich's Markdown with claudechat's parser; `tokens` skips parsing when already done.
+
+    `first_code_number` is the number of its first code block (those after it count on from
+    there); None draws code blocks without numbers.
+    """
 
     elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
 
-    def __init__(self, markup: str, *, code_theme: str = "monokai", tokens: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        markup: str,
+        *,
+        code_theme: str = "monokai",
+        tokens: list[Any] | None = None,
+        first_code_number: int | None = 1,
+    ) -> None:
         super().__init__("", code_theme=code_theme, hyperlinks=False)
         self.markup = markup
         self.parsed = tokens if tokens is not None else markdown_parser().parse(markup)
+        self.first_code_number = first_code_number
+        self._code_number = first_code_number
+
+    def next_code_number(self) -> int | None:
+        """The number of the next code block drawn (called once per block, in token order)."""
+        number = self._code_number
+        if number is not None:
+            self._code_number = number + 1
+        return number
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        self._code_number = self.first_code_number  # drawn again, it counts from the start again
+        yield from super().__rich_console__(console, options)
 
 
 def open_fence(text: str) -> tuple[str, str] | None:

@@ -49,14 +49,17 @@ def summary_line(reasoning: str, seconds: float) -> RenderableType:
 
 
 def full_panel(reasoning: str, code_theme: str, title: str = "Reasoning") -> RenderableType:
-    """The whole reasoning, as Markdown, in a dim panel."""
+    """The whole reasoning, as Markdown, in a dim panel.
+
+    Its code blocks have no numbers: those are for `/copy N`, which copies from the answer.
+    """
     from rich.panel import Panel
     from rich.text import Text
 
     from claudechat.render.markdown import SafeMarkdown
 
     return Panel(
-        SafeMarkdown(sanitize(reasoning), code_theme=code_theme),
+        SafeMarkdown(sanitize(reasoning), code_theme=code_theme, first_code_number=None),
         title=Text(title, style="reasoning.title"),
         title_align="left",
         border_style="reasoning.border",

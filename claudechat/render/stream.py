@@ -11,13 +11,18 @@ closed last "wants" one (every element but a horizontal rule). A block with nest
 (a list, a quote, a table) closes one of its own first, so it brings its blank line along
 even at the top of a render; a flat block (paragraph, heading, code, rule) gets it only from
 the block before, which a separately rendered group does not have, so we add it.
+
+Code blocks are numbered as `/copy N` counts them, from 1 for each answer. A block's number
+is drawn when the block is, so it must never depend on what comes later: every code block
+gets one, the first included, even when it stays the only one. The stream counts the blocks
+it has committed, and each rendered piece numbers its own from the next one on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from claudechat.render.markdown import SafeMarkdown, markdown_parser, open_fence, split_finished
+from claudechat.render.markdown import SafeMarkdown, count_code_blocks, markdown_parser, open_fence, split_finished
 
 __all__ = ["MarkdownStream"]
 
@@ -26,9 +31,13 @@ _FLAT_BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block
 
 
 class MarkdownStream:
-    def __init__(self, render: Callable[[object], str], *, code_theme: str = "monokai") -> None:
+    def __init__(
+        self, render: Callable[[object], str], *, code_theme: str = "monokai", number_code_blocks: bool = True
+    ) -> None:
         self._render = render  # renderable -> the ANSI text rich draws for it, ending in "\n"
         self._code_theme = code_theme
+        self._number_code_blocks = number_code_blocks
+        self._code_blocks = 0  # code blocks committed so far
         self._pending: list[str] = []
         self._tail = ""
         self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
@@ -72,12 +81,16 @@ class MarkdownStream:
         first = next((token.type for token in tokens if token.level == 0), None)
         return "\n" if first in _FLAT_BLOCKS else ""
 
+    def _markdown(self, text: str, tokens: list) -> SafeMarkdown:  # type: ignore[type-arg]
+        """`text` as the answer's next piece: its code blocks numbered on from those committed."""
+        first = self._code_blocks + 1 if self._number_code_blocks else None
+        return SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens, first_code_number=first)
+
     def _commit(self, text: str, tokens: list | None = None) -> str:  # type: ignore[type-arg]
         if tokens is None:
             tokens = markdown_parser().parse(text)
-        rendered = self._separator(tokens) + self._render(
-            SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens)
-        )
+        rendered = self._separator(tokens) + self._render(self._markdown(text, tokens))
+        self._code_blocks += count_code_blocks(tokens)
         self._committed_any = True
         for token in tokens:
             if token.level == 0 and token.nesting >= 0:
@@ -102,9 +115,7 @@ class MarkdownStream:
                     break
             text = opening + "\n" + body[cut + 1 :]
         tokens = markdown_parser().parse(text)
-        rendered = self._separator(tokens) + self._render(
-            SafeMarkdown(text, code_theme=self._code_theme, tokens=tokens)
-        )
+        rendered = self._separator(tokens) + self._render(self._markdown(text, tokens))
         lines = rendered.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
