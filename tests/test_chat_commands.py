@@ -284,6 +284,24 @@ def test_code_blocks_are_found_as_the_renderer_sees_them():
     assert code_blocks(text) == ["a\n", "indented\n", "not closed"]
 
 
+def test_code_blocks_are_counted_in_the_text_the_screen_shows():
+    import io
+
+    from rich.console import Console
+
+    from claudechat.render.markdown import SafeMarkdown
+    from claudechat.sanitize import sanitize
+
+    # The parser ends a line at a lone carriage return; the screen drops it (sanitize), so
+    # "Run:```sh..." is one paragraph there and the only numbered block is the second fence.
+    text = "Run:\r```sh\recho hidden\r```\r\n```py\nshown()\n```\n"
+    assert code_blocks(text) == ["shown()\n"]
+    console = Console(file=io.StringIO(), width=40, color_system=None)
+    console.print(SafeMarkdown(sanitize(text)))
+    tops = [line for line in console.file.getvalue().split("\n") if line.startswith("╭")]
+    assert tops == ["╭─ py " + "─" * 29 + " #1 ─"]
+
+
 # --- what the session costs and where it is ---------------------------------------------------------
 
 

@@ -326,9 +326,15 @@ def _no_argument(name: str, argument: str) -> None:
 
 
 def code_blocks(markdown: str) -> list[str]:
-    from claudechat.render.markdown import markdown_parser
+    """The code blocks of an answer, numbered from 1 in this order on the screen.
 
-    return [token.content for token in markdown_parser().parse(markdown) if token.type in ("fence", "code_block")]
+    Counted in the text as the screen draws it: there a lone carriage return is dropped
+    (sanitize), while the parser would end a line at it, and so could see another fence.
+    """
+    from claudechat.render.markdown import CODE_BLOCK_TOKENS, markdown_parser
+
+    tokens = markdown_parser().parse(markdown.replace("\r", ""))
+    return [token.content for token in tokens if token.type in CODE_BLOCK_TOKENS]
 
 
 def _code_block_numbers(app: Repl, argument: str) -> list[str]:
