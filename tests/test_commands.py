@@ -632,7 +632,7 @@ def test_usage_counts_requests_per_model_and_info_shows_the_session_file(tmp_pat
     run(term, "/info", "session file")
     [path] = session_files(tmp_path)
     info = [line for line in term.all_lines() if line.startswith("session file")][-1]
-    assert info.split() == ["session", "file", str(path)]
+    assert info.split() == ["session", "file", f"~/data/claudechat/sessions/{path.name}"]  # HOME is tmp_path
 
 
 # --- Tab completion --------------------------------------------------------------------------

@@ -407,7 +407,7 @@ def test_image_file_names_cannot_take_over_the_terminal(tmp_path, terminal, doub
     term = terminal()
     pasted(term, "/image " + HOSTILE_NAME)
     assert_visible(term, f"attached {HOSTILE_SHOWN} (1 for the next message)")
-    toolbar = term.wait_for(lambda t: t.screen_lines()[-1] if "attachments pic" in t.screen_lines()[-1] else None)
+    toolbar = term.wait_for(lambda t: t.screen_lines()[-1] if " attached pic" in t.screen_lines()[-1] else None)
     assert "pic␛]0;pwned␇␛[2J\ufffd31m" in toolbar and not BIDI.search(toolbar)
     line(term, "/image")
     assert_visible(term, f"1. {HOSTILE_SHOWN} (")

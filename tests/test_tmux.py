@@ -95,6 +95,12 @@ def status_count(lines: list[str]) -> int:
     return sum(1 for line in lines if STATUS.match(line))
 
 
+def answered(count: int):  # type: ignore[no-untyped-def]
+    """Until `count` answers are in and the prompt is back, ready for keys: an empty input line
+    above the toolbar (keys sent before it would go to the answer's stop-key reader)."""
+    return lambda lines: status_count(lines) == count and lines[-1].startswith(" model ") and "›" in lines[-ROWS:]
+
+
 def spinner_ticked(lines: list[str]) -> bool:
     """The waiting line was drawn, erased and drawn again on the top row (0.3 s is three ticks)."""
     return any((match := WAITING.search(line)) and float(match.group(1)) >= 0.3 for line in lines)
@@ -122,7 +128,7 @@ def test_after_ctrl_l_the_history_holds_no_ghost_prompt_or_toolbar(pane, double)
     term = pane()
     term.wait_for(lambda lines: any("/help · Ctrl-D exits" in line for line in lines))
     term.keys("first question", "Enter")
-    term.wait_for(lambda lines: status_count(lines) == 1)
+    term.wait_for(answered(1))
     term.keys("C-l")
     term.wait_for(lambda lines: term.screen()[0] == "›")
     release = threading.Event()
@@ -130,7 +136,7 @@ def test_after_ctrl_l_the_history_holds_no_ghost_prompt_or_toolbar(pane, double)
     term.keys("second question", "Enter")
     term.wait_for(spinner_ticked)
     release.set()
-    lines = term.wait_for(lambda lines: status_count(lines) == 2 and lines)
+    lines = term.wait_for(lambda lines: answered(2)(lines) and lines)
     history = lines[: len(lines) - ROWS]
     assert not [line for line in history if "/help · Ctrl-D exits" in line], "the old toolbar is in the history"
     assert [line for line in lines if line.startswith("›")] == ["› first question", "› second question", "›"]
