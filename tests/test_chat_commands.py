@@ -30,6 +30,10 @@ from claudechat.repl.commands import COMMANDS, CommandError
 from tests.images import tiny_png
 
 
+# Wider than any path the tests print (PATH_MAX on Linux is 4096).
+UNFOLDED_WIDTH = 10_000
+
+
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> Repl:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -37,7 +41,12 @@ def app(tmp_path, monkeypatch) -> Repl:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     keeper = SessionKeeper(SessionStore(tmp_path / "sessions"), SessionSettings(model="claude-sonnet-4-6"))
-    return Repl(Settings(base_url="http://127.0.0.1:9/v1"), keeper)
+    app = Repl(Settings(base_url="http://127.0.0.1:9/v1"), keeper)
+    # The tests read what the commands print as text, so no line may be folded: rich would fold
+    # at COLUMNS, or at the width of a terminal on stdin, or at 80, and where a path under tmp_path
+    # folds would then depend on who runs pytest and how long its temporary directory is.
+    app.console.size = (UNFOLDED_WIDTH, 25)
+    return app
 
 
 def run(app: Repl, line: str) -> None:
