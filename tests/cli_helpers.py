@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,18 @@ DEFAULT_TIMEOUT = 20.0
 # Variables that would change what the program does or where its traffic goes.
 _SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE")
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def as_a_foreground_job() -> None:
+    """In a child before exec: the signal dispositions of a job a shell starts in the foreground.
+
+    A shell without job control starts background jobs with SIGINT and SIGQUIT ignored, nohup
+    ignores SIGHUP, and an ignored signal stays ignored across exec. Run that way, pytest would
+    hand the ignored signals on to the program under test, where Python leaves them ignored:
+    Ctrl-C would do nothing. The program is tested as a user starts it, whoever runs pytest.
+    """
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def require_script() -> Path:
@@ -155,6 +168,7 @@ class CLI:
             env=self.environ(**(env or {})),
             cwd=self.root,
             timeout=timeout,
+            preexec_fn=as_a_foreground_job,
         )
         return Result(
             list(args),
@@ -171,6 +185,7 @@ class CLI:
             stderr=subprocess.PIPE,
             env=self.environ(**(env or {})),
             cwd=self.root,
+            preexec_fn=as_a_foreground_job,
         )
 
 
