@@ -22,7 +22,7 @@ from typing import Self
 import pexpect
 import pyte
 
-__all__ = ["CLAUDECHAT", "Keys", "Terminal", "isolated_env"]
+__all__ = ["CLAUDECHAT", "Keys", "Terminal", "columns_for_paths_under", "isolated_env"]
 
 CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
 
@@ -78,6 +78,15 @@ def isolated_env(home: Path, *, base_url: str | None, api_key: str | None, no_co
     if extra:
         env.update(extra)
     return env
+
+
+def columns_for_paths_under(root: Path) -> int:
+    """A width at which a row naming a file under `root`, with a sentence around it, is one row.
+
+    The screen is read row by row, so a path the program prints must not wrap; how long `root`
+    (pytest's tmp_path) is depends on who runs the tests and where.
+    """
+    return len(str(root)) + 200
 
 
 class _Screen(pyte.HistoryScreen):
