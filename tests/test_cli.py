@@ -31,6 +31,8 @@ from tests.cli_helpers import (
 )
 from tests.double import ErrorReply, RawReply, Reply, ServiceDouble
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 DEFAULT_MODEL = "claude-sonnet-4-6"
 JSON_KEYS = {
     "model",

@@ -16,10 +16,14 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from claudechat.chat.store import read_session_file
 from tests.double import Reply, ServiceDouble
 from tests.images import tiny_png
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
+
+pytestmark = pytest.mark.e2e  # every test here starts the program
 
 MODEL = "claude-sonnet-4-6"
 # The line after every answer: model, tokens when known, seconds, then optional parts.

@@ -63,6 +63,7 @@ def test_paths_follow_xdg_variables(isolated_dirs: Path) -> None:
     assert config.data_dir() == isolated_dirs / "xdg-data" / "claudechat"
 
 
+@pytest.mark.e2e
 def test_importing_does_not_load_expensive_modules() -> None:
     code = (
         "import sys, claudechat.config, claudechat.subcommands; "

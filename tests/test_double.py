@@ -923,6 +923,7 @@ def test_tls(tmp_path):
 DOUBLE_SCRIPT = Path(__file__).with_name("double.py")
 
 
+@pytest.mark.e2e
 def test_command_line_serves_until_stdin_closes():
     proc = subprocess.Popen(
         [sys.executable, str(DOUBLE_SCRIPT), "--token", "tok"],
@@ -949,6 +950,7 @@ def test_command_line_serves_until_stdin_closes():
             proc.wait()
 
 
+@pytest.mark.e2e
 def test_command_line_content_file_and_sigterm(tmp_path):
     content_file = tmp_path / "content.txt"
     content_file.write_text("streamed ✓ text", encoding="utf-8")

@@ -39,6 +39,8 @@ from tests.double import DEFAULT_TRACE_ID, ErrorReply, RawReply, Reply, ServiceD
 from tests.sockets import full_accept_queue
 from tests.terminal import Keys, Terminal, columns_for_paths_under
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 # The line after every answer: model, tokens when known, seconds, then optional parts.
 STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
 INTERRUPTED = "⏹ interrupted · the partial answer is kept"

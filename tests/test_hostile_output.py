@@ -39,6 +39,8 @@ from tests.double import ErrorReply, OpenAIErrorReply, RawReply, Reply
 from tests.images import tiny_png
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 THINKING_MODEL = "claude-sonnet-4-20250514-thinking"
 COLS = 200
 STATUS = re.compile(r"^\S.* · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")

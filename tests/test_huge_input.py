@@ -15,6 +15,8 @@ from claudechat.chat import Message, SessionKeeper, SessionSettings, SessionStor
 from tests.double import Reply, ServiceDouble
 from tests.terminal import Keys, Terminal
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 TOKEN = "test-token"
 
 

@@ -21,6 +21,8 @@ from tests.bench.corpus import markdown_answer
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, Reply
 from tests.terminal import Keys, Terminal
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 MODEL = "claude-sonnet-4-6"
 THINKING_MODEL = "x-thinking"
 # The line after every answer: model, tokens when known, seconds, then optional parts.

@@ -35,6 +35,8 @@ import pytest
 from tests.double import CHAT_COMPLETIONS_PATH, ErrorReply, RawReply, Reply, ServiceDouble
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 
+pytestmark = pytest.mark.e2e  # every test here starts the program
+
 THINKING_MODEL = "claude-sonnet-4-20250514-thinking"
 # The line after every answer: model, tokens when known, seconds, then optional parts.
 STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")

@@ -14,6 +14,8 @@ from claudechat.chat.keeper import SessionKeeper
 from tests.cli_helpers import CLI, assert_one_line
 from tests.double import ErrorReply, Reply, ServiceDouble
 
+pytestmark = pytest.mark.e2e  # all but the last two tests start the program or another Python
+
 
 @pytest.fixture
 def double():

@@ -464,6 +464,7 @@ def test_current_completion_is_not_reversed_unless_the_theme_says_so() -> None:
 # --- start-up cost and packaging -----------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_importing_the_theme_module_loads_no_ui_library() -> None:
     code = (
         "import sys, claudechat.render.theme; "
@@ -474,6 +475,7 @@ def test_importing_the_theme_module_loads_no_ui_library() -> None:
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.e2e
 def test_packaged_themes_are_preferred_over_the_source_tree(tmp_path: Path) -> None:
     # The layout of an installed wheel: claudechat/themes next to the modules.
     site = tmp_path / "site"

@@ -11,8 +11,11 @@ import uuid
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from tests.double import Reply, ServiceDouble
+
+pytestmark = pytest.mark.e2e  # every test here starts the program
 
 CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
 
