@@ -2,14 +2,50 @@
 
 A test file that needs them started differently (a token, --retries 0, a width) defines its
 own fixture of the same name, which takes precedence.
+
+The suite is split in two by the `e2e` marker: tests that start Python processes (the program
+in a pipe or a pseudo-terminal, the double as a script, a fresh interpreter) are marked, the
+rest run in this process and take seconds (`pytest -m "not e2e"`). A test that is not marked
+and starts one anyway fails, saying so, so that the split stays true.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
+from tests.cli_helpers import SCRIPT
 from tests.double import ServiceDouble
 from tests.terminal import Terminal
+
+_PYTHON_PROGRAMS = {os.path.realpath(sys.executable), os.path.realpath(SCRIPT)}
+_running: pytest.Item | None = None  # the test being set up, run or torn down
+
+
+def _starts_python(event: str, args: tuple) -> bool:
+    if event == "os.forkpty":  # how pexpect starts the program in a pseudo-terminal
+        return True
+    return event == "subprocess.Popen" and os.path.realpath(args[0]) in _PYTHON_PROGRAMS
+
+
+def _only_e2e_tests_start_python(event: str, args: tuple) -> None:
+    if _running is not None and _starts_python(event, args) and _running.get_closest_marker("e2e") is None:
+        raise RuntimeError(f"{_running.nodeid} starts a process: mark it with @pytest.mark.e2e")
+
+
+sys.addaudithook(_only_e2e_tests_start_python)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    global _running
+    _running = item
+    try:
+        return (yield)
+    finally:
+        _running = None
 
 
 @pytest.fixture
