@@ -32,6 +32,9 @@ from tests.images import tiny_png
 
 # Wider than any path the tests print (PATH_MAX on Linux is 4096).
 UNFOLDED_WIDTH = 10_000
+# Set where pytest runs, these would have rich write colour codes into the captured text
+# (FORCE_COLOR and TTY_COMPATIBLE make any file a terminal) or the chat pick another theme.
+CONSOLE_VARIABLES = ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")
 
 
 @pytest.fixture
@@ -40,6 +43,8 @@ def app(tmp_path, monkeypatch) -> Repl:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
+    for name in CONSOLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     keeper = SessionKeeper(SessionStore(tmp_path / "sessions"), SessionSettings(model="claude-sonnet-4-6"))
     app = Repl(Settings(base_url="http://127.0.0.1:9/v1"), keeper)
     # The tests read what the commands print as text, so no line may be folded: rich would fold
