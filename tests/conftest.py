@@ -48,6 +48,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         _running = None
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    """httpx, in the tests and in the client, trusts the environment: a proxy set where pytest
+    runs must not reroute the requests to the double on 127.0.0.1."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def double():
     with ServiceDouble() as service:

@@ -75,13 +75,6 @@ USAGE = {
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    """The client trusts the environment; a proxy setting must not reroute 127.0.0.1."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def double():
     with ServiceDouble(token=TOKEN) as d:
