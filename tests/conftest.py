@@ -5,8 +5,10 @@ own fixture of the same name, which takes precedence.
 
 The suite is split in two by the `e2e` marker: tests that start Python processes (the program
 in a pipe or a pseudo-terminal, the double as a script, a fresh interpreter) are marked, the
-rest run in this process and take seconds (`pytest -m "not e2e"`). A test that is not marked
-and starts one anyway fails, saying so, so that the split stays true.
+rest run in this process, in under a minute (`pytest -m "not e2e"`). A test that is not marked
+and starts one anyway fails, saying so, so that the split stays true. Tests that get a
+temporary directory are marked `temp_dir` here: CI runs the in-process ones again with
+directories of other lengths, since a path that folds on screen folds where its length says.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ def _only_e2e_tests_start_python(event: str, args: tuple) -> None:
 
 
 sys.addaudithook(_only_e2e_tests_start_python)
+
+
+_TEMPORARY_DIRECTORY_FIXTURES = {"tmp_path", "tmp_path_factory", "tmpdir", "tmpdir_factory"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `temp_dir` the tests that get pytest's temporary directory, directly or through a fixture."""
+    for item in items:
+        if _TEMPORARY_DIRECTORY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.temp_dir)
 
 
 @pytest.hookimpl(wrapper=True)
