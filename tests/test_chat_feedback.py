@@ -12,8 +12,12 @@ import re
 import stat
 import threading
 
+import pytest
+
 from tests.double import RawReply, Reply
 from tests.images import tiny_png
+
+pytestmark = pytest.mark.e2e  # every test here starts the program
 
 STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
 INDICATOR = re.compile(r"\d+\.\d s · ~[\d,]+ tokens · .*Esc stops")

@@ -24,7 +24,7 @@ from tests.double import Reply
 from tests.terminal import CLAUDECHAT, isolated_env
 
 TMUX = shutil.which("tmux")
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+pytestmark = [pytest.mark.skipif(TMUX is None, reason="tmux is not installed"), pytest.mark.e2e]
 
 ROWS, COLUMNS = 24, 100
 HEADING = "A heading on the top row"
