@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import stat
@@ -14,6 +13,7 @@ import pexpect
 import pytest
 
 from tests.double import Reply, ServiceDouble
+from tests.terminal import isolated_env
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
@@ -21,15 +21,8 @@ CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDECHAT_") and k != "NO_COLOR"}
-    env.update(
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        TERM="xterm",
-    )
-    env.update(extra)
-    return env
+    """A user with nothing configured; the pseudo-terminal's size is the only size (no COLUMNS)."""
+    return isolated_env(tmp_path, base_url=None, api_key=None, extra={"TERM": "xterm", **extra})
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> pexpect.spawn:
