@@ -22,6 +22,8 @@ from typing import Self
 import pexpect
 import pyte
 
+from tests.cli_helpers import as_a_foreground_job
+
 __all__ = ["CLAUDECHAT", "Keys", "Terminal", "columns_for_paths_under", "isolated_env"]
 
 CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
@@ -80,6 +82,12 @@ def isolated_env(home: Path, *, base_url: str | None, api_key: str | None, no_co
     return env
 
 
+def _before_exec(preexec_fn: Callable[[], None] | None) -> None:
+    as_a_foreground_job()
+    if preexec_fn is not None:
+        preexec_fn()
+
+
 def columns_for_paths_under(root: Path) -> int:
     """A width at which a row naming a file under `root`, with a sentence around it, is one row.
 
@@ -134,7 +142,7 @@ class Terminal:
             cwd=str(home),
             dimensions=(rows, cols),
             timeout=10,
-            preexec_fn=preexec_fn,
+            preexec_fn=lambda: _before_exec(preexec_fn),
         )
         self.exit_status: int | None = None
 

@@ -13,6 +13,7 @@ import pexpect
 import pytest
 
 from tests.double import Reply, ServiceDouble
+from tests.cli_helpers import as_a_foreground_job
 from tests.terminal import isolated_env
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
@@ -26,7 +27,8 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> pexpect.spawn:
-    return pexpect.spawn(CLAUDECHAT, args, env=env, encoding="utf-8", timeout=15, dimensions=(24, 100))
+    return pexpect.spawn(CLAUDECHAT, args, env=env, encoding="utf-8", timeout=15, dimensions=(24, 100),
+                         preexec_fn=as_a_foreground_job)
 
 
 def _closed_port() -> int:
@@ -82,7 +84,8 @@ def test_first_run_prompt_left_empty_twice_sends_nothing(tmp_path):
 
 
 def test_first_run_says_where_a_token_comes_from_without_breaking_words(tmp_path):
-    child = pexpect.spawn(CLAUDECHAT, ["hello"], env=_env(tmp_path), encoding="utf-8", timeout=15, dimensions=(24, 50))
+    child = pexpect.spawn(CLAUDECHAT, ["hello"], env=_env(tmp_path), encoding="utf-8", timeout=15, dimensions=(24, 50),
+                          preexec_fn=as_a_foreground_job)
     child.expect(r"API token \(or Enter for another server\): ")
     shown = child.before
     child.sendcontrol("c")
