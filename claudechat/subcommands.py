@@ -332,7 +332,7 @@ def _say(text: str) -> None:
 
 def _ask_base_url(path: Path) -> str | None:
     """Another server's base URL, typed, checked and saved to the config file; None to give up."""
-    from claudechat.render.paths import short_path
+    from claudechat.paths import short_path
 
     while True:
         try:
@@ -362,7 +362,7 @@ def ensure_token(settings: config.Settings) -> config.Settings:
     import dataclasses
 
     from claudechat.api.errors import TOKEN_HINT
-    from claudechat.render.paths import short_path
+    from claudechat.paths import short_path
 
     service = config.server_key(config.DEFAULT_BASE_URL)
     if settings.api_key or config.server_key(settings.base_url) != service:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from claudechat.chat.store import SessionSummary
-from claudechat.render.paths import short_path
+from claudechat.paths import short_path
 from claudechat.render.sessions import session_table
-from claudechat.render.textwidth import cell_width, fit_words
+from claudechat.textwidth import cell_width, fit_words
 
 T0 = 1_704_164_640.0  # 2024-01-02 03:04:00 UTC
 HOME = "/home/ann"

@@ -32,12 +32,6 @@ TOKEN = "t"
 SSE = "text/event-stream"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def double():
     with ServiceDouble(token=TOKEN) as d:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from claudechat.errors import UsageError
+from claudechat.paths import message_path
 from claudechat.sanitize import one_line
 
 __all__ = ["ImageAttachment", "AttachmentError", "load_image", "MAX_IMAGE_BYTES", "sniff_image_type"]
@@ -54,7 +55,7 @@ def sniff_image_type(head: bytes) -> str | None:
 
 def load_image(spec: str) -> ImageAttachment:
     """Validate and load one image given as a path or an http(s) URL."""
-    shown = one_line(spec, 200)
+    shown = message_path(spec, 200)
     lowered = spec.lower()
     if lowered.startswith(_URL_SCHEMES):
         if len(spec) <= len("https://") or any(ch.isspace() for ch in spec):

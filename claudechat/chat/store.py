@@ -35,6 +35,7 @@ from claudechat.chat.session import (
 from claudechat.errors import EXIT_USAGE
 from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
 from claudechat.jsontext import utf8_json
+from claudechat.paths import message_path
 from claudechat.sanitize import one_line
 
 __all__ = [
@@ -81,7 +82,7 @@ def _why(exc: OSError) -> str:
 
 def _read_bytes(path: Path, fd: int | None = None) -> bytes:
     """The file's bytes, refusing symbolic links, non-regular files and absurd sizes."""
-    shown = one_line(str(path), 300)
+    shown = message_path(path, 300)
     try:
         own = fd is None
         if own:
@@ -146,7 +147,7 @@ def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
 
 def read_session_file(path: Path) -> Session:
     """A session from a log or from a JSON document (`/save x.json`), without locking it."""
-    where = one_line(str(path), 300)
+    where = message_path(path, 300)
     data = _read_bytes(path)
     if data.lstrip()[:1] == b"{":
         # A document parses whole; a log fails at its second line, having cost only its first.
@@ -172,7 +173,7 @@ class SessionFile:
     def create(cls, directory: Path, session: Session) -> SessionFile:
         if directory.exists() and not directory.is_dir():
             raise SessionError(
-                f"cannot save sessions: {one_line(str(directory), 300)} is not a directory",
+                f"cannot save sessions: {message_path(directory, 300)} is not a directory",
                 hint="move it away; the chat goes on and saves after the next turn",
             )
         try:
@@ -180,7 +181,7 @@ class SessionFile:
             path = directory / f"{session.id}{SUFFIX}"
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE_FILE)
         except OSError as exc:
-            raise SessionError(f"cannot create a session file in {one_line(str(directory), 300)}: {_why(exc)}") from None
+            raise SessionError(f"cannot create a session file in {message_path(directory, 300)}: {_why(exc)}") from None
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
         os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
         session_file = cls(path, fd, 0)
@@ -190,9 +191,9 @@ class SessionFile:
     @classmethod
     def open(cls, path: Path) -> tuple[SessionFile, Session]:
         """Lock and read an existing session; SessionBusyError if another process has it."""
-        where = one_line(str(path), 300)
+        where = message_path(path, 300)
         if path.parent.is_symlink():
-            raise SessionError(f"{one_line(str(path.parent), 300)} is a symbolic link; refusing to write through it")
+            raise SessionError(f"{message_path(path.parent)} is a symbolic link; refusing to write through it")
         try:
             fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
         except OSError as exc:
@@ -234,7 +235,7 @@ class SessionFile:
             except OSError:
                 pass
             raise SessionError(
-                f"could not save the session to {one_line(str(self.path), 300)}: {_why(exc)}",
+                f"could not save the session to {message_path(self.path, 300)}: {_why(exc)}",
                 hint="the chat goes on; it is saved again after the next turn",
             ) from None
         if self._size == 0:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from claudechat.render.paths import short_path
-from claudechat.render.textwidth import cell_width, crop, fit_words
+from claudechat.paths import short_path
+from claudechat.textwidth import cell_width, crop, fit_words
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:

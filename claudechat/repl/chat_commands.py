@@ -398,7 +398,7 @@ def _info(app: Repl, argument: str) -> None:
     from claudechat.config import config_path
 
     from claudechat.render.columns import two_columns
-    from claudechat.render.paths import short_path
+    from claudechat.paths import short_path
 
     _no_argument("info", argument)
     settings = app.session.settings

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from claudechat.errors import ClaudechatError
 from claudechat.render.sessions import session_table, turns_text
 from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.paths import message_path
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -116,10 +117,10 @@ async def _save(app: Repl, argument: str) -> None:
         raise CommandError("there is nothing to save yet")
     path = Path(argument).expanduser() if argument else Path(default_file_name(session))
     if argument.endswith("/") or (path.is_dir() and not path.is_symlink()):
-        raise CommandError(f"{one_line(str(path), 200)} is a directory", hint="name a file in it")
+        raise CommandError(f"{message_path(path, 200)} is a directory", hint="name a file in it")
     if not path.suffix:
         path = path.with_name(path.name + ".md")  # a name alone is a Markdown transcript
-    shown = one_line(str(path), 200)
+    shown = message_path(path, 200)
     if path.suffix.lower() not in (".md", ".json", ".markdown"):
         raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json, or leave it off")
     text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from claudechat.render.textwidth import ELLIPSIS, cell_width
+from claudechat.textwidth import ELLIPSIS, cell_width
 from claudechat.sanitize import sanitize
 
-__all__ = ["short_path"]
+__all__ = ["short_path", "message_path"]
 
 # sanitize() keeps newline and tab; on one line they are shown as their Control Pictures too.
 _ONE_LINE = str.maketrans({"\n": "\u240a", "\t": "\u2409"})
@@ -48,3 +48,9 @@ def short_path(path: str | os.PathLike[str], width: int | None = None, *, home: 
         if cell_width(shown) <= width:
             return shown
     return f"{ELLIPSIS}/{name}"
+
+
+def message_path(path: str | os.PathLike[str], width: int = 300) -> str:
+    """`path` as an error message names it: whole (no `~`), cut in the middle only past `width`
+    cells, so the file's name always ends it."""
+    return short_path(path, width, home="")
