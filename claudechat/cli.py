@@ -142,6 +142,24 @@ def _build_parser():  # type: ignore[no-untyped-def]
     return parser
 
 
+# What `claudechat` alone parses to: the commonest start, the chat, skips loading argparse.
+NO_ARGUMENTS = {
+    "prompt": [], "model": None, "system": None, "temperature": None, "max_tokens": None, "n": None,
+    "response_format": None, "image": [], "base_url": None, "no_stream": False, "timeout": None,
+    "retries": None, "output": "text", "reasoning": False, "theme": None, "continue_last": False,
+    "resume": None, "debug": False,
+}
+
+
+def _parse(args: list[str]):  # type: ignore[no-untyped-def]
+    if not args:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(**{key: list(value) if isinstance(value, list) else value
+                                  for key, value in NO_ARGUMENTS.items()})
+    return _build_parser().parse_intermixed_args(args)
+
+
 def _print_error(err: ClaudechatError) -> None:
     print(error_line(err), file=sys.stderr, flush=True)
 
@@ -185,14 +203,13 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.sessions_main(args[1:])
         return subcommands.auth_main(args[1:])
 
-    parser = _build_parser()
-    options = parser.parse_intermixed_args(args)
+    options = _parse(args)
     settings = None
     try:
         settings = _load_settings(options)
         if _starts_chat(options):
             from claudechat.repl.app import run_repl
-            from claudechat.subcommands import ensure_token
+            from claudechat.first_run import ensure_token
 
             keeper, opened = _open_session(options, settings)
             try:

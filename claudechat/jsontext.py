@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 __all__ = ["utf8_json"]
@@ -16,6 +15,8 @@ def utf8_json(value: Any, *, indent: int | None = None, separators: tuple[str, s
     which is still valid JSON meaning exactly the same, so one odd character never stops a
     request or a save.
     """
+    import json  # imported when first written: the chat's start-up writes nothing
+
     text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
     try:
         return text.encode("utf-8")

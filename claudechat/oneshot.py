@@ -25,7 +25,7 @@ from claudechat.errors import (
     error_line,
 )
 from claudechat.sanitize import json_line, one_line, sanitize
-from claudechat.subcommands import ensure_token
+from claudechat.first_run import ensure_token
 
 if TYPE_CHECKING:
     from claudechat.api import ChatResult

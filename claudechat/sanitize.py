@@ -25,12 +25,11 @@ def _build_table() -> dict[int, str | None]:
     # A lone carriage return would let text overwrite the line; CRLF becomes LF.
     table[ord("\r")] = None
     table[0x7F] = "\u2421"  # ␡
-    for code in range(0x80, 0xA0):
-        table[code] = _REPLACEMENT
+    table.update(dict.fromkeys(range(0x80, 0xA0), _REPLACEMENT))
     for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x061C, 0x200E, 0x200F):
         table[code] = _REPLACEMENT
-    for code in range(0xD800, 0xE000):  # a lone surrogate cannot even be written to a terminal
-        table[code] = _REPLACEMENT
+    # A lone surrogate cannot even be written to a terminal. (fromkeys: this runs at every start.)
+    table.update(dict.fromkeys(range(0xD800, 0xE000), _REPLACEMENT))
     return table
 
 

@@ -25,7 +25,8 @@ from claudechat.chat import (
 from claudechat.config import Settings
 from claudechat.errors import UsageError
 from claudechat.repl.app import Repl
-from claudechat.repl.chat_commands import _complete_image, code_blocks
+from claudechat.repl.chat_commands import _complete_image
+from claudechat.repl.report_commands import code_blocks
 from claudechat.repl.commands import COMMANDS, CommandError
 from tests.images import tiny_png
 
@@ -491,7 +492,8 @@ def test_help_explains_every_command(app, capsys, command):
 
 
 def test_numbers_complete_from_the_last_answer(app):
-    from claudechat.repl.chat_commands import _candidate_numbers, _code_block_numbers
+    from claudechat.repl.chat_commands import _candidate_numbers
+    from claudechat.repl.report_commands import _code_block_numbers
 
     add_turn(app, answer="```\na\n```\n\n```\nb\n```\n", candidates=[Candidate("x"), Candidate("y")])
     assert _code_block_numbers(app, "") == ["1", "2"]

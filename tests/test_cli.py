@@ -97,6 +97,12 @@ def test_version_prints_name_and_version(cli: CLI) -> None:
     assert result.stdout == f"claudechat {__version__}\n"
 
 
+def test_no_arguments_parse_as_the_parser_would() -> None:
+    from claudechat.cli import NO_ARGUMENTS, _build_parser
+
+    assert vars(_build_parser().parse_intermixed_args([])) == NO_ARGUMENTS
+
+
 def test_help_exits_zero_and_shows_examples(cli: CLI, double: ServiceDouble) -> None:
     result = cli.run("--help")
     assert result.returncode == 0, result

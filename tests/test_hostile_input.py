@@ -40,6 +40,8 @@ from claudechat.chat.session import (
     FORMAT,
     Session,
     SessionError,
+)
+from claudechat.chat.records import (
     message_from_dict,
     session_from_document,
     session_from_records,
@@ -354,13 +356,14 @@ def _only_session_errors(call, *args: Any, **kwargs: Any) -> Session | None:
 def test_message_from_dict_is_well_typed_or_invalid(data):
     # message_from_dict raises the module's private _Invalid (and ValueError/TypeError/OverflowError), which
     # every caller turns into a SessionError naming the line; that is its contract, checked here.
-    from claudechat.chat import session as session_module
+    from claudechat.chat import records
+    from claudechat.chat.session import SessionSettings
 
     try:
         message = message_from_dict(data)
-    except (session_module._Invalid, ValueError, TypeError, OverflowError):
+    except (records._Invalid, ValueError, TypeError, OverflowError):
         return
-    session = Session(settings=session_module.SessionSettings(model="m"), id="x", created=0.0, messages=[message])
+    session = Session(settings=SessionSettings(model="m"), id="x", created=0.0, messages=[message])
     check_session(session)
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from claudechat.render.markdown import SafeMarkdown, open_fence, split_finished
 from claudechat.render.stream import MarkdownStream
-from claudechat.repl.chat_commands import code_blocks
+from claudechat.repl.report_commands import code_blocks
 from tests.bench.corpus import markdown_answer
 
 BLOCKS = [

@@ -33,8 +33,10 @@ from claudechat.chat.session import (
     SessionError,
     SessionSettings,
     UsageEntry,
-    message_from_dict,
     message_to_dict,
+)
+from claudechat.chat.records import (
+    message_from_dict,
     session_from_document,
     session_from_records,
 )

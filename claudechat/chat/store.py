@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from typing import Any
 from claudechat.chat.session import (
     Session,
     SessionError,
+)
+from claudechat.chat.records import (
     session_from_document,
     session_from_records,
 )
@@ -116,6 +117,8 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes:
 
 def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
     """The session in a log, the length of its intact part, and whether that lacks a final newline."""
+    import json  # not at import: a new chat reads no session before its prompt
+
     lines = data.split(b"\n")
     intact = len(data)
     needs_newline = False
@@ -147,6 +150,8 @@ def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
 
 def read_session_file(path: Path) -> Session:
     """A session from a log or from a JSON document (`/save x.json`), without locking it."""
+    import json  # not at import: a new chat reads no session before its prompt
+
     where = message_path(path, 300)
     data = _read_bytes(path)
     if data.lstrip()[:1] == b"{":

@@ -9,7 +9,7 @@ A code block is drawn between two lines: the top one names its language and its 
 bottom one closes it. Nothing is drawn beside the code, so the rows of a block selected with
 the mouse are the code itself. The number is the one `/copy N` takes: code blocks (fenced and
 indented, nested ones included) are counted in the order of the parser's tokens, which is the
-order `code_blocks` in repl/chat_commands.py counts them in.
+order `code_blocks` in repl/report_commands.py counts them in.
 """
 
 from __future__ import annotations

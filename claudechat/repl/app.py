@@ -22,7 +22,7 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.repl import chat_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl import chat_commands, report_commands, session_commands  # noqa: F401  (they register themselves)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys

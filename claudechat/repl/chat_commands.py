@@ -1,5 +1,5 @@
-"""Commands about the conversation and its requests: model, images, settings, retry, undo, edit,
-copy, usage, info and picking among several answers."""
+"""Commands about the conversation and its requests: model, images, settings, retry, undo, edit
+and picking among several answers."""
 
 from __future__ import annotations
 
@@ -10,19 +10,15 @@ from typing import TYPE_CHECKING
 from claudechat.chat.conversation import Message
 from claudechat.models import MODELS, find_model, image_warning, is_model_id
 from claudechat.render.sessions import turns_text
-from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.repl.commands import COMMANDS, CommandError, no_argument, shown
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from claudechat.repl.app import Repl
 
-__all__ = ["complete_paths", "code_blocks"]
+__all__ = ["complete_paths"]
 
 _DEFAULT_WORDS = ("default", "off", "none")
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    return repr(one_line(text, limit))
 
 
 # --- model -----------------------------------------------------------------------------------
@@ -53,7 +49,7 @@ def _model(app: Repl, argument: str) -> None:
         app.notice("\n".join(lines))
         return
     if not is_model_id(argument):
-        raise CommandError(f"{_shown(argument)} is not a model id", hint="see /model")
+        raise CommandError(f"{shown(argument)} is not a model id", hint="see /model")
     app.session.change_settings(model=argument)
     app.notice(f"model is now {argument}")
     if find_model(argument) is None:
@@ -206,9 +202,9 @@ def _number_setting(app: Repl, name: str, argument: str, parse: type, low: float
     try:
         value = parse(argument)
     except ValueError:
-        raise CommandError(f"/{name} takes a number {limits}, got {_shown(argument)}") from None
+        raise CommandError(f"/{name} takes a number {limits}, got {shown(argument)}") from None
     if value != value or value < low or (high is not None and value > high):
-        raise CommandError(f"/{name} takes a number {limits}, got {_shown(argument)}")
+        raise CommandError(f"/{name} takes a number {limits}, got {shown(argument)}")
     app.session.change_settings(**{key: value})
     app.notice(f"{name} is now {value}")
 
@@ -238,7 +234,7 @@ def _json(app: Repl, argument: str) -> None:
         app.notice(f"json is {'on' if app.session.settings.json else 'off'}")
         return
     if argument.lower() not in ("on", "off"):
-        raise CommandError(f"/json takes on or off, got {_shown(argument)}")
+        raise CommandError(f"/json takes on or off, got {shown(argument)}")
     app.session.change_settings(json=argument.lower() == "on")
     app.notice(f"json is now {argument.lower()}")
 
@@ -248,14 +244,14 @@ def _json(app: Repl, argument: str) -> None:
 
 @COMMANDS.command("retry", "ask again for the last answer (the new one replaces it)")
 async def _retry(app: Repl, argument: str) -> None:
-    _no_argument("retry", argument)
+    no_argument("retry", argument)
     app.editing = False
     await app.retry()
 
 
 @COMMANDS.command("undo", "drop the last exchange (your message and its answer)")
 def _undo(app: Repl, argument: str) -> None:
-    _no_argument("undo", argument)
+    no_argument("undo", argument)
     if not app.session.messages:
         raise CommandError("there is nothing to undo")
     app.session.undo()
@@ -268,7 +264,7 @@ def _undo(app: Repl, argument: str) -> None:
 def _edit(app: Repl, argument: str) -> None:
     from claudechat.chat.attachments import ImageAttachment
 
-    _no_argument("edit", argument)
+    no_argument("edit", argument)
     last = app.session.last_user_message()
     if last is None or len(app.session.messages) < 2:
         raise CommandError("there is no message to edit yet")
@@ -297,7 +293,7 @@ def _pick(app: Repl, argument: str) -> None:
         raise CommandError("the last answer has no other candidates", hint="/n 3 asks for three at once")
     total = len(last.candidates)
     if not argument.isdigit() or not 1 <= int(argument) <= total:
-        raise CommandError(f"/pick takes a number from 1 to {total}, got {_shown(argument)}")
+        raise CommandError(f"/pick takes a number from 1 to {total}, got {shown(argument)}")
     index = int(argument) - 1
     chosen = last.candidates[index]
     app.session.replace_answer(
@@ -315,108 +311,3 @@ def _pick(app: Repl, argument: str) -> None:
     )
     app.save_session()
     app.notice(f"candidate {index + 1} of {total} is now in the history")
-
-
-def _no_argument(name: str, argument: str) -> None:
-    if argument:
-        raise CommandError(f"/{name} takes no argument, got {_shown(argument)}")
-
-
-# --- copy ----------------------------------------------------------------------------------------
-
-
-def code_blocks(markdown: str) -> list[str]:
-    """The code blocks of an answer, numbered from 1 in this order on the screen.
-
-    Counted in the text as the screen draws it: there a lone carriage return is dropped
-    (sanitize), while the parser would end a line at it, and so could see another fence.
-    """
-    from claudechat.render.markdown import CODE_BLOCK_TOKENS, markdown_parser
-
-    tokens = markdown_parser().parse(markdown.replace("\r", ""))
-    return [token.content for token in tokens if token.type in CODE_BLOCK_TOKENS]
-
-
-def _code_block_numbers(app: Repl, argument: str) -> list[str]:
-    answers = app.session.answers()
-    return [str(number) for number in range(1, len(code_blocks(answers[-1].text)) + 1)] if answers else []
-
-
-@COMMANDS.command("copy", "copy the last answer, or its N-th code block, to the clipboard", usage="/copy [N]",
-                  complete=_code_block_numbers)
-def _copy(app: Repl, argument: str) -> None:
-    from claudechat.repl.clipboard import copy_text
-
-    answers = app.session.answers()
-    if not answers:
-        raise CommandError("there is no answer to copy yet")
-    text = answers[-1].text
-    what = "the last answer"
-    if argument:
-        blocks = code_blocks(text)
-        if not blocks:
-            raise CommandError("the last answer has no code blocks")
-        if not argument.isdigit() or not 1 <= int(argument) <= len(blocks):
-            raise CommandError(f"/copy takes a code block number from 1 to {len(blocks)}, got {_shown(argument)}")
-        text = blocks[int(argument) - 1]
-        what = f"code block {argument} of {len(blocks)}"
-    ways = copy_text(text, app.write_terminal)
-    if not ways:
-        raise CommandError(f"{what} is too long for the terminal clipboard and no clipboard program was found",
-                           hint="install wl-copy, xclip or xsel, or /save the transcript")
-    app.notice(f"copied {what} ({len(text):,} characters) via {', '.join(ways)}")
-
-
-# --- what the session costs and uses ----------------------------------------------------------
-
-
-@COMMANDS.command("usage", "requests and tokens of this session, per model")
-def _usage(app: Repl, argument: str) -> None:
-    _no_argument("usage", argument)
-    totals: dict[str, list[int]] = {}
-    for entry in app.session.usage:
-        row = totals.setdefault(entry.model, [0, 0, 0, 0])
-        row[0] += 1
-        row[1] += entry.prompt_tokens
-        row[2] += entry.completion_tokens
-        row[3] += entry.cached_tokens
-    if not totals:
-        app.notice("no requests in this session yet")
-        return
-    header = ("model", "requests", "prompt", "completion", "cached")
-    rows = [(one_line(model, 60), *(f"{value:,}" for value in values)) for model, values in totals.items()]
-    if len(rows) > 1:
-        rows.append(("total", *(f"{sum(values[i] for values in totals.values()):,}" for i in range(4))))
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
-    lines = ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-             for row in (header, *rows)]
-    app.notice("\n".join(lines))
-
-
-@COMMANDS.command("info", "model, server, request settings, and where the config and session are saved")
-def _info(app: Repl, argument: str) -> None:
-    from claudechat.config import config_path
-
-    from claudechat.render.columns import two_columns
-    from claudechat.paths import short_path
-
-    _no_argument("info", argument)
-    settings = app.session.settings
-    session_path = app.keeper.path
-    # Paths are shortened to fit beside the names, never folded inside a name.
-    room = max(20, app.console.width - len("candidates (n)") - 2)
-    rows = [
-        ("model", one_line(settings.model, 200)),
-        ("server", one_line(app.settings.base_url, 200)),
-        ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
-        ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
-        ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),
-        ("candidates (n)", str(settings.n)),
-        ("json", "on" if settings.json else "off"),
-        ("reasoning", app.reasoning_mode),
-        ("theme", app.theme.name),
-        ("session", f"{app.session.id} · {one_line(app.session.title or 'untitled', 60)} · {turns_text(app.session.turns)}"),
-        ("session file", short_path(session_path, room) if session_path else "not saved yet (saved after the first answer)"),
-        ("config file", short_path(config_path(), room)),
-    ]
-    app.screen.print(two_columns(rows))

@@ -6,7 +6,6 @@ drives dispatch, `/help`, and Tab completion of names and arguments alike.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from claudechat.sanitize import one_line
 if TYPE_CHECKING:
     from claudechat.repl.app import Repl
 
-__all__ = ["Command", "CommandError", "CommandRegistry", "COMMANDS"]
+__all__ = ["Command", "CommandError", "CommandRegistry", "COMMANDS", "no_argument", "shown"]
 
 Handler = Callable[["Repl", str], "Awaitable[None] | None"]
 Completer = Callable[["Repl", str], list[str]]
@@ -27,6 +26,16 @@ Completer = Callable[["Repl", str], list[str]]
 
 class CommandError(UsageError):
     """A command was used wrongly; shown as one line, the chat goes on."""
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """An argument quoted back in a message: one line, controls made visible."""
+    return repr(one_line(text, limit))
+
+
+def no_argument(name: str, argument: str) -> None:
+    if argument:
+        raise CommandError(f"/{name} takes no argument, got {shown(argument)}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class CommandRegistry:
         name, _, argument = line[1:].strip().partition(" ")
         command = self.find(name)
         if command is None:
+            import difflib
+
             close = difflib.get_close_matches(name.lower(), self.names(), n=1)
             hint = f"did you mean /{close[0]}?" if close else "see /help"
             raise CommandError(f"unknown command /{one_line(name, 40)}", hint=hint)
