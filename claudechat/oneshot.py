@@ -294,6 +294,7 @@ async def _ask_on_terminal(
         model=request.model,
         reasoning_mode="expanded" if options.show_reasoning else settings.reasoning,
         code_theme=theme.code_theme,
+        stop_hint="Ctrl-C stops",
     )
     async with client_for(settings, _retry_notice, trace=trace) as client:
         outcome = await stream_answer(client, request, view)

@@ -125,3 +125,15 @@ def test_the_editor_gives_the_text_back_for_review_not_to_send(terminal, double,
     term.wait_for(lambda t: status_count(t) == 1)
     assert double.requests[0].json["messages"][-1]["content"] == "edited in the editor"
     assert os.path.exists(editor)
+
+
+def test_a_one_shot_answer_on_a_terminal_says_ctrl_c_stops_it(tmp_path, double):
+    from tests.terminal import Terminal
+
+    double.enqueue(Reply(content=" ".join(f"word{i}" for i in range(400)), stall_after=30))
+    with Terminal(tmp_path, base_url=double.url, args=["tell me"]) as term:
+        term.wait_for(re.compile(r"~[\d,]+ tokens · .*Ctrl-C stops"))  # no Esc: only the chat reads keys
+        assert double.wait_for_stall()
+        term.ctrl_c()
+        assert term.wait_exit() == 130
+        assert "⏹ interrupted" in term.all_lines()

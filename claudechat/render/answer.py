@@ -90,6 +90,7 @@ class AnswerView:
         reasoning_mode: str = "collapsed",
         code_theme: str = "monokai",
         code_language: str | None = None,
+        stop_hint: str = "Esc stops",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         # Everything alive now (modules, history) lives on; freezing it keeps the garbage
@@ -111,6 +112,7 @@ class AnswerView:
         self._last_text_at: float | None = None
         self._typed = ""  # typed while the answer streams: the next message's start
         self.refused = False
+        self._stop_hint = stop_hint  # the chat stops on Esc; a one-shot answer on Ctrl-C only
         self._tail: list[str] | None = None  # the tail's rows as last drawn; None: redraw
         self._tail_width = 0
         self._commits: list[str] = []
@@ -214,7 +216,7 @@ class AnswerView:
         else:
             label = "Thinking" if self._reasoning_started is not None else f"Waiting for {one_line(self._model, 80)}"
             parts = [f"{spinner} {label} · {elapsed:.1f} s"]
-        parts.append("Esc stops")
+        parts.append(self._stop_hint)
         line = Text(" · ".join(parts), style="spinner")
         if self._typed:
             line.append("  next: ", style="status")
