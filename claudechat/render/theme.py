@@ -268,9 +268,10 @@ def _check_code_theme(value: str, path: Path) -> str:
 def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
     """Load and validate one file; _BrokenTheme names the first problem found.
 
-    The code theme of a built-in file is not looked up: the test suite checks those, and
-    loading Pygments' styles costs the chat's start-up several milliseconds.
+    A built-in file's styles and code theme are not checked again: the test suite checks
+    those, and parsing them (and loading Pygments' styles) is start-up time the prompt waits for.
     """
+    builtin = path.parent == builtin_themes_dir()
     table = _read_table(path)
     for key in table:
         if key not in _TOP_LEVEL_KEYS:
@@ -295,7 +296,7 @@ def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
         code_theme = parent.code_theme if code_theme is None else code_theme
         description = f"based on the {parent.name} theme" if description is None else description
     for key, value in raw_styles.items():
-        styles[key] = _check_style(key, value, path)
+        styles[key] = value if builtin and isinstance(value, str) else _check_style(key, value, path)
 
     missing = [key for key in STYLE_KEYS if key not in styles]
     if missing:
@@ -306,7 +307,7 @@ def _read_theme(name: str, path: Path, *, allow_inherits: bool = True) -> Theme:
         raise _BrokenTheme(path, f"{noun} {shown}{more} not set ({advice})")
     if code_theme is None:
         raise _BrokenTheme(path, "'code_theme' is not set (a Pygments style name such as \"monokai\")")
-    if path.parent != builtin_themes_dir():
+    if not builtin:
         _check_code_theme(code_theme, path)
 
     return Theme(
