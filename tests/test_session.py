@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claudechat.chat import store as store_module
-from claudechat.chat.conversation import Candidate, Message, image_names, text_of
+from claudechat.chat.conversation import Candidate, Message, attachment_labels, image_names, text_of
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.session import (
     FORMAT,
@@ -1865,3 +1865,19 @@ def test_a_session_in_a_symlinked_directory_is_not_written_through_it(tmp_path):
     with pytest.raises(SessionError, match="symbolic link"):
         SessionFile.open(tmp_path / "linked" / session_file.path.name)
     assert session_file.path.read_bytes() == before
+
+
+def test_text_attachments_are_sent_but_not_shown_as_the_users_words() -> None:
+    from claudechat.chat.attachments import TextAttachment, attachment_from_part
+
+    attached = TextAttachment(name="src/a.py", text="src/a.py\n```python\nx = 1\n```", size=6, sha256="ab")
+    content = [{"type": "text", "text": "why?"}, attached.stored_part()]
+    message = Message("user", content)
+    assert message.text == "why?"
+    assert message.to_api()["content"] == [
+        {"type": "text", "text": "why?"},
+        {"type": "text", "text": "src/a.py\n```python\nx = 1\n```"},
+    ]
+    assert attachment_labels(content) == ["file: src/a.py"]
+    assert attachment_from_part(content[1]) == attached
+    assert attachment_from_part(content[0]) is None

@@ -1,7 +1,9 @@
-"""Images attached to a message: local files become `data:` URLs, http(s) URLs go as they are.
+"""What goes with a message besides its text: images, and text attachments (files, command output).
 
-The type is read from the file's first bytes, never from its name, and claudechat never
-fetches a URL itself: the server does.
+Images: local files become `data:` URLs, http(s) URLs go as they are. The type is read from the
+file's first bytes, never from its name, and claudechat never fetches a URL itself: the server
+does. Text attachments are sent as text parts; what they came from (kind, name, size, hash) is
+kept beside the part in the session, never sent.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from claudechat.errors import UsageError
 from claudechat.paths import message_path
 from claudechat.sanitize import one_line
 
-__all__ = ["ImageAttachment", "AttachmentError", "load_image", "MAX_IMAGE_BYTES", "sniff_image_type"]
+__all__ = [
+    "Attachment",
+    "ImageAttachment",
+    "TextAttachment",
+    "AttachmentError",
+    "attachment_from_part",
+    "load_image",
+    "MAX_IMAGE_BYTES",
+    "sniff_image_type",
+]
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _URL_SCHEMES = ("http://", "https://")
@@ -36,8 +47,63 @@ class ImageAttachment:
     media_type: str | None = None
     size: int | None = None
 
+    kind = "image"
+
+    @property
+    def label(self) -> str:
+        return f"image: {self.name}"
+
     def to_part(self) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": self.url}}
+
+    def stored_part(self) -> dict[str, Any]:
+        """The part as a session keeps it: the name is ours, for lists and transcripts."""
+        return {**self.to_part(), "name": self.name}
+
+
+@dataclass(frozen=True)
+class TextAttachment:
+    """Text that goes with a message: a file, a PDF's text, a command's output.
+
+    `text` is exactly what is sent (a heading naming the source, then the content in a fence);
+    the rest describes the source for lists, the toolbar and transcripts.
+    """
+
+    name: str  # the path as the user typed it, or the command
+    text: str
+    kind: str = "file"  # "file", "pdf" or "command"
+    size: int = 0  # bytes read from the source
+    sha256: str = ""  # of those bytes
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}: {self.name}"
+
+    def to_part(self) -> dict[str, Any]:
+        return {"type": "text", "text": self.text}
+
+    def stored_part(self) -> dict[str, Any]:
+        source = {"kind": self.kind, "name": self.name, "size": self.size, "sha256": self.sha256}
+        return {**self.to_part(), "attachment": source}
+
+
+Attachment = ImageAttachment | TextAttachment
+
+
+def attachment_from_part(part: dict[str, Any]) -> Attachment | None:
+    """The attachment a stored content part holds (None for the message's own text)."""
+    if part.get("type") == "image_url":
+        return ImageAttachment(name=part.get("name") or "image", url=part["image_url"]["url"])
+    source = part.get("attachment")
+    if part.get("type") == "text" and isinstance(source, dict):
+        return TextAttachment(
+            name=str(source.get("name") or "attachment"),
+            text=part["text"],
+            kind=str(source.get("kind") or "file"),
+            size=source.get("size") if isinstance(source.get("size"), int) else len(part["text"].encode()),
+            sha256=str(source.get("sha256") or ""),
+        )
+    return None
 
 
 def sniff_image_type(head: bytes) -> str | None:

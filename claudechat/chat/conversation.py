@@ -15,16 +15,16 @@ from claudechat.sanitize import sanitize
 if TYPE_CHECKING:
     from claudechat.api import ChatResult
 
-__all__ = ["Message", "Candidate", "text_of", "image_names", "Content", "answer_from_result"]
+__all__ = ["Message", "Candidate", "text_of", "image_names", "attachment_labels", "Content", "answer_from_result"]
 
 Content = str | list[dict[str, Any]]
 
 
 def text_of(content: Content) -> str:
-    """The text of a message's content, with its image parts left out."""
+    """The text the user wrote: image parts and attached text (files, command output) left out."""
     if isinstance(content, str):
         return content
-    return "\n".join(part["text"] for part in content if part.get("type") == "text")
+    return "\n".join(part["text"] for part in content if part.get("type") == "text" and "attachment" not in part)
 
 
 def image_names(content: Content) -> list[str]:
@@ -34,11 +34,23 @@ def image_names(content: Content) -> list[str]:
     return [part.get("name") or "image" for part in content if part.get("type") == "image_url"]
 
 
+def attachment_labels(content: Content) -> list[str]:
+    """What went with a message, one label each: `image: a.png`, `file: src/x.py`, ..."""
+    from claudechat.chat.attachments import attachment_from_part
+
+    if isinstance(content, str):
+        return []
+    found = (attachment_from_part(part) for part in content)
+    return [attachment.label for attachment in found if attachment is not None]
+
+
+_OURS = ("name", "attachment")  # kept for lists and transcripts, never sent
+
+
 def _api_content(content: Content) -> Content:
     if isinstance(content, str):
         return content
-    # The name is ours (for transcripts); the API gets the part as the seed documents it.
-    return [{key: value for key, value in part.items() if key != "name"} for part in content]
+    return [{key: value for key, value in part.items() if key not in _OURS} for part in content]
 
 
 @dataclass

@@ -101,6 +101,9 @@ def _content_from(value: Any) -> Content:
         kind = part.get("type")
         if kind == "text":
             _get(part, "text", str)
+            source = _get(part, "attachment", dict, None)
+            if source is not None:
+                _get(source, "name", str)
         elif kind == "image_url":
             image = _get(part, "image_url", dict)
             _get(image, "url", str)

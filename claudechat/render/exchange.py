@@ -17,22 +17,22 @@ if TYPE_CHECKING:
 __all__ = ["user_message", "attached_names", "saved_answer", "other_candidates", "json_verdict"]
 
 
-def _attached(image_names: list[str]) -> str:
-    return "".join(f"\n[image: {one_line(name, 200)}]" for name in image_names)
+def _attached(labels: list[str]) -> str:
+    return "".join(f"\n[{one_line(label, 200)}]" for label in labels)
 
 
-def user_message(text: str, image_names: list[str]) -> RenderableType:
-    """A message as it looked when typed at the prompt, with its images named."""
+def user_message(text: str, labels: list[str]) -> RenderableType:
+    """A message as it looked when typed at the prompt, with what went with it (`image: a.png`)."""
     from rich.text import Text
 
-    return Text("› " + sanitize(text).replace("\n", "\n  ") + _attached(image_names), style="prompt")
+    return Text("› " + sanitize(text).replace("\n", "\n  ") + _attached(labels), style="prompt")
 
 
-def attached_names(image_names: list[str]) -> RenderableType:
+def attached_names(labels: list[str]) -> RenderableType:
     """Under a message just sent (the prompt shows its text): what went with it."""
     from rich.text import Text
 
-    return Text(_attached(image_names).lstrip("\n"), style="prompt")
+    return Text(_attached(labels).lstrip("\n"), style="prompt")
 
 
 def saved_answer(text: str, *, interrupted: bool, code_theme: str) -> list[RenderableType]:

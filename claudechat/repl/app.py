@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudechat import __version__
-from claudechat.chat.attachments import ImageAttachment
 from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
     from claudechat.api import ChatClient
     from claudechat.api.trace import ExchangeLog
+    from claudechat.chat.attachments import Attachment
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
@@ -58,7 +58,7 @@ class Repl:
 
         self.settings = settings
         self.keeper = keeper
-        self.attachments: list[ImageAttachment] = []  # sent with the next message
+        self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
         self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
@@ -179,7 +179,7 @@ class Repl:
         settings = self.session.settings
         state = ToolbarState(
             model=self.model,
-            attachments=tuple(image.name for image in self.attachments),
+            attachments=tuple(attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
             json=settings.json,
@@ -257,7 +257,7 @@ class Repl:
 
     def show_session(self, note: str | None = None) -> None:
         """After opening a saved session: what it is, and its last exchanges as they were shown."""
-        from claudechat.chat.conversation import image_names
+        from claudechat.chat.conversation import attachment_labels
         from claudechat.render.exchange import saved_answer, user_message
         from claudechat.render.sessions import turns_text
 
@@ -273,7 +273,7 @@ class Repl:
         self.notice(summary)
         for message in session.messages[-shown:]:
             if message.role == "user":
-                self.screen.print(user_message(message.text, image_names(message.content)))
+                self.screen.print(user_message(message.text, attachment_labels(message.content)))
             else:
                 code_theme = self.theme.code_theme
                 self.screen.print(*saved_answer(message.text, interrupted=message.interrupted, code_theme=code_theme))
@@ -359,24 +359,22 @@ class Repl:
         return self._client
 
     async def send(self, text: str) -> None:
-        """Send a typed message (with the pending images); after /edit it replaces the last exchange."""
+        """Send a typed message (with what is attached); after /edit it replaces the last exchange."""
         attachments = list(self.attachments)
         content: Content = text
         if attachments:
-            content = [{"type": "text", "text": text}] + [
-                {**image.to_part(), "name": image.name} for image in attachments
-            ]
+            content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
         replace = self.editing and len(self.session.messages) >= 2
         self.attachments = []
         if attachments:
             from claudechat.render.exchange import attached_names
 
-            self.screen.print(attached_names([image.name for image in attachments]))
+            self.screen.print(attached_names([attachment.label for attachment in attachments]))
         if await self.ask(Message("user", content, model=self.model), replace_last=replace):
             self.editing = False
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
-            # while it was out), the images stay attached.
+            # while it was out), the attachments stay.
             self.attachments = attachments
             self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
 

@@ -14,6 +14,7 @@ from claudechat.repl.commands import COMMANDS, CommandError, no_argument, shown
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
+    from claudechat.chat.attachments import ImageAttachment
     from claudechat.repl.app import Repl
 
 __all__ = ["complete_paths"]
@@ -58,12 +59,19 @@ def _model(app: Repl, argument: str) -> None:
 
 
 def _warn_if_images_unsupported(app: Repl) -> None:
-    warning = image_warning(app.model) if app.attachments else None
+    warning = image_warning(app.model) if _images(app) else None
     if warning:
         app.warning(warning)
 
 
 # --- images -------------------------------------------------------------------------------------
+
+
+def _images(app: Repl) -> list[ImageAttachment]:
+    from claudechat.chat.attachments import ImageAttachment
+
+    return [attachment for attachment in app.attachments if isinstance(attachment, ImageAttachment)]
+
 
 
 def _image_paths(argument: str) -> list[str]:
@@ -143,23 +151,23 @@ def _complete_image(app: Repl, argument: str) -> list[str]:
 def _image(app: Repl, argument: str) -> None:
     from claudechat.chat.attachments import load_image
 
+    images = _images(app)
     if not argument:
-        if not app.attachments:
+        if not images:
             app.notice("no images attached (/image PATH attaches one)")
             return
         lines = [f"{number}. {one_line(image.name, 200)}" + _size(image.size) for number, image in
-                 enumerate(app.attachments, 1)]
+                 enumerate(images, 1)]
         app.notice("attached to the next message:\n" + "\n".join(lines))
         return
     if argument == "clear":
-        count = len(app.attachments)
-        app.attachments = []
-        app.notice(f"dropped {count} image{'s' if count != 1 else ''}")
+        app.attachments = [attachment for attachment in app.attachments if attachment.kind != "image"]
+        app.notice(f"dropped {len(images)} image{'s' if len(images) != 1 else ''}")
         return
     loaded = [load_image(path) for path in _image_paths(argument)]  # all or none
     app.attachments += loaded
     names = ", ".join(one_line(image.name, 100) for image in loaded)
-    app.notice(f"attached {names} ({len(app.attachments)} for the next message)")
+    app.notice(f"attached {names} ({len(images) + len(loaded)} for the next message)")
     _warn_if_images_unsupported(app)
 
 
@@ -262,7 +270,7 @@ def _undo(app: Repl, argument: str) -> None:
 
 @COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
 def _edit(app: Repl, argument: str) -> None:
-    from claudechat.chat.attachments import ImageAttachment
+    from claudechat.chat.attachments import attachment_from_part
 
     no_argument("edit", argument)
     last = app.session.last_user_message()
@@ -270,11 +278,8 @@ def _edit(app: Repl, argument: str) -> None:
         raise CommandError("there is no message to edit yet")
     app.set_input(last.text)
     if not isinstance(last.content, str):
-        app.attachments = [
-            ImageAttachment(name=part.get("name") or "image", url=part["image_url"]["url"])
-            for part in last.content
-            if part.get("type") == "image_url"
-        ]
+        found = (attachment_from_part(part) for part in last.content)
+        app.attachments = [attachment for attachment in found if attachment is not None]
     app.editing = True
     app.notice("editing your last message: Enter replaces that exchange, Ctrl-C cancels")
 
