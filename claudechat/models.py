@@ -11,6 +11,7 @@ from dataclasses import dataclass
 __all__ = [
     "ModelInfo",
     "MODELS",
+    "context_window",
     "find_model",
     "accepts_images",
     "image_warning",
@@ -25,6 +26,7 @@ class ModelInfo:
     id: str
     vision: bool = True  # accepts image parts
     thinking: bool = False  # streams reasoning_content before the answer
+    context_window: int = 200_000  # tokens: the prompt and the answer together
 
 
 MODELS: tuple[ModelInfo, ...] = (
@@ -53,6 +55,12 @@ THINKING_EXAMPLE = "claude-sonnet-4-20250514-thinking"
 
 def find_model(model_id: str) -> ModelInfo | None:
     return _BY_ID.get(model_id)
+
+
+def context_window(model_id: str, configured: int | None = None) -> int | None:
+    """The context window of `model_id`: the catalogue's, else the configured one, else unknown."""
+    model = find_model(model_id)
+    return model.context_window if model is not None else configured
 
 
 def accepts_images(model_id: str) -> bool | None:

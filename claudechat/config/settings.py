@@ -60,6 +60,9 @@ class Settings:
     reasoning: str = "collapsed"
     theme: str = "dark"
     editing_mode: str = "emacs"
+    context_window: int | None = None  # tokens, for models the catalogue does not know
+    attach_max_share: float = 0.5  # of the context window, that one message's attachments may fill
+    auto_compact: float = 0.0  # compact before a request past this share of the window; 0 is off
     # Not in the config file: only --debug or CLAUDECHAT_DEBUG turn it on, for one run.
     debug: bool = False
     # The servers the config file holds a token for (the tokens themselves stay in the file).
@@ -261,6 +264,31 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                 "key bindings of the input line",
                 "one of " + ", ".join(EDITING_MODES),
                 _choice(EDITING_MODES),
+            ),
+            Option(
+                "context_window",
+                int,
+                "context window in tokens of models the catalogue does not know (other servers)",
+                "a whole number from 1000 to 100000000",
+                _parse_int,
+                lambda value: 1000 <= value <= 100_000_000,
+                optional=True,
+            ),
+            Option(
+                "attach_max_share",
+                float,
+                "share of the context window one message's attachments may fill",
+                "a number greater than 0 and at most 1",
+                _parse_float,
+                lambda value: 0 < value <= 1,
+            ),
+            Option(
+                "auto_compact",
+                float,
+                "compact the conversation before a request past this share of the window (0: never)",
+                "0, or a number from 0.5 to 0.99",
+                _parse_float,
+                lambda value: value == 0 or 0.5 <= value <= 0.99,
             ),
         )
     }
