@@ -20,6 +20,8 @@ _PLAIN_TEXT = {"text", ""}  # Pygments' TextLexer: no language worth naming
 
 def fence_for(text: str) -> str:
     """A backtick fence longer than any run of backticks in `text` (three at least)."""
+    if "```" not in text:  # the common case, without a regular expression over the whole text
+        return "```"
     longest = max(map(len, _BACKTICKS.findall(text)), default=0)
     return "`" * max(3, longest + 1)
 

@@ -28,7 +28,7 @@ _MAGIC = frozenset("*?[")
 class Expansion:
     spec: str  # as typed
     name: str  # as shown: the file, the folder (ending in "/") or the glob
-    files: list[tuple[str, Path]] = field(default_factory=list)  # (name shown, path), in order
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name shown, path), in order
     folder: bool = False  # a folder: its list of files is sent before them
     glob: bool = False
 
@@ -74,7 +74,7 @@ def expand(spec: str) -> Expansion:
     if os.path.lexists(path):
         if path.is_dir():  # follows a link to a folder: the user named it
             return _folder(spec, name, path)
-        return Expansion(spec, name, [(name, path)])
+        return Expansion(spec, name, [(name, os.fspath(path))])
     if has_magic(spec):
         return _glob(spec)
     raise cannot(name, "no such file or folder")
@@ -84,7 +84,8 @@ def _folder(spec: str, name: str, path: Path) -> Expansion:
     from claudechat.attach.tree import walk_tree
 
     shown = name if name.endswith("/") else name + "/"
-    files = [(_below(name, entry.path), path / entry.path) for entry in walk_tree(path) if not entry.is_dir]
+    top = os.fspath(path)
+    files = [(_below(name, entry.path), os.path.join(top, entry.path)) for entry in walk_tree(path) if not entry.is_dir]
     return Expansion(spec, shown, files, folder=True)
 
 
@@ -109,7 +110,7 @@ def _glob(spec: str) -> Expansion:
                 matched_folders.add(entry.path)  # all of it comes, as a folder would
             continue
         if inside or _matches(pieces, pattern):
-            expansion.files.append((_below(base_name, entry.path), base / entry.path))
+            expansion.files.append((_below(base_name, entry.path), os.path.join(base, entry.path)))
     return expansion
 
 

@@ -8,7 +8,6 @@ total against the share of the context window one message may fill.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,7 +75,7 @@ class Plan:
     ) -> Gathered:
         """Read every file; `budget` holds them, with those `already` pending, to their share."""
         gathered = Gathered([])
-        seen: set[str] = set()
+        seen: dict[tuple[int, int], str] = {}  # device and inode → the name it was attached by
         for expansion in self.expansions:
             _read_expansion(expansion, gathered, seen)
         estimator = estimator or default_estimator()
@@ -90,27 +89,29 @@ def plan(specs: Sequence[str]) -> Plan:
     return Plan([expand(spec) for spec in specs])
 
 
-def _read_expansion(expansion: Expansion, gathered: Gathered, seen: set[str]) -> None:
+def _read_expansion(expansion: Expansion, gathered: Gathered, seen: dict[tuple[int, int], str]) -> None:
     in_group = expansion.folder or expansion.glob
     attached: list[TextAttachment] = []
+    listed: list[str] = []  # what the folder brings, those attached before it included
     left_out: Counter[str] = Counter()
     for name, path in expansion.files:
-        key = os.path.realpath(path)
-        if key in seen:
-            continue
         try:
             result = read_file(path, name, in_folder=in_group)
         except Skipped as skipped:
             left_out[skipped.reason] += 1
             continue
-        seen.add(key)
+        if result.identity in seen:  # named before (rarely: it is read twice to know)
+            listed.append(seen[result.identity])
+            continue
+        seen[result.identity] = name
+        listed.append(name)
         gathered.warnings += result.warnings
         if isinstance(result.attachment, TextAttachment):
             attached.append(result.attachment)
         else:
             gathered.attachments.append(result.attachment)
     shown = message_path(expansion.name, 200)
-    if in_group and not attached:
+    if in_group and not listed:
         if expansion.glob and not expansion.files:
             raise AttachmentError(f"cannot attach {shown}: no files match", hint=".gitignore'd files are left out")
         raise AttachmentError(
@@ -121,7 +122,7 @@ def _read_expansion(expansion: Expansion, gathered: Gathered, seen: set[str]) ->
     if missed:
         gathered.notes.append(f"left out of {shown}: {missed}")
     if expansion.folder:
-        gathered.attachments.append(_listing(expansion.name, attached, missed))
+        gathered.attachments.append(_listing(expansion.name, listed, attached, missed))
     gathered.attachments += attached
 
 
@@ -134,14 +135,14 @@ def _left_out_words(left_out: Counter[str]) -> str:
     return ", ".join(words)
 
 
-def _listing(name: str, files: list[TextAttachment], missed: str) -> TextAttachment:
+def _listing(name: str, listed: list[str], files: list[TextAttachment], missed: str) -> TextAttachment:
     """The folder's list of files, sent before them, so the model sees its shape first."""
     import hashlib
 
-    count = len(files)
-    heading = f"{name} (folder: {count} file{'s' if count != 1 else ''}, each below"
+    count = len(listed)
+    heading = f"{name} (folder: {count} file{'s' if count != 1 else ''}, each in a block of its own"
     heading += f"; left out: {missed})" if missed else ")"
-    listing = "".join(f"{attachment.name}\n" for attachment in files)
+    listing = "".join(f"{file}\n" for file in listed)
     return TextAttachment(
         name=name,
         text=file_block(heading, listing),

@@ -43,6 +43,7 @@ _BINARY = getattr(os, "O_BINARY", 0)
 class FileRead:
     attachment: Attachment
     warnings: list[str] = field(default_factory=list)
+    identity: tuple[int, int] = (0, 0)  # device and inode: the same file named twice is attached once
 
 
 class Skipped(AttachmentError):
@@ -76,7 +77,7 @@ def _kind_of(mode: int) -> str | None:
     return "it is not a regular file"
 
 
-def _os_problem(name: str, path: Path, exc: OSError) -> AttachmentError:
+def _os_problem(name: str, path: str | Path, exc: OSError) -> AttachmentError:
     if exc.errno == errno.ELOOP:
         return cannot(name, "a loop of symbolic links", hint="point the link at a file")
     if exc.errno == errno.ENOENT:
@@ -86,7 +87,7 @@ def _os_problem(name: str, path: Path, exc: OSError) -> AttachmentError:
     return cannot(name, (exc.strerror or str(exc)).lower())
 
 
-def read_file(path: Path, name: str, *, in_folder: bool = False) -> FileRead:
+def read_file(path: str | Path, name: str, *, in_folder: bool = False) -> FileRead:
     """Read the file at `path`, shown as `name`, into an attachment.
 
     In a folder (`in_folder`) what is not a text file raises `Skipped` instead of the usual
@@ -119,11 +120,12 @@ def read_file(path: Path, name: str, *, in_folder: bool = False) -> FileRead:
                 raise cannot(name, "an image", reason="image")
             os.close(fd)
             fd = -1
-            return FileRead(dataclasses.replace(load_image(os.fspath(path)), name=name))
+            image = dataclasses.replace(load_image(os.fspath(path)), name=name)
+            return FileRead(image, identity=(opened.st_dev, opened.st_ino))
         if b"%PDF-" in head[:1024]:
             if in_folder:
                 raise cannot(name, "a PDF", reason="pdf")
-            return _pdf(fd, head, name, opened.st_size)
+            return dataclasses.replace(_pdf(fd, head, name, opened.st_size), identity=(opened.st_dev, opened.st_ino))
         if name.lower().endswith(".pdf"):
             raise cannot(name, "not a readable PDF (no PDF header)", hint="is the file complete?")
         if b"\0" in head and not head.startswith(_UTF16_BOMS):
@@ -139,7 +141,8 @@ def read_file(path: Path, name: str, *, in_folder: bool = False) -> FileRead:
     text, warning = _decode(data, name)
     if warning is not None and _mostly_controls(data):
         raise cannot(name, "it is a binary file", reason="binary" if in_folder else "")
-    return FileRead(_text_attachment(name, text, data, "file"), [warning] if warning else [])
+    attachment = _text_attachment(name, text, data, "file")
+    return FileRead(attachment, [warning] if warning else [], (opened.st_dev, opened.st_ino))
 
 
 def _read(fd: int, name: str, limit: int, in_folder: bool) -> bytes:
