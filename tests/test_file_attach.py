@@ -69,7 +69,7 @@ def refused(term: Terminal, line: str, expect: str) -> None:
 
 
 def test_a_mention_attaches_the_file_fenced_below_the_message(tmp_path, terminal, double):
-    make(tmp_path, {"src/app.py": "def f():\n    return 1\n"})
+    make(tmp_path, {"src/app.py": "def f():\n    return 1\n", "shot.png": tiny_png()})
     term = terminal()
     turn(term, "explain @src/app.py please, not @decorator or ann@example.com")
     assert sent(double, 1) == [
@@ -77,6 +77,11 @@ def test_a_mention_attaches_the_file_fenced_below_the_message(tmp_path, terminal
         block("src/app.py", "def f():\n    return 1\n", "python"),
     ]
     assert "[file: src/app.py]" in term.all_lines()
+    turn(term, "and @shot.png?")  # an image goes as /image sends it
+    [text, image] = sent(double, 2)
+    assert text == {"type": "text", "text": "and @shot.png?"}
+    assert image["type"] == "image_url" and image["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "[image: shot.png]" in term.all_lines()
 
 
 def test_file_attaches_to_the_next_message_lists_and_clears(tmp_path, terminal, double):
