@@ -13,6 +13,7 @@ message, the file in a block headed `app.py`.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections.abc import Callable
@@ -23,7 +24,7 @@ __all__ = ["Mention", "find_mentions"]
 _START = re.compile(r"(?:^|(?<=[\s(\[{<]))@")
 _TRAILING = ".,;:!?)]}>'\""
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
-_INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+_INLINE_CODE = re.compile(r"(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")  # on one line: no rescans of a long paste
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ def find_mentions(text: str, exists: Callable[[str], bool] = _exists) -> list[Me
     if "@" not in text:
         return []
     code = _code_spans(text)
+    starts = [start for start, _end in code]
     mentions = []
     for match in _START.finditer(text):
         at = match.start()
-        if any(start <= at < end for start, end in code):
+        inside = bisect.bisect_right(starts, at) - 1
+        if inside >= 0 and at < code[inside][1]:
             continue
         found = _mention_at(text, at, exists)
         if found is not None:
@@ -97,7 +100,10 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
             opened = None
     if opened is not None:
         spans.append((opened[0], len(text)))
+    fences = list(spans)
+    fence_starts = [start for start, _end in fences]
     for match in _INLINE_CODE.finditer(text):
-        if not any(start <= match.start() < end for start, end in spans):
+        inside = bisect.bisect_right(fence_starts, match.start()) - 1
+        if not (inside >= 0 and match.start() < fences[inside][1]):
             spans.append(match.span())
-    return spans
+    return sorted(spans)
