@@ -54,7 +54,7 @@ def test_file_attaches_lists_with_size_and_tokens_and_clears_only_files(app, tmp
     rows = lines[start + 1 :]
     assert rows[0].startswith("1. src/a.py · 600 bytes · ~") and rows[0].endswith(" tokens")
     assert rows[1].startswith("2. notes.md · 8 bytes · ~")
-    assert rows[2].startswith("in all ~") and "one message may carry 100,000 tokens (50% of claude-sonnet-4-6's" in rows[2]
+    assert rows[2].startswith("in all ~") and rows[2].endswith(" tokens of the 100,000 one message may carry (50% of a 200,000-token window)")
     assert rows[3] == "and 1 other attachment (/image lists images)"
     run(app, "/file clear")
     assert pending(app) == ["image: shot.png"]

@@ -46,12 +46,10 @@ class Budget:
         return int(self.window * self.share) if self.window else None
 
     def describe(self) -> str:
-        """`100,000 tokens (50% of claude-sonnet-4-6's 200,000-token window)`, or that there is no limit."""
+        """What one message may carry: `the 100,000 one message may carry (50% of a 200,000-token window)`."""
         if self.limit is None:
-            return "no limit (the model's context window is unknown: set context_window)"
-        from claudechat.sanitize import one_line
-
-        return f"{self.limit:,} tokens ({self.share:.0%} of {one_line(self.model, 80)}'s {self.window:,}-token window)"
+            return "no set limit (the model's context window is unknown: set context_window)"
+        return f"the {self.limit:,} one message may carry ({self.share:.0%} of a {self.window:,}-token window)"
 
     def check(self, attachments: Iterable[Attachment], estimator: TokenEstimator) -> int:
         """The estimated tokens of `attachments`; an `AttachmentError` when over the limit."""

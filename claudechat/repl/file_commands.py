@@ -173,10 +173,12 @@ def _complete_file(app: Repl, argument: str) -> list[str]:
     "attach files, folders or globs to the next message; no argument lists them, `clear` drops them",
     usage="/file [PATH|GLOB|DIR ...|clear]",
     complete=_complete_file,
-    details="Text files go in a fenced block headed by their path; PDFs as their text, page by page;\n"
-    "images as /image attaches them. A folder brings its text files (what .gitignore excludes is\n"
-    "left out), listed first; globs: src/*.py, src/**/*.md. In a message, @path attaches a path too.\n"
-    "Over 1 MB of text in a file, or more than attach_max_share of the context window in all, is refused.",
+    details="Text goes in a fenced block headed by its path, a PDF as its text page by page,\n"
+    "an image as /image attaches it. A folder brings its text files, listed first\n"
+    "(what .gitignore excludes is left out); globs: src/*.py, src/**/*.md.\n"
+    "In a message, @path attaches a path to that message.\n"
+    "Refused: a file over 1 MB of text, or more than attach_max_share of the context\n"
+    "window in all. More than 200 files from a folder or glob are asked about.",
 )
 async def _file(app: Repl, argument: str) -> None:
     files = _files(app)
@@ -210,7 +212,7 @@ def _list(app: Repl, files: list[TextAttachment]) -> None:
     estimator = token_estimator(app)
     rows = [f"{number}. {_row(group, estimator)}" for number, group in enumerate(_groups(files), 1)]
     total = sum(estimator.text_tokens(attachment.text) for attachment in files)
-    rows.append(f"in all ~{total:,} tokens; one message may carry {_budget(app).describe()}")
+    rows.append(f"in all ~{total:,} tokens of {_budget(app).describe()}")
     if others:
         rows.append(f"and {others} other attachment{'s' if others != 1 else ''} (/image lists images)")
     app.notice("attached to the next message:\n" + "\n".join(rows))
