@@ -37,7 +37,7 @@ def language_for(name: str) -> str:
     """The language of a file for highlighting, from its name (`src/app.py` → `python`); "" if none."""
     base = name.rstrip("/").rsplit("/", 1)[-1]
     index = _index()
-    if index.special.match(base):  # Makefile, CMakeLists.txt, *.cmake.in, ...: ask Pygments itself
+    if base in index.names or index.special.match(base):  # Makefile, *.cmake.in, ...: ask Pygments itself
         return _language_of_name(base)
     dot = base.rfind(".")
     if dot <= 0:
@@ -81,7 +81,9 @@ class _Index:
             for pattern in patterns
             if not suffix_only.match(pattern)
         }
-        translated = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in sorted(others))
+        self.names = {pattern for pattern in others if not any(char in pattern for char in "*?[")}
+        wild = others - self.names
+        translated = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in sorted(wild))
         self.special = re.compile(translated or r"(?!)")
 
 

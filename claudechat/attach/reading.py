@@ -114,7 +114,7 @@ def read_file(path: str | Path, name: str, *, in_folder: bool = False) -> FileRe
         what = _kind_of(opened.st_mode)  # swapped for a FIFO or a device since the check above?
         if what is not None:
             raise cannot(name, what, reason=skip)
-        head = _read(fd, name, _HEAD, in_folder)
+        head = _read(fd, name, _HEAD, in_folder, opened.st_size)
         if sniff_image_type(head[:12]) is not None or name.lower().endswith(_IMAGE_SUFFIXES):
             if in_folder:
                 raise cannot(name, "an image", reason="image")
@@ -132,7 +132,7 @@ def read_file(path: str | Path, name: str, *, in_folder: bool = False) -> FileRe
             raise cannot(name, "it is a binary file", reason="binary" if in_folder else "")
         if opened.st_size > MAX_TEXT_BYTES:
             raise _too_big(name, opened.st_size)
-        data = head + _read(fd, name, MAX_TEXT_BYTES + 1 - len(head), in_folder) if len(head) == _HEAD else head
+        data = head + _read(fd, name, MAX_TEXT_BYTES + 1 - len(head), in_folder, 0) if len(head) == _HEAD else head
         if len(data) > MAX_TEXT_BYTES:  # it grew, or st_size lied (/proc, a pipe-like file)
             raise _too_big(name, len(data))
     finally:
@@ -145,16 +145,20 @@ def read_file(path: str | Path, name: str, *, in_folder: bool = False) -> FileRe
     return FileRead(attachment, [warning] if warning else [], (opened.st_dev, opened.st_ino))
 
 
-def _read(fd: int, name: str, limit: int, in_folder: bool) -> bytes:
+def _read(fd: int, name: str, limit: int, in_folder: bool, expected: int) -> bytes:
+    """Up to `limit` bytes; a short read past the `expected` size (st_size, if any) is the end."""
     chunks: list[bytes] = []
     left = limit
     try:
         while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
+            asked = min(left, 1024 * 1024)
+            chunk = os.read(fd, asked)
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            if 0 < expected <= limit - left and len(chunk) < asked:
+                break  # saves asking again for the end of a small file (/proc's report size 0)
     except BlockingIOError:  # pragma: no cover  (a regular file never blocks; a special one was refused)
         raise cannot(name, "it would block: not a regular file") from None
     except OSError as exc:
@@ -217,7 +221,7 @@ def _pdf(fd: int, head: bytes, name: str, size: int) -> FileRead:
 
     if size > MAX_PDF_BYTES:
         raise cannot(name, f"{size / 1024 / 1024:.1f} MB is over the 32 MB limit for a PDF")
-    data = head + _read(fd, name, MAX_PDF_BYTES + 1 - len(head), False) if len(head) == _HEAD else head
+    data = head + _read(fd, name, MAX_PDF_BYTES + 1 - len(head), False, 0) if len(head) == _HEAD else head
     if len(data) > MAX_PDF_BYTES:
         raise cannot(name, "it is over the 32 MB limit for a PDF")
     text, pages = pdf_text(data, name)
