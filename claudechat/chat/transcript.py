@@ -1,18 +1,23 @@
 """Transcripts: a session as Markdown to read anywhere, or as JSON to load again.
 
 The Markdown keeps answers as the model wrote them (they are Markdown already), puts each
-turn under a heading saying who and when, folds reasoning into a `<details>` block, and names
-images instead of pasting their base64.
+turn under a heading saying who and when, folds reasoning into a `<details>` block, names
+images instead of pasting their base64, and folds each attached file into a `<details>` block
+naming it with its size and hash.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
-from claudechat.chat.conversation import Message, image_names
+from claudechat.chat.conversation import Content, Message
 from claudechat.chat.session import Session
 from claudechat.jsontext import utf8_json
+
+if TYPE_CHECKING:
+    from claudechat.chat.attachments import TextAttachment
 
 __all__ = ["to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
 
@@ -78,8 +83,45 @@ def _user_block(message: Message) -> str:
     lines = []
     if text:
         lines.append(text)
-    lines += [f"*image: {name}*" for name in image_names(message.content)]
+    lines += _attachment_blocks(message.content)
     return "\n\n".join(lines)
+
+
+def _attachment_blocks(content: Content) -> list[str]:
+    """Images by name; files, PDFs and folder lists named with size and hash, their text folded."""
+    from claudechat.chat.attachments import ImageAttachment, attachment_from_part
+
+    if isinstance(content, str):
+        return []
+    blocks = []
+    for part in content:
+        attachment = attachment_from_part(part)
+        if isinstance(attachment, ImageAttachment):
+            blocks.append(f"*image: {attachment.name}*")
+        elif attachment is not None:
+            blocks.append(_text_attachment_block(attachment))
+    return blocks
+
+
+def _text_attachment_block(attachment: TextAttachment) -> str:
+    import html
+
+    facts = [f"{attachment.kind}: {attachment.name}", _size(attachment.size)]
+    if attachment.sha256:
+        facts.append(f"sha256 {attachment.sha256[:12]}")
+    summary = html.escape(" · ".join(facts))
+    # All of it in a fence longer than any backtick run in it: whatever the file holds (a
+    # `</details>` line, say) is code to a Markdown reader, and cannot close the block early.
+    fence = _fence_for(attachment.text)
+    return f"<details>\n<summary>{summary}</summary>\n\n{fence}\n{attachment.text.rstrip()}\n{fence}\n\n</details>"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def _reasoning_block(reasoning: str) -> str:

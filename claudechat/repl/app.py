@@ -21,7 +21,7 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.repl import chat_commands, report_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl import chat_commands, file_commands, report_commands, session_commands  # noqa: F401  (they register themselves)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
@@ -359,8 +359,13 @@ class Repl:
         return self._client
 
     async def send(self, text: str) -> None:
-        """Send a typed message (with what is attached); after /edit it replaces the last exchange."""
-        attachments = list(self.attachments)
+        """Send a typed message (with what is attached and the paths it mentions as `@path`);
+        after /edit it replaces the last exchange."""
+        pending = self.attachments
+        attachments = await file_commands.attachments_for(self, text)
+        if attachments is None:  # a mentioned path cannot be attached (it was said why): not sent
+            self._unsent = text
+            return
         content: Content = text
         if attachments:
             content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
@@ -374,8 +379,8 @@ class Repl:
             self.editing = False
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
-            # while it was out), the attachments stay.
-            self.attachments = attachments
+            # while it was out), the attachments stay (its mentions are read again when resent).
+            self.attachments = pending
             self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
 
     async def retry(self) -> None:
