@@ -165,6 +165,7 @@ class CommandResult:
     stopped: bool  # the user stopped it
     seconds: float
     left_running: bool = False  # something it started in the background kept its output open
+    end_at: int = 0  # where in `output` the kept end begins, after the cut (0: nothing cut)
 
     @property
     def status(self) -> str:
@@ -175,6 +176,10 @@ class CommandResult:
         if code < 0:
             return f"ended by {_signal_name(-code)}"
         return f"exit status {code}"
+
+    def last_lines(self, count: int) -> list[str]:
+        """The last `count` lines of the output (of its kept end, when the middle was cut)."""
+        return self.output[self.end_at :].rstrip("\n").split("\n")[-count:]
 
     @property
     def not_found(self) -> bool:
@@ -336,10 +341,13 @@ class CommandRun:
     def _result(self, returncode: int | None, seconds: float, left_running: bool) -> CommandResult:
         head, tail, cut = self._buffer.parts()
         output = head.decode("utf-8", "replace")
+        end_at = 0
         if cut:
             if output and not output.endswith("\n"):
                 output += "\n"
-            output += f"[… {cut:,} bytes left out …]\n" + tail.decode("utf-8", "replace")
+            output += f"[… {cut:,} bytes left out …]\n"
+            end_at = len(output)
+            output += tail.decode("utf-8", "replace")
         return CommandResult(
             command=self.command,
             output=output,
@@ -350,6 +358,7 @@ class CommandRun:
             stopped=self._signals_sent > 0,
             seconds=seconds,
             left_running=left_running,
+            end_at=end_at,
         )
 
 
