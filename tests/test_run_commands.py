@@ -167,3 +167,11 @@ def test_output_past_the_limit_is_not_shown_and_its_end_is():
     assert shown[0] == "line 1" and 1000 < len(shown) < 1300
     at = next(index for index, row in enumerate(rows) if note in row)
     assert [row for row in rows[at + 1 :] if row.strip()][:3] == ["… its last 2 lines:", "line 19999", "line 20000"]
+
+
+def test_the_toolbar_names_a_command_whole_not_its_last_path_part():
+    from claudechat.repl.toolbar import ToolbarState, toolbar_fragments
+
+    row = toolbar_fragments(ToolbarState(model="m", attachments=("!cat src/a.py", "docs/b.md")), 200)
+    text = "".join(fragment for _, fragment in row)
+    assert "!cat src/a.py, b.md" in text

@@ -6,7 +6,10 @@ server (the output and the status, in the next message).
 
 from __future__ import annotations
 
-import os
+import secrets
+import signal
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +94,16 @@ def test_a_failing_command_shows_its_exit_status_and_sends_it(chat, double):
     assert "broken" in text and "exit status 3" in text
 
 
+def unique_sleep() -> str:
+    """A command that sleeps long and is told from any other process by its argument."""
+    return f"sleep {100_000 + secrets.randbelow(900_000)}"
+
+
+def gone(marker: str):
+    """A condition for `wait_for`: no process runs `marker` (always true where there is no /proc)."""
+    return lambda term: not Path("/proc").is_dir() or not processes_running(marker)
+
+
 def processes_running(marker: str) -> list[str]:
     """Command lines of this user's processes that contain `marker` (Linux /proc)."""
     found = []
@@ -108,16 +121,16 @@ def processes_running(marker: str) -> list[str]:
 @pytest.mark.parametrize("key", [Keys.CTRL_C, Keys.ESC], ids=["ctrl-c", "esc"])
 def test_a_key_stops_the_command_not_the_chat_and_the_partial_output_is_attached(chat, double, key):
     term = chat()
-    term.type_line("!echo started; sleep 1007")
-    term.wait_for("started")
+    sleep = unique_sleep()
+    term.type_line(f"!echo started; {sleep}")
+    term.wait_for(lambda t: "started" in t.all_lines())  # its output, not the line typed
     term.wait_for(lambda t: any("running" in line and "Ctrl-C stops" in line for line in t.screen_lines()))
     term.send("typed meanwhile")
     term.wait_for("next: typed meanwhile")
     term.send(key)
     term.wait_for("⏹ stopped after")
     term.wait_for_prompt("typed meanwhile")  # nothing typed is lost
-    if Path("/proc").is_dir():
-        assert processes_running("sleep 1007") == []
+    term.wait_for(gone(sleep))
     term.send(Keys.CTRL_C)  # the chat is still there: Ctrl-C clears its line
     term.wait_for_prompt("")
 
@@ -180,3 +193,20 @@ def test_run_lists_what_is_attached_and_clear_drops_it(chat, double):
     term.wait_for("dropped the output of 2 commands")
     term.wait_for_prompt()
     assert send(term, double, "nothing else") == "nothing else"
+
+
+def test_sigterm_while_a_command_runs_ends_both_and_restores_the_terminal(chat, double):
+    term = chat()
+    sleep = unique_sleep()
+    term.type_line(f"!echo started; {sleep}")
+    term.wait_for(lambda t: "started" in t.all_lines())  # its output, not the line typed
+    term.child.kill(signal.SIGTERM)
+    while term.read_available(0.1):  # until the program has exited
+        pass
+    local_flags = termios.tcgetattr(term.child.child_fd)[3]
+    assert local_flags & termios.ECHO and local_flags & termios.ICANON
+    assert term.wait_exit() == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10  # the chat has gone: the condition is polled, not waited on its screen
+    while not gone(sleep)(term):
+        assert time.monotonic() < deadline, f"{sleep} outlived the chat"
+        time.sleep(0.05)

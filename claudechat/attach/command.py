@@ -16,6 +16,7 @@ output over the cap are kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import signal
@@ -297,25 +298,37 @@ class CommandRun:
         if self._signals_sent < len(_STOP_SIGNALS):
             self._escalation = asyncio.get_running_loop().call_later(self._grace, self.stop)
 
-    async def run(self) -> CommandResult:
-        """Run the command to its end; CommandRunError when it cannot even start."""
+    async def _start(self) -> tuple[asyncio.SubprocessTransport, _Pipe]:
         loop = asyncio.get_running_loop()
-        started = time.monotonic()
         pipes = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
         try:
             if sys.platform == "win32":
-                transport, pipe = await loop.subprocess_shell(
+                return await loop.subprocess_shell(
                     lambda: _Pipe(self._received), self.command, cwd=self._cwd, **pipes
                 )
-            else:
-                transport, pipe = await loop.subprocess_exec(
-                    lambda: _Pipe(self._received), *self._shell, self.command, cwd=self._cwd,
-                    start_new_session=True, **pipes,
-                )
+            return await loop.subprocess_exec(
+                lambda: _Pipe(self._received), *self._shell, self.command, cwd=self._cwd,
+                start_new_session=True, **pipes,
+            )
         except OSError as exc:
             reason = one_line(exc.strerror or str(exc), 200)
             raise CommandRunError(f"cannot run the command: {one_line(self._shell[0], 200)}: {reason}",
                                   hint="set SHELL to a shell that exists") from None
+
+    async def run(self) -> CommandResult:
+        """Run the command to its end; CommandRunError when it cannot even start."""
+        started = time.monotonic()
+        starting = asyncio.ensure_future(self._start())
+        try:
+            transport, pipe = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # Cancelled while starting, the shell may already have started what it runs;
+            # asyncio would kill the shell alone. Once it is up, its whole group is ended.
+            with contextlib.suppress(Exception):
+                self._transport, self._pipe = await starting
+                self._signal("SIGTERM")
+                self._transport.close()
+            raise
         self._transport, self._pipe = transport, pipe
         left_running = False
         try:

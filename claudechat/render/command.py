@@ -50,6 +50,13 @@ def _shown_line(raw: str) -> str:
     return sanitize(_after_return(raw).rstrip("\r")).expandtabs(_TAB_SIZE)
 
 
+def _shown_lines(raw: str) -> str:
+    """Whole lines (without the last newline) as `_shown_line` shows each, done in bulk."""
+    if "\r" in raw:
+        raw = "\n".join(_after_return(line).rstrip("\r") for line in raw.split("\n"))
+    return sanitize(raw).expandtabs(_TAB_SIZE)  # tab stops start again after each newline
+
+
 class CommandView:
     def __init__(
         self,
@@ -67,7 +74,7 @@ class CommandView:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._received = 0
         self._shown = 0
-        self._lines: list[str] = []  # finished lines not yet committed
+        self._lines: list[str] = []  # finished lines not yet committed, a block of them each
         self._partial: list[str] = []  # the unfinished last line, in the pieces it came in
         self._muted = False  # past the limit: nothing more is shown
         self._stopping = False
@@ -99,8 +106,8 @@ class CommandView:
         # Kept in pieces, joined only when a line ends or is drawn: a line written a few bytes
         # at a time would otherwise be copied whole for each piece.
         if "\n" in text:
-            *finished, last = ("".join(self._partial) + text).split("\n")
-            self._lines += [_shown_line(line) for line in finished]
+            finished, _, last = ("".join(self._partial) + text).rpartition("\n")
+            self._lines.append(_shown_lines(finished))
             self._partial = [last] if last else []
         elif "\r" in text:  # what is before the last carriage return can never be shown
             self._partial = [_after_return("".join(self._partial) + text)]
