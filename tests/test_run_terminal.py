@@ -210,3 +210,15 @@ def test_sigterm_while_a_command_runs_ends_both_and_restores_the_terminal(chat, 
     while not gone(sleep)(term):
         assert time.monotonic() < deadline, f"{sleep} outlived the chat"
         time.sleep(0.05)
+
+
+def test_sigint_from_elsewhere_stops_the_command_not_the_chat(chat, double):
+    term = chat()
+    sleep = unique_sleep()
+    term.type_line(f"!echo started; {sleep}")
+    term.wait_for(lambda t: any("running" in line and "Ctrl-C stops" in line for line in t.screen_lines()))
+    term.child.kill(signal.SIGINT)
+    term.wait_for("⏹ stopped after")
+    term.wait_for_prompt()
+    term.wait_for(gone(sleep))
+    assert "stopped by the user" in command_part(send(term, double, "still there?"))

@@ -231,8 +231,9 @@ class CommandRun:
 
     `stop()` (Ctrl-C) sends SIGINT to the command's process group, as the terminal would; if
     the command is still there after `grace` seconds, SIGTERM, then SIGKILL. Calling it again
-    sends the next signal at once. Cancelling `run()` ends the command with SIGTERM and passes
-    the cancellation on.
+    sends the next signal at once. SIGINT alone is not always enough: a program may catch it,
+    and a shell that gets it between two commands may wait for the next to end before acting.
+    Cancelling `run()` ends the command with SIGTERM and passes the cancellation on.
     """
 
     def __init__(
@@ -258,14 +259,6 @@ class CommandRun:
         self._signals_sent = 0
         self._stop_wanted = False
         self._escalation: asyncio.TimerHandle | None = None
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop_wanted
-
-    @property
-    def output_bytes(self) -> int:
-        return self._buffer.total
 
     def _received(self, data: bytes) -> None:
         self._buffer.add(data)

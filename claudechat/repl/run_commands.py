@@ -115,16 +115,17 @@ async def run_shell_command(app: Repl, command: str) -> None:
         view.stopping()
 
     result: CommandResult | None = None
+    typed: list[str] = []
     frames = asyncio.create_task(_frames(view))
     try:
         with _stop_keys(stop, view.typed) as typed:
             result = await run.run()
     finally:
         frames.cancel()
+        if typed:  # typed while it ran: it starts the next message
+            app.set_input("".join(typed))
         if result is None:  # it could not start, or the chat is ending
             view.finish()
-    if typed:  # typed while it ran: it starts the next message
-        app.set_input("".join(typed))
     if result.not_found:
         view.finish(_line(f"nothing attached: the shell found no such command ({result.status})", "warning"))
         return
