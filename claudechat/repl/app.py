@@ -21,7 +21,7 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.repl import chat_commands, file_commands, report_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl import chat_commands, file_commands, report_commands, run_commands, session_commands  # noqa: F401  (they register themselves)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
@@ -179,7 +179,7 @@ class Repl:
         settings = self.session.settings
         state = ToolbarState(
             model=self.model,
-            attachments=tuple(attachment.name for attachment in self.attachments),
+            attachments=tuple(("!" if attachment.kind == "command" else "") + attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
             json=settings.json,
@@ -343,9 +343,12 @@ class Repl:
                 self.warning(self._history_problem)
             if not text.strip():
                 continue
-            if text.lstrip().startswith("/"):
+            if text.lstrip().startswith(("/", "!")):
                 try:
-                    await COMMANDS.dispatch(self, text.strip())
+                    if text.lstrip().startswith("!"):  # !COMMAND runs it in the shell
+                        await run_commands.shell_escape(self, text)
+                    else:
+                        await COMMANDS.dispatch(self, text.strip())
                 except ClaudechatError as err:
                     self.error(str(err))
                 continue

@@ -36,7 +36,9 @@ def _short(text: str, width: int = _VALUE_WIDTH) -> str:
 
 
 def _name(attachment: str) -> str:
-    """A file's name, not its path; a URL's last part."""
+    """A file's name, not its path; a URL's last part; a command (`!ls -l`) whole."""
+    if attachment.startswith("!"):
+        return attachment
     trimmed = attachment.rstrip("/")
     return os.path.basename(trimmed) or trimmed
 
