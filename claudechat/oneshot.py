@@ -211,7 +211,11 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         if warning:
             print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
             reasoning_warned = True
-    image_parts = [load_image(spec).to_part() for spec in options.images]
+    images = [load_image(spec) for spec in options.images]
+    for image in images:
+        if image.note:  # scaled down to fit: said, not hidden
+            print(f"claudechat: {one_line(image.note, 500)}", file=sys.stderr)
+    image_parts = [image.to_part() for image in images]
     if image_parts:
         from claudechat.models import image_warning
 
