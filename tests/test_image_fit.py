@@ -183,9 +183,10 @@ def test_text_is_no_image():
 def test_width_and_height_are_kept_in_the_session_but_not_sent():
     image = image_from_bytes(image_bytes((30, 20)), "a.png")
     part = image.stored_part()
-    assert (part["width"], part["height"]) == (30, 20)
+    assert part["attachment"] == {"kind": "image", "size": image.size, "width": 30, "height": 20}
     again = attachment_from_part(part)
-    assert isinstance(again, ImageAttachment) and (again.width, again.height, again.name) == (30, 20, "a.png")
+    assert isinstance(again, ImageAttachment)
+    assert (again.width, again.height, again.size, again.name) == (30, 20, image.size, "a.png")
     sent = Message("user", [{"type": "text", "text": "hi"}, part]).to_api()["content"][1]
     assert sent == {"type": "image_url", "image_url": {"url": image.url}}
 
@@ -193,4 +194,4 @@ def test_width_and_height_are_kept_in_the_session_but_not_sent():
 def test_a_url_has_no_size():
     image = load_image("https://example.com/a.png")
     assert (image.width, image.height, image.note) == (None, None, None)
-    assert "width" not in image.stored_part()
+    assert "attachment" not in image.stored_part()

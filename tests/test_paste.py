@@ -181,7 +181,7 @@ def test_a_pasted_quoted_image_path_is_attached_and_ctrl_z_makes_it_text(tmp_pat
     shown = "~/shots/my shot.png"  # the program's home is tmp_path
     term.wait_for(f"attached {shown} (64×48, ")
     [notice] = rows_with(term, f"attached {shown}")
-    assert notice.endswith("from the pasted path · Ctrl-Z puts the path in as text instead")
+    assert notice.endswith("from the pasted path · Ctrl-Z makes it text")
     term.wait_for_prompt("look: ")  # the path is not in the input
     turn(term, "")
     assert [image.size for image in images_sent(double, 1)] == [(64, 48)]
@@ -191,7 +191,7 @@ def test_a_pasted_quoted_image_path_is_attached_and_ctrl_z_makes_it_text(tmp_pat
     term.paste(f"'{shot}'")
     term.wait_for(lambda t: len(rows_with(t, f"attached {shown}")) == 2)
     term.send(CTRL_Z)
-    term.wait_for("is no longer attached; its path is in the input")
+    term.wait_for(f"{shown} is no longer attached; its path is in the input")
     term.wait_for_prompt(f"'{shot}'")
     turn(term, "")
     assert double.requests[1].json["messages"][-1] == {"role": "user", "content": f"'{shot}'"}

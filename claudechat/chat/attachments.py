@@ -71,12 +71,16 @@ class ImageAttachment:
         return {"type": "image_url", "image_url": {"url": self.url}}
 
     def stored_part(self) -> dict[str, Any]:
-        """The part as a session keeps it: the name and size are ours, for lists, transcripts
-        and the token estimate."""
+        """The part as a session keeps it: the name is ours, for lists and transcripts, and so
+        is the size in `attachment` (for the token estimate), which is never sent."""
         part = {**self.to_part(), "name": self.name}
-        if self.width is not None and self.height is not None:
-            part.update(width=self.width, height=self.height)
+        source = {key: value for key, value in self._source().items() if value is not None}
+        if source:
+            part["attachment"] = {"kind": "image", **source}
         return part
+
+    def _source(self) -> dict[str, int | None]:
+        return {"size": self.size, "width": self.width, "height": self.height}
 
 
 @dataclass(frozen=True)
@@ -111,14 +115,9 @@ Attachment = ImageAttachment | TextAttachment
 def attachment_from_part(part: dict[str, Any]) -> Attachment | None:
     """The attachment a stored content part holds (None for the message's own text)."""
     if part.get("type") == "image_url":
-        width, height = part.get("width"), part.get("height")
-        known = isinstance(width, int) and isinstance(height, int)
-        return ImageAttachment(
-            name=part.get("name") or "image",
-            url=part["image_url"]["url"],
-            width=width if known else None,
-            height=height if known else None,
-        )
+        about = part.get("attachment") if isinstance(part.get("attachment"), dict) else {}
+        number = {key: value if isinstance(value := about.get(key), int) else None for key in ("size", "width", "height")}
+        return ImageAttachment(name=part.get("name") or "image", url=part["image_url"]["url"], **number)
     source = part.get("attachment")
     if part.get("type") == "text" and isinstance(source, dict):
         return TextAttachment(

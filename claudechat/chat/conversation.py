@@ -44,7 +44,7 @@ def attachment_labels(content: Content) -> list[str]:
     return [attachment.label for attachment in found if attachment is not None]
 
 
-_OURS = ("name", "attachment", "width", "height")  # kept for lists, transcripts and estimates, never sent
+_OURS = ("name", "attachment")  # kept for lists and transcripts, never sent
 
 
 def _api_content(content: Content) -> Content:

@@ -150,7 +150,7 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
             say([str(err)], error=True)
             return
         paster.attach(image, text)
-        hint = "Ctrl-Z puts the path in as text instead" if text else "Ctrl-Z takes it back"
+        hint = "Ctrl-Z makes it text" if text else "Ctrl-Z takes it back"
         say(paster.notes(image, dropped=bool(text), hint=hint))
 
     @bindings.add(Keys.BracketedPaste)
@@ -193,6 +193,7 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
 
     @bindings.add("c-z", filter=Condition(paster.can_take_back))
     def _take_back(event) -> None:  # type: ignore[no-untyped-def]
+        from claudechat.paths import short_path
         from claudechat.sanitize import one_line
 
         taken = paster.take_back()
@@ -201,7 +202,7 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
         image, text = taken
         if text:
             event.current_buffer.insert_text(text)
-            say([f"{one_line(image.name, 100)} is no longer attached; its path is in the input"])
+            say([f"{short_path(image.name)} is no longer attached; its path is in the input"])
         else:
             say([f"{one_line(image.name, 100)} is no longer attached"])
 
