@@ -21,7 +21,8 @@ from claudechat.repl.app import Repl
 from claudechat.repl.clipboard_read import ClipboardError, read_clipboard
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.dropped import path_candidates, pasted_image_path
-from claudechat.repl.paste import Paster, clipboard_name, load_clipboard_image
+from claudechat.chat.attachments import image_from_bytes
+from claudechat.repl.paste import Paster, clipboard_name
 from tests.images import image_bytes
 
 PNG = image_bytes((3, 2), "PNG")
@@ -293,7 +294,7 @@ def test_paste_of_a_copied_image_file_attaches_the_file(app, fake_xclip, tmp_pat
 def test_paste_with_no_program_is_one_line_and_attaches_nothing(app, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
     monkeypatch.setenv("DISPLAY", ":0")
-    with pytest.raises(ClipboardError, match="install xclip"):
+    with pytest.raises(CommandError, match="install xclip"):
         run(app, "/paste")
     assert app.attachments == []
     with pytest.raises(CommandError):
@@ -306,17 +307,27 @@ def test_clipboard_names_count_on_from_the_conversation(app):
         Message("assistant", "y"),
     )
     assert clipboard_name(app, "image/jpeg") == "clipboard-5.jpg"
-    image = load_clipboard_image(app, image_bytes((4000, 100), "JPEG"))
-    assert image.name == "clipboard-5.jpg" and image.note is not None
-    assert image.note.startswith("clipboard-5.jpg scaled down for the model: 4000×100")
+    app.attachments.append(image_from_bytes(PNG, "clipboard-5.png"))
+    assert clipboard_name(app, "image/png") == "clipboard-6.png"
+
+
+def test_a_big_clipboard_image_is_scaled_and_its_note_names_no_file(app, fake_xclip, capsys):
+    (fake_xclip / "targets").write_text("TARGETS\nimage/png\n")
+    (fake_xclip / "image.png").write_bytes(image_bytes((4000, 100), "PNG"))
+    run(app, "/paste")
+    [image] = app.attachments
+    assert image.name == "clipboard-1.png" and (image.width, image.height) == (1568, 39)
+    assert image.note is not None
+    assert image.note.startswith("clipboard-1.png scaled down for the model: 4000×100")
     assert "file" not in image.note  # there is no file
+    assert image.note in capsys.readouterr().out
 
 
 def test_take_back_detaches_the_last_pasted_image_only_while_it_is_pending(app):
     paster = Paster(app)
-    first = load_clipboard_image(app, PNG)
+    first = image_from_bytes(PNG, "clipboard-1.png")
     paster.attach(first)
-    second = load_clipboard_image(app, PNG)
+    second = image_from_bytes(PNG, "/tmp/x.png")
     paster.attach(second, "/tmp/x.png")
     assert paster.take_back() == (second, "/tmp/x.png")
     assert app.attachments == [first] and paster.can_take_back()

@@ -130,6 +130,34 @@ def test_ctrl_v_attaches_the_image_on_the_clipboard_and_the_request_carries_it(t
     assert double.requests[1].json["messages"][-1] == {"role": "user", "content": "and now?"}
 
 
+def test_enter_right_after_ctrl_v_sends_the_image_with_the_message(tmp_path, terminal, double):
+    bin_dir, clipboard = fake_xclip(tmp_path)
+    (clipboard / "targets").write_text("TARGETS\nimage/png\n")
+    (clipboard / "image.png").write_bytes(PNG)
+    # The image comes only once the test says so: Enter is read while the clipboard is being read.
+    go = clipboard / "go"
+    hold = f"while [ ! -e {shlex.quote(str(go))} ]; do /bin/sleep 0.02; done; "
+    program = bin_dir / "xclip"
+    program.write_text(program.read_text().replace("*image/png*) exec", f"*image/png*) {hold}exec"))
+    term = terminal(env=clipboard_env(bin_dir))
+    term.send("quick " + CTRL_V + Keys.ENTER)
+    calls = clipboard / "calls"
+    term.wait_for(lambda t: calls.exists() and "image/png" in calls.read_text())
+    go.touch()
+    term.wait_for(lambda t: status_lines(t))
+    term.wait_for_prompt()
+    assert [image.size for image in images_sent(double, 1)] == [(64, 48)]
+    assert text_sent(double, 1) == "quick "
+    assert len(double.requests) == 1
+
+
+def test_text_pasted_and_sent_in_one_go_is_sent_whole(terminal, double):
+    term = terminal()
+    term.send(Keys.paste("pasted words") + Keys.ENTER)
+    term.wait_for(lambda t: status_lines(t))
+    assert text_sent(double, 1) == "pasted words"
+
+
 def test_ctrl_v_with_only_text_on_the_clipboard_pastes_the_text_without_sending(tmp_path, terminal, double):
     bin_dir, clipboard = fake_xclip(tmp_path)
     (clipboard / "targets").write_text("TARGETS\nUTF8_STRING\nTEXT\n")

@@ -172,9 +172,12 @@ def _reencode(data: bytes, media_type: str, shown: str) -> FittedImage:
         orientation = image.getexif().get(0x0112, 1)
         if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr"):  # palettes resize badly
             image = image.convert("RGBA" if _has_alpha(image) else "RGB")
-        # thumbnail() decodes a JPEG at a reduced scale first (draft), so a 12-megapixel
-        # photo never exists in memory whole; the orientation is applied to the small one.
-        image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+        # A JPEG is decoded at a reduced scale (draft: 1/2, 1/4, 1/8, never below the target),
+        # so a 12-megapixel photo is never decoded whole; the orientation is applied to the
+        # small image.
+        scale = min(1.0, MAX_EDGE / max(image.size))
+        image.draft(None, (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+        image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=None)
         upright = ImageOps.exif_transpose(image) if orientation != 1 else image
         if upright is not None:
             image = upright

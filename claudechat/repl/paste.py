@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from claudechat.errors import ClaudechatError
-from claudechat.repl.commands import COMMANDS, no_argument
+from claudechat.repl.commands import COMMANDS, CommandError, no_argument
 
 if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from claudechat.chat.attachments import ImageAttachment
     from claudechat.repl.app import Repl
 
-__all__ = ["Paster", "paste_key_bindings", "clipboard_name", "load_clipboard_image"]
+__all__ = ["Paster", "paste_key_bindings", "clipboard_name"]
 
 T = TypeVar("T")
 
@@ -59,14 +59,6 @@ def _described(image: ImageAttachment) -> str:
     return f" ({', '.join(facts)})" if facts else ""
 
 
-def load_clipboard_image(app: Repl, data: bytes) -> ImageAttachment:
-    """The clipboard's image as `clipboard-N.png` (scaled if it must be); AttachmentError if unusable."""
-    from claudechat.chat.attachments import image_from_bytes
-
-    image = image_from_bytes(data, "clipboard")
-    return replace(image, name=clipboard_name(app, image.media_type))
-
-
 class Paster:
     """Attaches what is pasted to the chat's next message, and takes it back on request."""
 
@@ -88,7 +80,7 @@ class Paster:
 
         name = short_path(image.name) if dropped else one_line(image.name, 100)
         source = "the pasted path" if dropped else "the clipboard"
-        lines = [f"attached {name}{_described(image)} from {source} · {hint}"]
+        lines = [f"attached {name}{_described(image)} from {source}" + (f" · {hint}" if hint else "")]
         if image.note:
             lines.append(image.note)
         warning = image_warning(self.app.model)
@@ -123,9 +115,64 @@ def _show(app: Repl, lines: list[str], *, error: bool = False) -> None:
 
 
 async def _in_thread(function: Callable[[], T]) -> T:
-    # Only loading happens there; attaching is done back on the loop, so a paste cut short
-    # (the message sent meanwhile) leaves nothing half-attached.
     return await asyncio.get_running_loop().run_in_executor(None, function)
+
+
+@dataclass
+class _Pasted:
+    """What a paste came to, worked out off the event loop; applied back on it."""
+
+    image: ImageAttachment | None = None
+    text: str = ""  # the text to insert, or the path the image was pasted as
+    error: str | None = None
+    from_clipboard: bool = False  # the clipboard's own image: named clipboard-N when attached
+
+
+def _named(app: Repl, pasted: _Pasted) -> ImageAttachment:
+    """The image as attached: the clipboard's own named `clipboard-N.png` (or .jpg, as sent)."""
+    assert pasted.image is not None
+    if not pasted.from_clipboard:
+        return pasted.image
+    return replace(pasted.image, name=clipboard_name(app, pasted.image.media_type))
+
+
+def _load_path(path: str, text: str) -> _Pasted:
+    from claudechat.chat.attachments import load_image
+
+    try:
+        return _Pasted(image=load_image(path), text=text)
+    except ClaudechatError as err:
+        return _Pasted(text=text, error=str(err))
+
+
+def _read_clipboard() -> _Pasted:
+    from claudechat.chat.attachments import image_from_bytes
+    from claudechat.repl.clipboard_read import read_clipboard
+    from claudechat.repl.dropped import pasted_image_path
+
+    try:
+        content = read_clipboard()
+        if content.image:
+            return _Pasted(image=image_from_bytes(content.image, "clipboard"), from_clipboard=True)
+    except ClaudechatError as err:
+        return _Pasted(error=str(err))
+    text = _normalised(content.text or "")
+    path = pasted_image_path(text)  # a file copied in a file manager comes as its path
+    return _load_path(path, text) if path is not None else _Pasted(text=text)
+
+
+async def _settled(work: Callable[[], _Pasted]) -> tuple[_Pasted, bool]:
+    """`work` done in a thread, and whether the prompt is still there to take it.
+
+    When the prompt ends meanwhile (Enter pressed before the clipboard answered), prompt_toolkit
+    cancels this task and waits for it: the work is still finished, so an image goes with the
+    message being sent rather than being lost.
+    """
+    job = asyncio.get_running_loop().run_in_executor(None, work)
+    try:
+        return await asyncio.shield(job), True
+    except asyncio.CancelledError:
+        return await job, False
 
 
 def paste_key_bindings(app: Repl) -> KeyBindings:
@@ -138,58 +185,55 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
     paster = Paster(app)
     bindings = KeyBindings()
 
-    def say(lines: list[str], *, error: bool = False) -> None:
-        run_in_terminal(lambda: _show(app, lines, error=error))
-
-    async def attach(load: Callable[[], ImageAttachment], text: str, buffer) -> None:  # type: ignore[no-untyped-def]
-        try:
-            image = await _in_thread(load)
-        except ClaudechatError as err:
-            if text:
-                buffer.insert_text(text)  # a path that would not load stays what was pasted
-            say([str(err)], error=True)
+    def apply(pasted: _Pasted, buffer, live: bool) -> None:  # type: ignore[no-untyped-def]
+        lines: list[str] = []
+        error = pasted.error is not None
+        if pasted.image is not None:
+            image = _named(app, pasted)
+            paster.attach(image, pasted.text)
+            hint = "Ctrl-Z makes it text" if pasted.text else "Ctrl-Z takes it back"
+            lines = paster.notes(image, dropped=bool(pasted.text), hint=hint if live else "")
+        elif error:
+            lines = [pasted.error]  # type: ignore[list-item]
+            if pasted.text and live:
+                buffer.insert_text(pasted.text)  # a path that would not load stays what was pasted
+        elif pasted.text and live:
+            buffer.insert_text(pasted.text)  # a paste: nothing is sent
+        elif pasted.text:
+            lines = ["the clipboard's text came after the message was sent, so it was not pasted"]
+        else:
+            lines = ["the clipboard is empty: nothing to paste"]
+        if not lines:
             return
-        paster.attach(image, text)
-        hint = "Ctrl-Z makes it text" if text else "Ctrl-Z takes it back"
-        say(paster.notes(image, dropped=bool(text), hint=hint))
+        if live:
+            run_in_terminal(lambda: _show(app, lines, error=error))
+        else:
+            _show(app, lines, error=error)  # the prompt is gone: printed after its last line
 
     @bindings.add(Keys.BracketedPaste)
-    async def _paste(event) -> None:  # type: ignore[no-untyped-def]
-        from claudechat.chat.attachments import load_image
+    def _paste(event) -> None:  # type: ignore[no-untyped-def]
         from claudechat.repl.dropped import pasted_image_path
 
         text = _normalised(event.data)
         path = pasted_image_path(text)
         if path is None:
-            event.current_buffer.insert_text(text)  # as prompt_toolkit's own paste does
+            # At once, as prompt_toolkit's own paste does: keys after it come after it.
+            event.current_buffer.insert_text(text)
             return
-        await attach(lambda: load_image(path), text, event.current_buffer)
+        buffer = event.current_buffer
+
+        async def drop() -> None:
+            pasted, live = await _settled(lambda: _load_path(path, text))
+            apply(pasted, buffer, live)
+
+        event.app.create_background_task(drop())
 
     @bindings.add("c-v", filter=emacs_insert_mode | vi_insert_mode)
     @bindings.add("escape", "v", filter=emacs_insert_mode)
     async def _paste_clipboard(event) -> None:  # type: ignore[no-untyped-def]
-        from claudechat.chat.attachments import load_image
-        from claudechat.repl.clipboard_read import read_clipboard
-        from claudechat.repl.dropped import pasted_image_path
-
         buffer = event.current_buffer
-        try:
-            content = await _in_thread(read_clipboard)
-        except ClaudechatError as err:
-            say([str(err)], error=True)
-            return
-        if content.image:
-            data = content.image
-            await attach(lambda: load_clipboard_image(app, data), "", buffer)
-        elif content.text:
-            text = _normalised(content.text)
-            path = pasted_image_path(text)  # a file copied in a file manager comes as its path
-            if path is None:
-                buffer.insert_text(text)  # a paste: nothing is sent
-            else:
-                await attach(lambda: load_image(path), text, buffer)
-        else:
-            say(["the clipboard is empty: nothing to paste"])
+        pasted, live = await _settled(_read_clipboard)
+        apply(pasted, buffer, live)
 
     @bindings.add("c-z", filter=Condition(paster.can_take_back))
     def _take_back(event) -> None:  # type: ignore[no-untyped-def]
@@ -202,9 +246,10 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
         image, text = taken
         if text:
             event.current_buffer.insert_text(text)
-            say([f"{short_path(image.name)} is no longer attached; its path is in the input"])
+            line = f"{short_path(image.name)} is no longer attached; its path is in the input"
         else:
-            say([f"{one_line(image.name, 100)} is no longer attached"])
+            line = f"{one_line(image.name, 100)} is no longer attached"
+        run_in_terminal(lambda: app.notice(line))
 
     return bindings
 
@@ -217,26 +262,18 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
     "A pasted image is named clipboard-1.png, clipboard-2.png, ...; /image clear drops it.",
 )
 async def _paste_command(app: Repl, argument: str) -> None:
-    from claudechat.chat.attachments import load_image
-    from claudechat.repl.clipboard_read import read_clipboard
-    from claudechat.repl.dropped import pasted_image_path
-
     no_argument("paste", argument)
-    content = await _in_thread(read_clipboard)
-    text = _normalised(content.text or "")
-    path = None if content.image else pasted_image_path(text)
-    if content.image:
-        data = content.image
-        image = await _in_thread(lambda: load_clipboard_image(app, data))
-    elif path is not None:
-        image = await _in_thread(lambda: load_image(path))
-    elif text:
-        app.set_input(text)
-        app.notice("the clipboard's text is in the input")
-        return
-    else:
-        app.notice("the clipboard is empty: nothing to paste")
+    pasted = await _in_thread(_read_clipboard)
+    if pasted.error is not None:
+        raise CommandError(pasted.error)
+    if pasted.image is None:
+        if pasted.text:
+            app.set_input(pasted.text)
+            app.notice("the clipboard's text is in the input")
+        else:
+            app.notice("the clipboard is empty: nothing to paste")
         return
     paster = Paster(app)
+    image = _named(app, pasted)
     paster.attach(image)
-    _show(app, paster.notes(image, dropped=path is not None, hint="/image clear drops it"))
+    _show(app, paster.notes(image, dropped=not pasted.from_clipboard, hint="/image clear drops it"))
