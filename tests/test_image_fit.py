@@ -183,7 +183,7 @@ def test_text_is_no_image():
 def test_width_and_height_are_kept_in_the_session_but_not_sent():
     image = image_from_bytes(image_bytes((30, 20)), "a.png")
     part = image.stored_part()
-    assert part["attachment"] == {"kind": "image", "size": image.size, "width": 30, "height": 20}
+    assert part["attachment"] == {"kind": "image", "name": "a.png", "size": image.size, "width": 30, "height": 20}
     again = attachment_from_part(part)
     assert isinstance(again, ImageAttachment)
     assert (again.width, again.height, again.size, again.name) == (30, 20, image.size, "a.png")

@@ -291,3 +291,17 @@ def test_a_dropped_photo_is_scaled_too(photo, terminal, double):
     term.wait_for(f"{photo} scaled down for the model: 4000×3000")
     turn(term, "and this?")
     check_scaled(images_sent(double, 1)[0])
+
+
+def test_a_heic_photo_is_sent_as_a_jpeg(tmp_path):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    Image.new("RGB", (2000, 1000), (30, 160, 30)).save(tmp_path / "IMG_0007.HEIC", "HEIF")
+    with ServiceDouble() as double:
+        result = CLI(root=tmp_path, token="test-token", base_url=double.url).run("-i", "IMG_0007.HEIC", "and this?")
+        assert result.returncode == 0, result
+        assert "IMG_0007.HEIC scaled down for the model: HEIC 2000×1000" in result.stderr
+        [sent] = images_sent(double, 1)
+    assert (sent.format, sent.size) == ("JPEG", (1568, 784))
+    red, green, blue = sent.convert("RGB").getpixel((10, 10))
+    assert green > 120 and red < 80

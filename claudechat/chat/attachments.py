@@ -74,12 +74,12 @@ class ImageAttachment:
         """The part as a session keeps it: the name is ours, for lists and transcripts, and so
         is the size in `attachment` (for the token estimate), which is never sent."""
         part = {**self.to_part(), "name": self.name}
-        source = {key: value for key, value in self._source().items() if value is not None}
-        if source:
-            part["attachment"] = {"kind": "image", **source}
+        known = {key: value for key, value in self._numbers().items() if value is not None}
+        if known:  # shaped like a text attachment's source: kind and name first
+            part["attachment"] = {"kind": "image", "name": self.name, **known}
         return part
 
-    def _source(self) -> dict[str, int | None]:
+    def _numbers(self) -> dict[str, int | None]:
         return {"size": self.size, "width": self.width, "height": self.height}
 
 
