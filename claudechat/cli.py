@@ -126,7 +126,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
     )
     parser.add_argument(
         "-i", "--image", metavar="PATH|URL", action="append", default=[],
-        help="attach an image (PNG, JPEG, GIF, WebP up to 5 MB, or an http(s) URL); repeatable",
+        help="attach an image (PNG, JPEG, GIF, WebP, HEIC; big photos are scaled down) or an http(s) URL; repeatable",
     )
     parser.add_argument(
         "-f", "--file", metavar="PATH", action="append", default=[],

@@ -231,7 +231,11 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         if warning:
             print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
             reasoning_warned = True
-    attached = _file_parts(settings, options.files) + [load_image(spec).stored_part() for spec in options.images]
+    images = [load_image(spec) for spec in options.images]
+    for image in images:
+        if image.note:  # scaled down to fit: said, not hidden
+            print(f"claudechat: {one_line(image.note, 500)}", file=sys.stderr)
+    attached = _file_parts(settings, options.files) + [image.stored_part() for image in images]
     if any(part.get("type") == "image_url" for part in attached):
         from claudechat.models import image_warning
 

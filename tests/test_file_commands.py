@@ -150,3 +150,14 @@ def test_a_big_folder_mentioned_is_asked_about(app, tmp_path):
     asked = answer_confirm(app, False)
     assert mentioned(app, "summarise @many") is None
     assert asked == ["many/ holds 201 files; attach them all?"]
+
+
+def test_a_mentioned_photo_too_big_for_the_models_is_scaled_and_says_so(app, tmp_path, capsys):
+    from tests.images import sideways_photo
+
+    make(tmp_path, {"IMG_1.jpg": sideways_photo()})
+    found = mentioned(app, "what is in @IMG_1.jpg")
+    assert [(attachment.label, attachment.width, attachment.height) for attachment in found] == [
+        ("image: IMG_1.jpg", 1176, 1568)
+    ]
+    assert "IMG_1.jpg scaled down for the model: 4000×3000" in capsys.readouterr().out

@@ -110,6 +110,8 @@ def _read_expansion(expansion: Expansion, gathered: Gathered, seen: dict[tuple[i
             attached.append(result.attachment)
         else:
             gathered.attachments.append(result.attachment)
+            if result.attachment.note:  # an image scaled down to fit: said, not hidden
+                gathered.notes.append(result.attachment.note)
     shown = message_path(expansion.name, 200)
     if in_group and not listed:
         if expansion.glob and not expansion.files:

@@ -21,7 +21,14 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.repl import chat_commands, file_commands, report_commands, run_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl import (  # noqa: F401  (they register themselves)
+    chat_commands,
+    file_commands,
+    paste,
+    report_commands,
+    run_commands,
+    session_commands,
+)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
@@ -193,6 +200,7 @@ class Repl:
         from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
         from prompt_toolkit.enums import EditingMode
         from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.key_binding import merge_key_bindings
 
         from claudechat.repl.history import SharedFileHistory
         from claudechat.repl.output import prompt_output
@@ -209,7 +217,7 @@ class Repl:
             message=[("class:prompt", "› ")],
             multiline=True,
             prompt_continuation=lambda width, line, wrap: [("class:continuation", "· ".rjust(width))],
-            key_bindings=prompt_key_bindings(),
+            key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
             completer=SlashCompleter(self),

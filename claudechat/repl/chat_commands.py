@@ -145,8 +145,10 @@ def _complete_image(app: Repl, argument: str) -> list[str]:
     "attach images to the next message; no argument lists them, `clear` drops them",
     usage="/image [PATH|URL ...|clear]",
     complete=_complete_image,
-    details="Local PNG, JPEG, GIF or WebP files up to 5 MB (the type is read from the file), or\n"
-    "http(s) URLs, which the server fetches. Quote paths with spaces; ~ is your home.",
+    details="Local PNG, JPEG, GIF, WebP or HEIC files (the type is read from the file), or http(s)\n"
+    "URLs, which the server fetches. Photos over 1568 px or 5 MB are scaled down to fit; the file\n"
+    "is not changed. Quote paths with spaces; ~ is your home. Ctrl-V or /paste attaches the image\n"
+    "on the clipboard.",
 )
 def _image(app: Repl, argument: str) -> None:
     from claudechat.chat.attachments import load_image
@@ -168,6 +170,9 @@ def _image(app: Repl, argument: str) -> None:
     app.attachments += loaded
     names = ", ".join(one_line(image.name, 100) for image in loaded)
     app.notice(f"attached {names} ({len(images) + len(loaded)} for the next message)")
+    for image in loaded:
+        if image.note:
+            app.notice(image.note)
     _warn_if_images_unsupported(app)
 
 
