@@ -55,7 +55,7 @@ def test_file_attaches_lists_with_size_and_tokens_and_clears_only_files(app, tmp
     assert rows[0].startswith("1. src/a.py · 600 bytes · ~") and rows[0].endswith(" tokens")
     assert rows[1].startswith("2. notes.md · 8 bytes · ~")
     assert rows[2].startswith("in all ~") and rows[2].endswith(" tokens of the 100,000 one message may carry (50% of a 200,000-token window)")
-    assert rows[3] == "and 1 other attachment (/image lists images)"
+    assert rows[3] == "and 1 other attachment (/image lists images, /run command output)"
     run(app, "/file clear")
     assert pending(app) == ["image: shot.png"]
     assert "dropped 2 files" in capsys.readouterr().out
@@ -161,3 +161,25 @@ def test_a_mentioned_photo_too_big_for_the_models_is_scaled_and_says_so(app, tmp
         ("image: IMG_1.jpg", 1176, 1568)
     ]
     assert "IMG_1.jpg scaled down for the model: 4000×3000" in capsys.readouterr().out
+
+
+def test_the_current_folder_is_listed_with_its_files(app, tmp_path, capsys, monkeypatch):
+    make(tmp_path, {"a.py": "a\n", "src/b.py": "b\n"})
+    monkeypatch.chdir(tmp_path)
+    run(app, "/file .")
+    capsys.readouterr()
+    run(app, "/file")
+    assert any(line.startswith("1. ./ (folder, 2 files)") for line in printed_lines(capsys))
+
+
+def test_a_folders_files_fold_under_it_below_the_message() -> None:
+    from rich.console import Console
+
+    from claudechat.render.exchange import attached_names
+
+    console = Console(width=200, record=True, color_system=None)
+    labels = ["folder: ./", "file: a.py", "file: src/b.py", "file: /etc/hosts", "folder: src/", "file: src/b.py"]
+    console.print(attached_names(labels))
+    assert console.export_text().splitlines() == [
+        "[folder: ./ (2 files)]", "[file: /etc/hosts]", "[folder: src/ (1 file)]",
+    ]

@@ -27,6 +27,7 @@ __all__ = [
     "TextAttachment",
     "AttachmentError",
     "attachment_from_part",
+    "in_folder",
     "image_from_bytes",
     "load_image",
     "MAX_IMAGE_BYTES",
@@ -110,6 +111,17 @@ class TextAttachment:
 
 
 Attachment = ImageAttachment | TextAttachment
+
+
+def in_folder(folder: str, name: str) -> bool:
+    """Whether a file attached by name came from the folder attached as `folder` (named as typed).
+
+    A folder's files are named relative to the current folder where they are inside it, so
+    those of `.` or `./` have no prefix in common with it.
+    """
+    if folder in (".", "./"):
+        return not name.startswith(("/", "~", "../"))
+    return name.startswith(folder if folder.endswith("/") else folder + "/")
 
 
 def attachment_from_part(part: dict[str, Any]) -> Attachment | None:

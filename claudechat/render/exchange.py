@@ -19,16 +19,18 @@ __all__ = ["user_message", "attached_names", "saved_answer", "other_candidates",
 
 def _folded(labels: list[str]) -> list[str]:
     """The labels with a folder's files folded into it: `folder: src/ (12 files)`."""
+    from claudechat.chat.attachments import in_folder
+
     shown: list[str] = []
     folder: str | None = None
     count = 0
     for label in labels:
         kind, _, name = label.partition(": ")
-        if folder is not None and kind == "file" and name.startswith(folder):
+        if folder is not None and kind == "file" and in_folder(folder, name):
             count += 1
             shown[-1] = f"folder: {folder} ({count} file{'s' if count != 1 else ''})"
             continue
-        folder = name if kind == "folder" and name.endswith("/") else None
+        folder = name if kind == "folder" else None
         count = 0
         shown.append(label)
     return shown

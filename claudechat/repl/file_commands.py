@@ -141,10 +141,12 @@ def _size(size: int) -> str:
 
 def _groups(files: list[TextAttachment]) -> list[list[TextAttachment]]:
     """Each folder with the files it brought, each other file on its own."""
+    from claudechat.chat.attachments import in_folder
+
     groups: list[list[TextAttachment]] = []
     for attachment in files:
         last = groups[-1] if groups else None
-        if last is not None and last[0].kind == "folder" and attachment.kind == "file" and attachment.name.startswith(last[0].name):
+        if last is not None and last[0].kind == "folder" and attachment.kind == "file" and in_folder(last[0].name, attachment.name):
             last.append(attachment)
         else:
             groups.append([attachment])
@@ -214,5 +216,5 @@ def _list(app: Repl, files: list[TextAttachment]) -> None:
     total = sum(estimator.text_tokens(attachment.text) for attachment in files)
     rows.append(f"in all ~{total:,} tokens of {_budget(app).describe()}")
     if others:
-        rows.append(f"and {others} other attachment{'s' if others != 1 else ''} (/image lists images)")
+        rows.append(f"and {others} other attachment{'s' if others != 1 else ''} (/image lists images, /run command output)")
     app.notice("attached to the next message:\n" + "\n".join(rows))
