@@ -109,7 +109,7 @@ def _split(path: str) -> tuple[str, str]:
 
 def _status(result: SearchResult) -> str | None:
     if not result.complete:
-        return f"listing the folder: {result.indexed:,} paths so far"
+        return f"listing the folder: {result.indexed:,} path{'' if result.indexed == 1 else 's'} so far"
     if result.capped:
         return f"only {result.indexed:,} paths listed (a limit): type more of the path"
     return None
