@@ -49,6 +49,7 @@ BONUS_DELIMITER = BONUS_BOUNDARY + 1  # a word after "/" (or the start of the pa
 FIRST_CHAR_MULTIPLIER = 2
 
 SCORE_LIMIT = 300  # paths scored per keystroke at most; see the module's notes
+_RESCORED = 30  # beyond the limit shown, paths scored in full after a first quick score
 _SCANNED = 6_000  # paths holding the query's characters tested per keystroke, the shallowest
 _STARTS_TRIED = 4  # word starts of the first query character tried as alignments
 _OCCURRENCES_SEEN = 16  # occurrences of the first query character looked at for them
@@ -222,6 +223,17 @@ def _best(hay: str, text: str, query: str, name_start: int) -> tuple[int, bool] 
     return best
 
 
+def _quick(hay: str, text: str, query: str, name_start: int) -> int | None:
+    """The score of one alignment: from the first character's first place in the file name, or
+    (when the query does not fit there) in the path."""
+    at = hay.find(query[0], name_start)
+    found = _run(hay, text, query, at, words=True) if at >= 0 else None
+    if found is None:
+        at = hay.find(query[0])
+        found = _run(hay, text, query, at, words=True) if at >= 0 else None
+    return None if found is None else found[0]
+
+
 def _name_start(path: str) -> int:
     end = len(path) - 1 if path.endswith("/") else len(path)
     return path.rfind("/", 0, end) + 1
@@ -359,6 +371,16 @@ class Ranker:
 
     def _scored(self, needle: str, hay: list[str], chosen: Iterable[int], limit: int) -> list[int]:
         texts, starts = self.paths.paths, self.paths.name_starts
+        chosen = list(chosen)
+        if len(chosen) > limit + _RESCORED:
+            # One alignment each first (the likeliest: from the file name on), then every
+            # alignment for the best of them only.
+            quick = []
+            for index in chosen:
+                found = _quick(hay[index], texts[index], needle, starts[index])
+                if found is not None:
+                    quick.append((-found, len(texts[index]), index))
+            chosen = [entry[-1] for entry in heapq.nsmallest(limit + _RESCORED, quick)]
         scored = []
         for index in chosen:
             found = _best(hay[index], texts[index], needle, starts[index])

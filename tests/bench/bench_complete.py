@@ -8,7 +8,8 @@ that first list (with however many paths were listed by then), and the time unti
 tree is listed. Then a query is typed letter by letter and each keystroke's menu is timed,
 from the text to the completions prompt_toolkit would draw, through the same completer the
 prompt uses. The baseline, in the same run, is the plainest completer there is: a substring
-filter over the same lowercase paths, first 50.
+filter over the same lowercase paths, first 50. The slowest keystroke's CPU time is shown too:
+on a machine busy with other work, wall time also counts the time the process waited for a core.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import random
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from prompt_toolkit.completion import Completion
@@ -113,12 +115,14 @@ def _one_run(root: Path) -> dict[str, object]:
     build_ms = (clock() - started) * 1000
     result = index.search("", 0)
     keystrokes = []
+    cpu = []
     menus = []
     for typed in range(1, len(QUERY) + 1):
         document = Document("explain @" + QUERY[:typed])
-        began = clock()
+        began, began_cpu = clock(), time.thread_time()
         menu = list(completer.completions(document))
         keystrokes.append((clock() - began) * 1000)
+        cpu.append((time.thread_time() - began_cpu) * 1000)
         menus.append(menu)
     lowers = [path.lower() for path in index.search("", FILES * 2).paths]  # the same list, for the baseline
     baseline = []
@@ -131,7 +135,7 @@ def _one_run(root: Path) -> dict[str, object]:
     return {
         "first_ms": first_ms, "first_count": len(first), "listed_then": listed_then,
         "build_ms": build_ms, "indexed": result.indexed, "capped": result.capped,
-        "keystrokes": keystrokes, "baseline": baseline,
+        "keystrokes": keystrokes, "cpu": cpu, "baseline": baseline,
         "top": menus[-1][0].text if menus[-1] else "",
     }
 
@@ -145,6 +149,7 @@ def run() -> list[Row]:
     first = median([run["first_ms"] for run in runs])
     build = median([run["build_ms"] for run in runs])
     slowest_key = [max(run["keystrokes"]) for run in runs]
+    slowest_cpu = median([max(run["cpu"]) for run in runs])
     median_key = median([value for run in runs for value in run["keystrokes"]])
     baseline_key = median([value for run in runs for value in run["baseline"]])
     baseline_slowest = median([max(run["baseline"]) for run in runs])
@@ -164,7 +169,7 @@ def run() -> list[Row]:
             f"@ completion, {FILES:,} files: a keystroke typing {QUERY!r} (slowest, median of {RUNS} runs)",
             f"{median(slowest_key):.1f} ms (median {median_key:.1f} ms)",
             f"substring filter {baseline_slowest:.1f} ms (median {baseline_key:.1f} ms)",
-            f"best match {'is' if right else 'is NOT'} {TARGET_FILE}",
+            f"slowest in CPU time {slowest_cpu:.1f} ms; best match {'is' if right else 'is NOT'} the target",
             f"<= {KEYSTROKE_TARGET_MS:.0f} ms",
             median(slowest_key) <= KEYSTROKE_TARGET_MS and right,
         ),
