@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from claudechat.attach import TreeEntry
-from claudechat.attach.index import PathIndex, fuzzy_path_completions, working_tree_index
+from claudechat.attach.index import PathIndex, fuzzy_path_completions, working_tree_changed, working_tree_index
 
 WAIT = 10.0
 
@@ -134,3 +134,16 @@ def test_the_current_folder_has_one_index_and_commands_can_ask_it(work_tree: Pat
     monkeypatch.chdir(work_tree)
     assert working_tree_index() is not index
     assert working_tree_index().root == work_tree
+
+
+def test_a_command_that_changed_files_has_the_folder_listed_anew(work_tree: Path, monkeypatch) -> None:
+    monkeypatch.chdir(work_tree)
+    index = working_tree_index()
+    index.start()
+    assert index.wait(WAIT)
+    assert fuzzy_path_completions("output") == []
+    (work_tree / "output.txt").write_text("made by a command")
+    working_tree_changed()
+    fuzzy_path_completions("output")  # starts listing anew; the old list answers meanwhile
+    assert index.wait(WAIT)
+    assert fuzzy_path_completions("output") == ["output.txt"]

@@ -9,22 +9,24 @@ consecutive characters; few and short gaps. The constants are fzf's, with its "p
 match that lies in the file name (fzf's `pathname` tiebreak), then to the shorter path.
 
 fzf's v2 finds the best-scoring alignment with an O(n·m) dynamic programme: fine in Go, far too
-slow in Python for 50,000 paths a keystroke. This tries the few alignments that win in practice
-(the leftmost and its shortest window, as fzf's v1; the one starting at the file name; ones
-starting where the first query character begins a word), each found with `str.find`.
-Libraries were weighed: rapidfuzz measures edit distances (no subsequences, no bonus for the
-start of a file name), pfzy is a pure-Python fzy whose DP costs more, fzf itself is a program
-to run rather than a library. Case is smart: a query with a capital letter matches case.
+slow in Python for 50,000 paths a keystroke. This scores the few alignments that win in
+practice: the leftmost and its shortest window (fzf's v1), and ones starting in the file name
+or where the first query character begins a word, in which each later character continues a
+run, or else starts a word if one comes soon, or else comes first. Libraries were weighed:
+rapidfuzz measures edit distances (no subsequences, no bonus for the start of a file name),
+pfzy is a pure-Python fzy whose DP costs more still, fzf is a program to run rather than a
+library. Case is smart: a query with a capital letter matches case.
 
 Speed (`Ranker`): scoring costs microseconds a path in Python, so a keystroke scores a bounded
-number of them. `PathList` keeps bitsets (Python ints) of the paths holding each character, of
-those whose file name starts with it and of those with a segment starting with it; ANDing them
-narrows 50,000 paths in microseconds to those holding every query character. When few remain
-they are all scored. Otherwise the likeliest come first, each group tested in C-level calls
-and taken in listing order (shallowest first): file names starting with the query (when there
-are enough of these the answer is known without scoring: they all score the most there is, so
-the shortest win), file names starting with its first character and holding the rest, paths
-with a segment starting with it, file names holding the query, then any path.
+number of them. `PathList` keeps bitsets (Python ints) of the paths holding each character and
+of those whose file name starts with it: ANDing them narrows 50,000 paths in microseconds to
+those holding every query character. Few left: all are scored. Otherwise, when enough file
+names start with the whole query, the answer is known without scoring (each scores the most
+there is: the shortest win); else the real matches among the shallowest of them are found
+with a regular expression in C-level loops, and the likeliest are scored: file names starting
+with the most of the query, then with its first character, paths with a folder starting with
+it, file names holding the query, then the rest, shallowest first. A quick one-alignment score
+of those picks the few that get every alignment.
 """
 
 from __future__ import annotations

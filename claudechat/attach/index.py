@@ -11,9 +11,9 @@ shallow-first order it still holds the paths nearest the top.
 
 Freshness: files come and go during a chat (a command run from it, an editor elsewhere). A
 listing older than REFRESH_AFTER seconds is made anew in the background at the next search, and
-`invalidate()` asks for that at the next search whatever its age; until the new listing is
-whole, the old one keeps answering, so results never flicker away. Each chat process starts
-with no index: the first `@` starts it.
+`invalidate()` (`working_tree_changed()` for the current folder's) asks for that at the next
+search whatever its age; until the new listing is whole, the old one keeps answering, so
+results never flicker away. Each chat process starts with no index: the first `@` starts it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "PathIndex",
     "SearchResult",
     "fuzzy_path_completions",
+    "working_tree_changed",
     "working_tree_index",
 ]
 
@@ -162,10 +163,10 @@ class PathIndex:
         finally:
             listing.finished_at = time.monotonic()
             with self._lock:
+                listing.done.set()
                 if self._building is listing:
                     self._building = None
                 self._serving = listing
-            listing.done.set()
             self._tell_waiting()
 
     def _tell_waiting(self) -> None:
@@ -211,6 +212,13 @@ def working_tree_index() -> PathIndex:
                 _current.close()
             _current = PathIndex(root)
         return _current
+
+
+def working_tree_changed() -> None:
+    """Files may have changed (a command run from the chat): the next `@` lists the folder anew."""
+    with _current_lock:
+        if _current is not None:
+            _current.invalidate()
 
 
 def fuzzy_path_completions(query: str, limit: int = DEFAULT_LIMIT) -> list[str]:

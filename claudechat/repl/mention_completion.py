@@ -163,8 +163,9 @@ class MentionCompleter:
             loop.call_soon_threadsafe(self._refresh)
 
         self._refresh_pending = True  # before: the walk may end before when_listed returns
-        if not index.when_listed(listed):
+        if not index.when_listed(listed):  # it ended since the search: ask again at once
             self._refresh_pending = False
+            loop.call_soon(self._refresh)
 
 
 def _refresh_menu() -> None:
