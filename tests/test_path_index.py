@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from claudechat.attach import TreeEntry
+from claudechat.attach import TreeEntry, walk_tree
 from claudechat.attach.index import PathIndex, fuzzy_path_completions, working_tree_changed, working_tree_index
 
 WAIT = 10.0
@@ -46,6 +46,11 @@ def test_offers_files_and_folders_but_not_what_gitignore_excludes(work_tree: Pat
     assert result.complete and not result.capped
     assert set(index.search("", 100).paths) == {".gitignore", "docs/", "src/", "docs/maintenance.md",
                                                 "src/main.py", "src/util.py"}
+
+
+def test_a_breadth_first_walk_lists_each_level_before_the_next(work_tree: Path) -> None:
+    listed = [entry.path for entry in walk_tree(work_tree, breadth_first=True)]
+    assert listed == [".gitignore", "docs", "src", "docs/maintenance.md", "src/main.py", "src/util.py"]
 
 
 def test_the_shallow_paths_are_listed_first(work_tree: Path) -> None:
