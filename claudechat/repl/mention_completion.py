@@ -143,8 +143,8 @@ class MentionCompleter:
             if not result.complete:
                 self._refresh_when_listed(index)
         for path in paths:
-            if _UNTYPABLE.search(path):
-                continue
+            if path == query or _UNTYPABLE.search(path):
+                continue  # what is typed already, or what no mention can hold
             folder, name = _split(path)
             yield Completion(mention_text(path), replaced, display=one_line(name, 80), display_meta=one_line(folder, 80))
         if status is not None:  # a last row that changes nothing: what the list is
