@@ -118,3 +118,15 @@ def test_a_full_list_takes_no_more() -> None:
     assert listed.append("a") and listed.append("b")
     assert not listed.append("c")
     assert listed.count == 2
+
+
+def test_typing_letter_by_letter_ranks_as_asking_afresh() -> None:
+    paths = _big_tree(20_000, seed=3)
+    listed = PathList(len(paths))
+    for path in paths:
+        listed.append(path)
+    typing = Ranker(listed, score_limit=100)
+    for query in ("rsp", "respmodel", "Reh"):  # the last: a capital, so case matters
+        for typed in range(1, len(query) + 1):
+            fresh = Ranker(listed, score_limit=100)
+            assert typing.rank(query[:typed], 20) == fresh.rank(query[:typed], 20), query[:typed]

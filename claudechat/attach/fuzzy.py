@@ -352,6 +352,10 @@ class Ranker:
     def __init__(self, paths: PathList, *, score_limit: int = SCORE_LIMIT) -> None:
         self.paths = paths
         self.score_limit = score_limit
+        # The last query whose matches were tested: (query, paths listed then, the matches
+        # among those tested as a bitset, the first index not tested). A query that only grew
+        # need test nothing else among them.
+        self._tested: tuple[str, int, int, int] | None = None
 
     def rank(self, query: str, limit: int) -> list[int]:
         """Indices into the list of the best matches of `query`, best first, at most `limit`."""
@@ -407,8 +411,14 @@ class Ranker:
             # Each scores the most a match can: the shortest paths are the best ones.
             return True, heapq.nsmallest(limit, whole_name, key=lambda index: (len(texts[index]), texts[index]))
         # The real matches among the (shallowest) paths holding the characters, in C-level loops.
+        tested = self._tested
+        if tested is not None and needle.startswith(tested[0]) and tested[1] == paths.count:
+            _, _, matches, untested = tested
+            holding = (holding & matches) | (holding >> untested << untested)
         members = list(islice(_members(holding), _SCANNED))
         matching = list(compress(members, map(_subsequence(needle).search, strings(members))))
+        untested = members[-1] + 1 if len(members) == _SCANNED else paths.count
+        self._tested = (needle, paths.count, _bitset(matching), untested)
         if len(matching) <= budget:
             return False, matching
         in_name = _subsequence(needle, within_name=True)
@@ -431,3 +441,13 @@ class Ranker:
             if len(chosen) >= budget:
                 break
         return False, list(chosen)
+
+
+def _bitset(indices: list[int]) -> int:
+    """The bitset of `indices` (ascending)."""
+    if not indices:
+        return 0
+    data = bytearray(indices[-1] // 8 + 1)
+    for index in indices:
+        data[index >> 3] |= 1 << (index & 7)
+    return int.from_bytes(data, "little")
