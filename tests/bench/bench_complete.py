@@ -7,9 +7,10 @@ listing started in the background, and the menu asked for `explain @` at once: t
 that first list (with however many paths were listed by then), and the time until the whole
 tree is listed. Then a query is typed letter by letter and each keystroke's menu is timed,
 from the text to the completions prompt_toolkit would draw, through the same completer the
-prompt uses. The baseline, in the same run, is the plainest completer there is: a substring
-filter over the same lowercase paths, first 50. The slowest keystroke's CPU time is shown too:
-on a machine busy with other work, wall time also counts the time the process waited for a core.
+prompt uses: the best of TYPINGS typings per keystroke, and the slowest keystroke reported,
+its CPU time beside it (a machine busy with other work makes wall time count the waits for a
+core too). The baseline, in the same run and measured alike, is the plainest completer there
+is: a substring filter over the same lowercase paths, first 50.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tests.bench.common import Row, clock, median
 FILES = 50_000
 IGNORED = 5_000
 RUNS = 3
+TYPINGS = 5
 QUERY = "reqthrottle"  # TARGET_FILE, typed a letter at a time
 TARGET_FILE = "packages/billing/server/handlers/request_throttle.py"
 FIRST_TARGET_MS = 100.0
@@ -114,23 +116,28 @@ def _one_run(root: Path) -> dict[str, object]:
         raise RuntimeError("the index did not finish listing")
     build_ms = (clock() - started) * 1000
     result = index.search("", 0)
-    keystrokes = []
-    cpu = []
+    # Each keystroke's time is its best of TYPINGS typings of the query: what it costs, without
+    # the moments this process waited for a core (the CPU time is shown beside it).
+    keystrokes = [float("inf")] * len(QUERY)
+    cpu = [float("inf")] * len(QUERY)
     menus = []
-    for typed in range(1, len(QUERY) + 1):
-        document = Document("explain @" + QUERY[:typed])
-        began, began_cpu = clock(), time.thread_time()
-        menu = list(completer.completions(document))
-        keystrokes.append((clock() - began) * 1000)
-        cpu.append((time.thread_time() - began_cpu) * 1000)
-        menus.append(menu)
+    for _ in range(TYPINGS):
+        menus = []
+        for typed in range(1, len(QUERY) + 1):
+            document = Document("explain @" + QUERY[:typed])
+            began, began_cpu = clock(), time.thread_time()
+            menu = list(completer.completions(document))
+            keystrokes[typed - 1] = min(keystrokes[typed - 1], (clock() - began) * 1000)
+            cpu[typed - 1] = min(cpu[typed - 1], (time.thread_time() - began_cpu) * 1000)
+            menus.append(menu)
     lowers = [path.lower() for path in index.search("", FILES * 2).paths]  # the same list, for the baseline
-    baseline = []
-    for typed in range(1, len(QUERY) + 1):
-        query = QUERY[:typed]
-        began = clock()
-        [path for path in lowers if query in path][:50]
-        baseline.append((clock() - began) * 1000)
+    baseline = [float("inf")] * len(QUERY)
+    for _ in range(TYPINGS):
+        for typed in range(1, len(QUERY) + 1):
+            query = QUERY[:typed]
+            began = clock()
+            [path for path in lowers if query in path][:50]
+            baseline[typed - 1] = min(baseline[typed - 1], (clock() - began) * 1000)
     index.close()
     return {
         "first_ms": first_ms, "first_count": len(first), "listed_then": listed_then,
@@ -166,7 +173,7 @@ def run() -> list[Row]:
             first <= FIRST_TARGET_MS and whole,
         ),
         Row(
-            f"@ completion, {FILES:,} files: a keystroke typing {QUERY!r} (slowest, median of {RUNS} runs)",
+            f"@ completion, {FILES:,} files: a keystroke typing {QUERY!r} (slowest, best of {TYPINGS}; median of {RUNS})",
             f"{median(slowest_key):.1f} ms (median {median_key:.1f} ms)",
             f"substring filter {baseline_slowest:.1f} ms (median {baseline_key:.1f} ms)",
             f"slowest in CPU time {slowest_cpu:.1f} ms; best match {'is' if right else 'is NOT'} the target",
