@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import (
-    bench_complete,
-    bench_decode,
-    bench_huge,
-    bench_prompt,
-    bench_render,
-    bench_session,
-    bench_startup,
-)
+from tests.bench import bench_complete, bench_decode, bench_huge, bench_prompt, bench_render, bench_session, bench_startup
 from tests.bench.common import print_table
 
 
