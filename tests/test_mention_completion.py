@@ -103,6 +103,15 @@ def test_while_listing_what_is_listed_is_offered_with_a_row_saying_so(tmp_path: 
     assert [text for text, *_ in _completions(completer, "@main")] == ["@main.py", "@main_notes.md"]
 
 
+def test_a_tree_cut_short_at_the_limit_says_so_in_a_last_row(tree: Path) -> None:
+    index = PathIndex(tree, max_entries=2)
+    index.start()
+    assert index.wait(WAIT)
+    offered = _completions(MentionCompleter(lambda: index), "@")
+    assert len(offered) == 3
+    assert offered[-1] == ("@", -1, "…", "only the first 2 paths listed (a limit): type more of the path")
+
+
 def test_the_menu_is_asked_for_again_when_more_is_listed(tmp_path: Path) -> None:
     import asyncio
 

@@ -108,10 +108,11 @@ def _split(path: str) -> tuple[str, str]:
 
 
 def _status(result: SearchResult) -> str | None:
+    paths = f"{result.indexed:,} path{'' if result.indexed == 1 else 's'}"
     if not result.complete:
-        return f"listing the folder: {result.indexed:,} path{'' if result.indexed == 1 else 's'} so far"
+        return f"listing the folder: {paths} so far"
     if result.capped:
-        return f"only {result.indexed:,} paths listed (a limit): type more of the path"
+        return f"only the first {paths} listed (a limit): type more of the path"
     return None
 
 
