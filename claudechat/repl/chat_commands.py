@@ -116,9 +116,27 @@ def _written(path: str, quote: str) -> str:
     return "".join("\\" + char if char in " '\"\\" else char for char in path)
 
 
-def complete_paths(argument: str) -> list[str]:
-    """Completions of the last word of `argument` as a path, the words before it kept as typed."""
+def complete_paths(argument: str, *, fuzzy: bool = False) -> list[str]:
+    """Completions of the last word of `argument` as a path, the words before it kept as typed.
+
+    With `fuzzy`, a word that is not a path from elsewhere (`~`, `/`, `.`) also matches paths of
+    the working tree as `@` completion does, after the paths it starts.
+    """
     head, quote, word = _last_word(argument)
+    results = _listed_paths(head, quote, word)
+    if fuzzy and word and not word.startswith(("~", "/", ".")):
+        from claudechat.attach.index import fuzzy_path_completions
+
+        seen = set(results)
+        for path in fuzzy_path_completions(word):
+            completion = head + _written(path, quote)
+            if completion not in seen:
+                seen.add(completion)
+                results.append(completion)
+    return results[:200]
+
+
+def _listed_paths(head: str, quote: str, word: str) -> list[str]:
     directory, slash, stem = word.rpartition("/")
     try:
         names = sorted(os.listdir(os.path.expanduser(directory + slash) if slash else "."))

@@ -167,7 +167,7 @@ def _row(group: list[TextAttachment], estimator: TokenEstimator) -> str:
 
 def _complete_file(app: Repl, argument: str) -> list[str]:
     options = ["clear"] if "clear".startswith(argument) else []
-    return options + complete_paths(argument)
+    return options + complete_paths(argument, fuzzy=True)
 
 
 @COMMANDS.command(

@@ -102,6 +102,15 @@ async def _frames(view: CommandView) -> None:
         await asyncio.sleep(FRAME_INTERVAL)
 
 
+def _tree_may_have_changed() -> None:
+    """A command may have made or removed files: `@` lists the folder anew (if it listed it yet)."""
+    import sys
+
+    index = sys.modules.get("claudechat.attach.index")
+    if index is not None:
+        index.working_tree_changed()
+
+
 async def run_shell_command(app: Repl, command: str) -> None:
     """Run `command`, showing its output; attach the result to the next message."""
     from claudechat.attach.command import MAX_OUTPUT_BYTES, CommandRun
@@ -122,6 +131,7 @@ async def run_shell_command(app: Repl, command: str) -> None:
             result = await run.run()
     finally:
         frames.cancel()
+        _tree_may_have_changed()
         if typed:  # typed while it ran: it starts the next message
             app.set_input("".join(typed))
         if result is None:  # it could not start, or the chat is ending
