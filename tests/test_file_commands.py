@@ -183,3 +183,34 @@ def test_a_folders_files_fold_under_it_below_the_message() -> None:
     assert console.export_text().splitlines() == [
         "[folder: ./ (2 files)]", "[file: /etc/hosts]", "[folder: src/ (1 file)]",
     ]
+
+
+def test_file_completes_paths_of_the_tree_fuzzily_after_those_it_starts(app, tmp_path, monkeypatch):
+    from claudechat.attach.index import working_tree_index
+    from claudechat.repl.commands import COMMANDS
+
+    make(tmp_path, {"src/main.py": "", "mainly.txt": "", "docs/other.md": ""})
+    monkeypatch.chdir(tmp_path)
+    index = working_tree_index()
+    index.start()
+    assert index.wait(30)
+    complete = COMMANDS.find("file").complete
+    offered = complete(app, "mai")
+    assert offered[0] == "mainly.txt"  # the path it starts comes first
+    assert "src/main.py" in offered and "docs/other.md" not in offered
+    assert complete(app, "notes.md srcmain")[0] == "notes.md src/main.py"
+
+
+def test_a_command_run_from_the_chat_has_the_tree_listed_anew(app, tmp_path, monkeypatch):
+    from claudechat.attach.index import working_tree_index
+
+    make(tmp_path, {"old.py": ""})
+    monkeypatch.chdir(tmp_path)
+    index = working_tree_index()
+    index.start()
+    assert index.wait(30)
+    assert index.search("new").paths == []
+    run(app, "/run touch new.py")
+    index.search("new")  # a search after a change starts the listing anew
+    assert index.wait(30)
+    assert index.search("new").paths == ["new.py"]
