@@ -12,12 +12,11 @@ from claudechat.api import ChatClient, ChatRequest, ResultBuilder
 from claudechat.api.errors import ContextWindowError, error_from_response
 from claudechat.chat.attachments import ImageAttachment, TextAttachment
 from claudechat.chat.compaction import SUMMARY_HEADING, Compaction
-from claudechat.chat.context import ContextMeter, content_size
+from claudechat.chat.context import ContextMeter, ContextUse, content_size
 from claudechat.chat.conversation import Message
 from claudechat.chat.estimate import DEFAULT_CHARS_PER_TOKEN, UNKNOWN_IMAGE_TOKENS, TokenEstimator
 from claudechat.chat.session import Session, SessionSettings
 from claudechat.errors import ClaudechatError
-from claudechat.render.context_view import context_style
 from claudechat.repl.toolbar import ToolbarState, short_count, toolbar_fragments
 from tests.double import IMAGE_TOKENS, WINDOW_ERRORS, Reply, ServiceDouble, count_tokens, prompt_tokens
 
@@ -187,10 +186,12 @@ def row(state: ToolbarState, columns: int = 200) -> list[tuple[str, str]]:
      (179_999, "toolbar.context.warn"), (180_000, "toolbar.context.full"), (250_000, "toolbar.context.full")],
 )
 def test_the_meter_changes_style_at_70_and_90_percent(tokens, style):
-    fragments = row(ToolbarState(model="m", context_tokens=tokens, context_window=200_000))
+    level = ContextUse(tokens, 200_000).level
+    fragments = row(ToolbarState(model="m", context_tokens=tokens, context_window=200_000, context_level=level))
     [(shown_style, value)] = [(s, text) for s, text in fragments if "/200k" in text]
-    assert shown_style == f"class:{style}" and context_style(tokens, 200_000) == style
+    assert shown_style == f"class:{style}"
     assert value == f"{short_count(tokens)}/200k"
+    assert ContextUse(tokens, None).level == ""  # no window, no warning
 
 
 @pytest.mark.parametrize(("tokens", "shown"), [(0, "0"), (850, "850"), (4_130, "4.1k"), (41_234, "41k"), (1_250_000, "1.2M")])

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from claudechat.chat.conversation import Content, Message
     from claudechat.chat.session import Session
 
-__all__ = ["ContextMeter", "ContextPart", "ContextUse", "content_size", "message_tokens"]
+__all__ = ["ContextMeter", "ContextPart", "ContextUse", "content_size", "message_tokens", "WARN_SHARE", "FULL_SHARE"]
+
+WARN_SHARE = 0.7  # from this share of the window the meter says so
+FULL_SHARE = 0.9
 
 _LABEL_WORDS = 48  # characters of a turn's first words in its label
 _CALIBRATION_ANSWERS = 5  # a resumed session learns from this many of its last counted answers
@@ -55,6 +58,12 @@ class ContextUse:
     @property
     def share(self) -> float | None:
         return self.tokens / self.window if self.window else None
+
+    @property
+    def level(self) -> str:
+        """"" under 70% of the window (or when it is unknown), "warn" from 70%, "full" from 90%."""
+        share = self.share or 0.0
+        return "full" if share >= FULL_SHARE else "warn" if share >= WARN_SHARE else ""
 
 
 def content_size(content: Content) -> tuple[int, int]:
@@ -112,7 +121,13 @@ def _usage_int(usage: dict[str, Any] | None, *keys: str) -> int:
 
 
 def _prompt_tokens(message: Message) -> int:
-    return _usage_int(message.usage, "prompt_tokens", "input_tokens")
+    usage = message.usage
+    if not usage:
+        return 0
+    value = usage.get("prompt_tokens")
+    if type(value) is int and value > 0:  # (not a bool; this runs for every answer once a turn)
+        return value
+    return _usage_int(usage, "input_tokens")
 
 
 def _answer_tokens(message: Message, estimator: TokenEstimator) -> int:
@@ -171,7 +186,8 @@ class ContextMeter:
         self._session: Session | None = None
         # The rows of the conversation, and what they were computed from (held, not by id, so
         # that an object freed and another made at its address is never taken for it).
-        self._rows: list[ContextPart] = []
+        self._rows: list[_Row] = []
+        self._conversation_total = 0
         self._rows_key: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
         self._pending: tuple[tuple[Attachment, ...], float, int] | None = None
 
@@ -226,14 +242,14 @@ class ContextMeter:
             attachments: Sequence[Attachment] = ()) -> ContextUse:
         """The tokens of the next request: the conversation, the attachments, the typed text."""
         self._follow(session)
-        tokens = sum(part.tokens for part in self._conversation(session))
-        tokens += self._attachments_tokens(attachments)
+        self._conversation(session)
+        tokens = self._conversation_total + self._attachments_tokens(attachments)
         return ContextUse(tokens + self.estimator.text_tokens(typed), window)
 
     def parts(self, session: Session, typed: str = "", attachments: Sequence[Attachment] = ()) -> list[ContextPart]:
         """The rows of the breakdown, in the conversation's order (the same total as `use`)."""
         self._follow(session)
-        rows = list(self._conversation(session))
+        rows = [ContextPart(_label(source), tokens, kind, counted) for kind, tokens, counted, source in self._conversation(session)]
         rows += [ContextPart(attachment.label, attachment_tokens(attachment, self.estimator), "attachment")
                  for attachment in attachments]
         if typed.strip():
@@ -252,7 +268,7 @@ class ContextMeter:
         self._pending = (held, ratio, tokens)
         return tokens
 
-    def _conversation(self, session: Session) -> list[ContextPart]:
+    def _conversation(self, session: Session) -> list[_Row]:
         messages = session.messages
         # Objects by identity (held, so never mistaken for another at the same address), values by value.
         held = (session, messages[-1] if messages else None, session.compaction())
@@ -260,53 +276,66 @@ class ContextMeter:
         cached = self._rows_key
         if cached is None or any(a is not b for a, b in zip(cached[0], held)) or cached[1] != values:
             self._rows = self._conversation_rows(session)
+            self._conversation_total = sum(row[1] for row in self._rows)
             self._rows_key = (held, values)
         return self._rows
 
-    def _conversation_rows(self, session: Session) -> list[ContextPart]:
+    def _conversation_rows(self, session: Session) -> list[_Row]:
+        """The rows of the conversation (labels left to be made when shown): once per turn, so
+        for a long conversation it is kept to a few operations a message."""
         estimator = self.estimator
         messages = session.messages
         compaction = session.compaction()
         start = compaction.covers if compaction else 0
         system = session.settings.system
-        rows: list[ContextPart] = []
+        rows: list[_Row] = []
         if system:
-            rows.append(ContextPart("system prompt", estimator.text_tokens(system), "system"))
+            rows.append(("system", estimator.text_tokens(system), False, "system prompt"))
         summary, summary_counted = _summary_tokens(session, len(messages), estimator)
         if compaction is not None:
             covered = sum(1 for message in messages[:start] if message.role == "user")
             label = f"summary of turn{'s 1–' if covered != 1 else ' '}{covered} (/compact)"
-            rows.append(ContextPart(label, summary, "summary", summary_counted))
+            rows.append(("summary", summary, summary_counted, label))
         # The server's counts are of requests sent with the system prompt of their time; the
         # system row is today's, so the counts are followed from the prompt of the last one.
-        last_counted = max(
-            (index for index in range(start, len(messages))
-             if messages[index].role == "assistant" and _prompt_tokens(messages[index])),
-            default=None,
-        )
+        last_counted = next((index for index in range(len(messages) - 1, start - 1, -1)
+                             if messages[index].role == "assistant" and _prompt_tokens(messages[index])), None)
         then = _system_at(session, last_counted - 1) if last_counted is not None else system
         running = estimator.text_tokens(then or "") + summary
         number = sum(1 for message in messages[:start] if message.role == "user")
-        index = start
-        while index < len(messages):
+        index, end = start, len(messages)
+        while index < end:
             first = messages[index]
-            follows = messages[index + 1] if index + 1 < len(messages) else None
             if first.role != "user":  # an answer without its question: not written by claudechat
                 user, answer = None, first
+                index += 1
             else:
-                user, answer = first, follows if follows is not None and follows.role == "assistant" else None
-            index += (user is not None) + (answer is not None)
-            estimate = sum(message_tokens(message.content, estimator) for message in (user, answer) if message)
-            tokens, counted = estimate, False
-            if answer is not None and _prompt_tokens(answer):
-                total = _prompt_tokens(answer) + _answer_tokens(answer, estimator)
-                if total > running:
-                    tokens, counted = total - running, True
+                user = first
+                answer = messages[index + 1] if index + 1 < end and messages[index + 1].role == "assistant" else None
+                index += 2 if answer is not None else 1
+                number += 1
+            estimate = message_tokens(user.content, estimator) if user is not None else 0
+            prompt = 0
+            if answer is not None:
+                estimate += message_tokens(answer.content, estimator)
+                prompt = _prompt_tokens(answer)
+            if prompt:
+                total = prompt + _answer_tokens(answer, estimator)  # type: ignore[arg-type]
+                counted = total > running
+                tokens = total - running if counted else estimate
                 running = total
             else:
+                tokens, counted = estimate, False
                 running += estimate
-            if user is not None:
-                number += 1
-            label = _turn_label(number, user) if user is not None else "an answer"
-            rows.append(ContextPart(label, tokens, "turn", counted))
+            rows.append(("turn", tokens, counted, (number, user)))
         return rows
+
+
+_Row = tuple[str, int, bool, Any]  # kind, tokens, counted, and the label or what makes it
+
+
+def _label(source: Any) -> str:
+    if isinstance(source, str):
+        return source
+    number, user = source
+    return _turn_label(number, user) if user is not None else "an answer"

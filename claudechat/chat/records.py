@@ -8,9 +8,8 @@ the session's own business (`claudechat.chat.session`).
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from claudechat.chat.compaction import Compaction
 from claudechat.chat.conversation import Candidate, Content, Message
 from claudechat.chat.session import (
     _SETTING_TYPES,
@@ -25,6 +24,9 @@ from claudechat.chat.session import (
     UsageEntry,
     _merged,
 )
+
+if TYPE_CHECKING:
+    from claudechat.chat.compaction import Compaction
 
 __all__ = [
     "apply_record",
@@ -231,6 +233,8 @@ def apply_record(session: Session, record: Any) -> None:
 
 
 def _compaction(data: Any) -> Compaction:
+    from claudechat.chat.compaction import Compaction
+
     if not isinstance(data, dict):
         raise _Invalid("a compaction is not an object")
     tokens = _get(data, "tokens", int, None)

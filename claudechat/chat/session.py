@@ -26,13 +26,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from claudechat.chat.compaction import Compaction, system_with_summary
 from claudechat.chat.conversation import Content, Message
 from claudechat.errors import ClaudechatError
 from claudechat.sanitize import sanitize
 
 if TYPE_CHECKING:
     from claudechat.api import ChatResult
+    from claudechat.chat.compaction import Compaction
 
 __all__ = [
     "COMPACTION_OPS",
@@ -147,6 +147,8 @@ class Session:
         start = 0
         compaction = self.compaction(end)
         if compaction is not None:
+            from claudechat.chat.compaction import system_with_summary  # (not at start-up: few sessions compact)
+
             system = system_with_summary(system, compaction.summary)
             start = compaction.covers
         messages = [{"role": "system", "content": system}] if system else []
@@ -321,7 +323,7 @@ class Session:
         for entry in self.usage:
             twin.record_usage(UsageEntry(**asdict(entry)))
         for compaction in self.compactions:
-            twin.compact(Compaction(**asdict(compaction)))
+            twin.compact(type(compaction)(**asdict(compaction)))
         return twin
 
 

@@ -16,24 +16,11 @@ if TYPE_CHECKING:
 
     from claudechat.chat.context import ContextPart, ContextUse
 
-__all__ = ["context_report", "context_style", "CONTEXT_WARN", "CONTEXT_FULL"]
-
-CONTEXT_WARN = 0.7  # from this share of the window the meter says so
-CONTEXT_FULL = 0.9
+__all__ = ["context_report"]
 
 SHOWN_ROWS = 15  # the biggest rows; the rest are summed up in one
 _FULL = "█"
 _PARTS = " ▏▎▍▌▋▊▉"  # eighths of a cell
-
-
-def context_style(tokens: int, window: int | None) -> str:
-    """The theme key for a meter at `tokens` of `window`: it changes at 70% and at 90%."""
-    share = tokens / window if window else 0.0
-    if share >= CONTEXT_FULL:
-        return "toolbar.context.full"
-    if share >= CONTEXT_WARN:
-        return "toolbar.context.warn"
-    return "toolbar.context"
 
 
 def _bar(fraction: float, width: int) -> str:
@@ -63,7 +50,7 @@ def context_report(parts: list[ContextPart], use: ContextUse, *, model: str, wid
     if use.window:
         share = use.tokens / use.window
         head.append("context ▕", style="notice")
-        head.append(_bar(share, bar_width), style=context_style(use.tokens, use.window))
+        head.append(_bar(share, bar_width), style="toolbar.context" + (f".{use.level}" if use.level else ""))
         head.append(f"▏ {share:.0%} · ~{use.tokens:,} of {use.window:,} tokens · {one_line(model, 80)}", style="notice")
     else:
         head.append(f"context: ~{use.tokens:,} tokens · {one_line(model, 80)} (its window is unknown: set "

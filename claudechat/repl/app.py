@@ -203,7 +203,12 @@ class Repl:
 
         settings = self.session.settings
         app = get_app()
-        use = self.context_use(app.current_buffer.text)
+        typed = app.current_buffer.text
+        tokens, window, level = 0, self.context_window, ""
+        # Until there is something to count, the meter is not even loaded: the prompt comes sooner.
+        if self._context_meter is not None or typed or self.attachments or self.session.messages or settings.system:
+            use = self.context_use(typed)
+            tokens, level = use.tokens, use.level
         state = ToolbarState(
             model=self.model,
             attachments=tuple(attachment.name for attachment in self.attachments),
@@ -212,8 +217,9 @@ class Repl:
             json=settings.json,
             editing=self.editing,
             tokens_used=self.session_tokens,
-            context_tokens=use.tokens,
-            context_window=use.window,
+            context_tokens=tokens,
+            context_window=window,
+            context_level=level,
         )
         return toolbar_fragments(state, app.output.get_size().columns)
 
@@ -302,7 +308,7 @@ class Repl:
         compaction = session.compaction()
         if compaction is not None:
             covered = sum(1 for message in session.messages[: compaction.covers] if message.role == "user")
-            summary += f" · the first {turns_text(covered)} are sent as a summary (/compact)"
+            summary += f" · {'turn 1 is' if covered == 1 else f'turns 1–{covered} are'} sent as a summary (/compact)"
         self.notice(summary)
         for message in session.messages[-shown:]:
             if message.role == "user":

@@ -113,7 +113,8 @@ async def compact(app: Repl, instructions: str | None = None) -> bool:
     app.save_session()
     after = app.context_use().tokens
     view.finish(
-        summary_panel(summary, f"Summary of {turns_text(turns)}, sent in their place from now on", app.theme.code_theme),
+        summary_panel(summary, f"Summary of {turns_text(turns)}, sent instead of {'it' if turns == 1 else 'them'} from now on",
+                      app.theme.code_theme),
         Text(
             f"compacted {turns_text(turns)}: the next request sends ~{short_count(after)} tokens instead of "
             f"~{short_count(before)} · /undo brings the turns back",

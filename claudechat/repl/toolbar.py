@@ -33,6 +33,7 @@ class ToolbarState:
     tokens_used: int = 0
     context_tokens: int | None = None  # what the next request would use
     context_window: int | None = None  # of the model; None when unknown
+    context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
@@ -66,12 +67,10 @@ def short_count(tokens: int) -> str:
     return f"{tokens / 1_000_000:.1f}M"
 
 
-def context_field(tokens: int, window: int | None) -> Fragments:
-    """`ctx 41k/200k`, styled by how full the window is."""
-    from claudechat.render.context_view import context_style
-
+def context_field(tokens: int, window: int | None, level: str = "") -> Fragments:
+    """`ctx 41k/200k`, styled by how full the window is (`ContextUse.level`)."""
     value = short_count(tokens) + (f"/{short_count(window)}" if window else "")
-    return [("class:toolbar.key", "  ctx "), (f"class:{context_style(tokens, window)}", value)]
+    return [("class:toolbar.key", "  ctx "), ("class:toolbar.context" + (f".{level}" if level else ""), value)]
 
 
 def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
@@ -85,7 +84,7 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         label = "attached" if count == 1 else f"{count} attached"
         fields.append(_field(f" {label}", _short(names)))
     if state.context_tokens is not None:
-        fields.append(context_field(state.context_tokens, state.context_window))
+        fields.append(context_field(state.context_tokens, state.context_window, state.context_level))
     if state.system:
         fields.append(_field(" system", _short(state.system, 20)))
     settings: Fragments = []
