@@ -274,6 +274,14 @@ def test_a_failed_compaction_changes_nothing(app, double, capsys):
     assert app.session.compactions == [] and "fetch failed" in capsys.readouterr().out
 
 
+def test_a_summary_cut_off_at_max_tokens_is_not_used(app, double, capsys):
+    double.enqueue(Reply(content="hi"), Reply(content="- the user said", finish_reason="length"))
+    say(app, "hello")
+    run(app, "/compact")
+    assert app.session.compactions == []
+    assert "the summary was cut off at the max_tokens limit" in capsys.readouterr().out
+
+
 def test_context_lists_the_parts_biggest_first(app, double, capsys):
     double.enqueue(Reply(content="A short answer."), Reply(content="word " * 300))
     say(app, "first question")

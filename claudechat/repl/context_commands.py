@@ -87,11 +87,15 @@ async def compact(app: Repl, instructions: str | None = None) -> bool:
     result = outcome.result
     session.record_result(result, app.model)
     summary = sanitize(result.content).strip()
-    if outcome.error is not None or outcome.interrupted or not summary:
+    cut = result.finish_reason == "length"  # a summary cut short would lose what it leaves out
+    if outcome.error is not None or outcome.interrupted or not summary or cut:
         if outcome.error is not None:
             view.finish(error_text(str(outcome.error)))
         elif outcome.interrupted:
             view.finish(Text("⏹ compaction stopped: the conversation is as it was", style="interrupted"))
+        elif cut:
+            view.finish(Text("the summary was cut off at the max_tokens limit (/max-tokens N raises it): the "
+                             "conversation is as it was", style="warning"))
         else:
             view.finish(Text("the model sent no summary: the conversation is as it was", style="warning"))
         app.save_session()  # the tokens it cost
