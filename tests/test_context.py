@@ -5,6 +5,7 @@ and that refusal recognised in every server's shape."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -199,13 +200,15 @@ def test_counts_are_short(tokens, shown):
     assert short_count(tokens) == shown
 
 
-def test_the_meter_sits_after_the_attachments_and_before_the_system_prompt():
-    state = ToolbarState(model="claude-sonnet-4-6", attachments=("a.png",), system="Be terse and exact.",
+def test_the_meter_sits_after_the_system_prompt_and_before_the_settings():
+    state = ToolbarState(model="claude-sonnet-4-6", attachments=("a.png",), system="Be terse and exact.", n=2,
                          tokens_used=99_000, context_tokens=41_234, context_window=200_000)
     text = "".join(part for _, part in row(state))
-    assert text.index("attached") < text.index("ctx 41k/200k") < text.index("system")
-    at_80 = "".join(part for _, part in row(state, 80))
-    assert "ctx 41k/200k" in at_80 and "spent" not in at_80  # it outranks the spending and the hints
+    assert text.index("attached") < text.index("system") < text.index("ctx 41k/200k") < text.index(" n 2")
+    at_80 = "".join(part for _, part in row(dataclasses.replace(state, attachments=()), 80))
+    assert at_80.endswith("ctx 41k/200k  n 2") and "spent" not in at_80  # it outranks the spending and hints
+    crowded = "".join(part for _, part in row(state, 80))
+    assert "system Be terse" in crowded and "ctx" not in crowded  # it gives way to what goes with the message
     unknown = "".join(part for _, part in row(ToolbarState(model="m", context_tokens=900), 80))
     assert "ctx 900 " in unknown + " " and "/" not in unknown.split("ctx")[1].split()[0]
 

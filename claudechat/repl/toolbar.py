@@ -1,7 +1,7 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
 Fields are kept by priority: the model first, then an edit in progress, the attachments, the
-context meter, the system prompt, the request settings, the tokens spent, and the key hints
+system prompt, the context meter, the request settings, the tokens spent, and the key hints
 last. Long values are shortened (file names, never paths; the system prompt's first words);
 when the row is still too wide for the terminal, the least important fields are dropped whole.
 
@@ -83,10 +83,10 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         count = len(state.attachments)
         label = "attached" if count == 1 else f"{count} attached"
         fields.append(_field(f" {label}", _short(names)))
-    if state.context_tokens is not None:
-        fields.append(context_field(state.context_tokens, state.context_window, state.context_level))
     if state.system:
         fields.append(_field(" system", _short(state.system, 20)))
+    if state.context_tokens is not None:
+        fields.append(context_field(state.context_tokens, state.context_window, state.context_level))
     settings: Fragments = []
     if state.n > 1:
         settings += _field(" n", str(state.n))
