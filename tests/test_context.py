@@ -279,8 +279,10 @@ def test_a_prompt_over_the_window_is_refused_and_recognised_in_every_shape(shape
         (b'{"message":"Input is too long for requested model."}', None, None),
         (b'{"error":"Input validation error: `inputs` must have less than 4096 tokens. Given: 5000","error_type":"validation"}',
          5000, 4096),
+        (b'{"error":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` '
+         b'tokens and 500 `max_new_tokens`","error_type":"validation"}', 4000, 4096),
     ],
-    ids=["vllm with completion", "vllm request has", "bedrock", "tgi"],
+    ids=["vllm with completion", "vllm request has", "bedrock", "tgi", "tgi with max_new_tokens"],
 )
 def test_older_and_other_shapes_are_recognised(body, prompt, window):
     error = error_from_response(400, {}, body)

@@ -365,7 +365,8 @@ _OVERFLOW_PATTERNS: tuple[str, ...] = (
     # vLLM, older: "... However, you requested M tokens (P in the messages, C in the completion)"
     r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?you requested\s*(?P<total>\d[\d,]*)\s*tokens\s*"
     r"\((?P<prompt>\d[\d,]*)\s*in the messages,\s*(?P<completion>\d[\d,]*)\s*in the completion",
-    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?your messages resulted in\s*(?P<prompt>\d[\d,]*)\s*tokens",
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?your messages resulted in\s*"
+    r"(?P<prompt>\d[\d,]*)\s*tokens",
     # vLLM: "... However, your request has N input tokens" / "your prompt contains at least N input tokens"
     r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,120}?(?:request has|prompt contains at least"
     r"|requested)\s*(?P<prompt>\d[\d,]*)\s*(?:input )?tokens(?! and)",
@@ -377,7 +378,8 @@ _OVERFLOW_PATTERNS: tuple[str, ...] = (
     # TGI: "Input validation error: `inputs` must have less than M tokens. Given: N"
     # and "`inputs` tokens + `max_new_tokens` must be <= M. Given: N `inputs` tokens and C `max_new_tokens`"
     r"must have less than\s*(?P<window>\d+)\s*tokens\.\s*Given:\s*(?P<prompt>\d+)",
-    r"must be <=\s*(?P<window>\d+)\.\s*Given:\s*(?P<prompt>\d+)\s*`?inputs`? tokens and\s*(?P<completion>\d+)\s*`?max_new_tokens",
+    r"must be <=\s*(?P<window>\d+)\.\s*Given:\s*(?P<prompt>\d+)\s*`?inputs`? tokens and\s*"
+    r"(?P<completion>\d+)\s*`?max_new_tokens",
     # Gemini through LiteLLM: "The input token count (N) exceeds the maximum number of tokens allowed (M)"
     r"input token count\s*\(?(?P<prompt>\d+)?\)?\s*exceeds the maximum number of tokens allowed\s*\(?(?P<window>\d+)\)?",
 )

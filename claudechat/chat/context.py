@@ -249,7 +249,8 @@ class ContextMeter:
     def parts(self, session: Session, typed: str = "", attachments: Sequence[Attachment] = ()) -> list[ContextPart]:
         """The rows of the breakdown, in the conversation's order (the same total as `use`)."""
         self._follow(session)
-        rows = [ContextPart(_label(source), tokens, kind, counted) for kind, tokens, counted, source in self._conversation(session)]
+        rows = [ContextPart(_label(source), tokens, kind, counted)
+                for kind, tokens, counted, source in self._conversation(session)]
         rows += [ContextPart(attachment.label, attachment_tokens(attachment, self.estimator), "attachment")
                  for attachment in attachments]
         if typed.strip():

@@ -116,9 +116,9 @@ async def compact(app: Repl, instructions: str | None = None) -> bool:
     app.editing = False  # the exchange an /edit would replace is in the summary now
     app.save_session()
     after = app.context_use().tokens
+    title = f"Summary of {turns_text(turns)}, sent instead of {'it' if turns == 1 else 'them'} from now on"
     view.finish(
-        summary_panel(summary, f"Summary of {turns_text(turns)}, sent instead of {'it' if turns == 1 else 'them'} from now on",
-                      app.theme.code_theme),
+        summary_panel(summary, title, app.theme.code_theme),
         Text(
             f"compacted {turns_text(turns)}: the next request sends ~{short_count(after)} tokens instead of "
             f"~{short_count(before)} · /undo brings the turns back",

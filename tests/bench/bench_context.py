@@ -130,7 +130,8 @@ def keystrokes() -> tuple[list[float], list[float], float, float]:
     started = clock()
     long_meter.use(long_session, WINDOW)  # a resumed session: calibrated from its usage, then counted
     resumed = (clock() - started) * 1000
-    long_session.add_turn(Message("user", "one more"), Message("assistant", "ok", usage={"prompt_tokens": 9, "completion_tokens": 1}))
+    usage = {"prompt_tokens": 9, "completion_tokens": 1}
+    long_session.add_turn(Message("user", "one more"), Message("assistant", "ok", usage=usage))
     started = clock()
     long_meter.use(long_session, WINDOW, "x")
     return with_meter, without, (clock() - started) * 1000, resumed
