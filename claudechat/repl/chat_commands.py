@@ -280,9 +280,13 @@ async def _retry(app: Repl, argument: str) -> None:
     await app.retry()
 
 
-@COMMANDS.command("undo", "drop the last exchange (your message and its answer)")
+@COMMANDS.command("undo", "drop the last exchange (your message and its answer), or a /compact just made")
 def _undo(app: Repl, argument: str) -> None:
+    from claudechat.repl.context_commands import undo_compaction
+
     no_argument("undo", argument)
+    if undo_compaction(app):
+        return
     if not app.session.messages:
         raise CommandError("there is nothing to undo")
     app.session.undo()
