@@ -296,3 +296,14 @@ def test_what_only_looks_like_it_is_not_taken_for_a_prompt_too_long():
     assert not isinstance(error_from_response(400, {}, output_limit), ContextWindowError)
     upstream = b'{"success":false,"error":{"code":"api_error","message":"prompt is too long: 3 tokens > 2 maximum"}}'
     assert not isinstance(error_from_response(500, {}, upstream), ContextWindowError)  # a 5xx is the server's fault
+
+
+def test_a_sent_images_size_counts_as_its_pixels_say() -> None:
+    from claudechat.chat.attachments import ImageAttachment
+    from claudechat.chat.context import message_tokens
+    from claudechat.chat.estimate import TokenEstimator
+
+    image = ImageAttachment(name="a.png", url="data:image/png;base64,AAAA", width=1500, height=750, size=3)
+    estimator = TokenEstimator()
+    content = [{"type": "text", "text": ""}, image.stored_part()]
+    assert message_tokens(content, estimator) == 1500  # 1500 x 750 / 750

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from claudechat.chat.attachments import ImageAttachment
 from claudechat.chat.compaction import SUMMARY_HEADING
 from claudechat.chat.estimate import TokenEstimator
 
@@ -82,13 +83,16 @@ def content_size(content: Content) -> tuple[int, int]:
 
 
 def _image_parts_tokens(content: Content, estimator: TokenEstimator) -> int:
+    from claudechat.chat.attachments import attachment_from_part
+
     if isinstance(content, str):
         return 0
-    return sum(
-        estimator.image_tokens(_size(part.get("width")), _size(part.get("height")))
-        for part in content
-        if part.get("type") == "image_url"
-    )
+    total = 0
+    for part in content:
+        if part.get("type") == "image_url":
+            image = attachment_from_part(part)  # its size is kept beside the part, when known
+            total += estimator.image_tokens(_size(image.width), _size(image.height))  # type: ignore[union-attr]
+    return total
 
 
 def _size(value: Any) -> int | None:
@@ -102,9 +106,9 @@ def message_tokens(content: Content, estimator: TokenEstimator) -> int:
 
 
 def attachment_tokens(attachment: Attachment, estimator: TokenEstimator) -> int:
-    if attachment.kind == "image":
-        return estimator.image_tokens(getattr(attachment, "width", None), getattr(attachment, "height", None))
-    return estimator.text_tokens(getattr(attachment, "text", ""))
+    if isinstance(attachment, ImageAttachment):
+        return estimator.image_tokens(attachment.width, attachment.height)
+    return estimator.text_tokens(attachment.text)
 
 
 def _usage_int(usage: dict[str, Any] | None, *keys: str) -> int:

@@ -28,11 +28,9 @@ FILE_KINDS = ("file", "pdf", "folder")  # what /file lists and clears; /image ke
 def token_estimator(app: Repl) -> TokenEstimator:
     """How attachments are counted against their share of the window.
 
-    The plain estimate for now; the place to hand in one calibrated on the chat's own usage.
+    The chat's own estimate, calibrated on the usage the server reported for this conversation.
     """
-    from claudechat.attach import default_estimator
-
-    return default_estimator()
+    return app.context_meter.estimator
 
 
 def _budget(app: Repl) -> Budget:
