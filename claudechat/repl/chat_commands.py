@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from claudechat.chat.attachments import ImageAttachment
     from claudechat.repl.app import Repl
 
-__all__ = ["complete_paths"]
+__all__ = ["complete_paths", "path_words"]
 
 _DEFAULT_WORDS = ("default", "off", "none")
 
@@ -74,15 +74,15 @@ def _images(app: Repl) -> list[ImageAttachment]:
 
 
 
-def _image_paths(argument: str) -> list[str]:
-    """The paths or URLs in `argument`: shell-style words, or the whole of it if that is a file."""
+def path_words(argument: str, *, example: str = "my photo.png") -> list[str]:
+    """The paths (or URLs) in `argument`: shell-style words, or the whole of it if that is a path."""
     whole = argument.strip()
-    if os.path.exists(os.path.expanduser(whole)):
+    if os.path.lexists(os.path.expanduser(whole)):
         return [whole]  # `/image my photo.png` needs no quotes
     try:
         return shlex.split(argument)
     except ValueError as exc:
-        raise CommandError(f"cannot read the paths: {exc}", hint='quote paths with spaces: "my photo.png"') from None
+        raise CommandError(f"cannot read the paths: {exc}", hint=f'quote paths with spaces: "{example}"') from None
 
 
 def _last_word(argument: str) -> tuple[str, str, str]:
@@ -184,7 +184,7 @@ def _image(app: Repl, argument: str) -> None:
         app.attachments = [attachment for attachment in app.attachments if attachment.kind != "image"]
         app.notice(f"dropped {len(images)} image{'s' if len(images) != 1 else ''}")
         return
-    loaded = [load_image(path) for path in _image_paths(argument)]  # all or none
+    loaded = [load_image(path) for path in path_words(argument)]  # all or none
     app.attachments += loaded
     names = ", ".join(one_line(image.name, 100) for image in loaded)
     app.notice(f"attached {names} ({len(images) + len(loaded)} for the next message)")

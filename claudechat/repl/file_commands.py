@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from claudechat.repl.chat_commands import complete_paths
+from claudechat.repl.chat_commands import complete_paths, path_words
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.sanitize import one_line
 
@@ -116,17 +116,7 @@ def _files(app: Repl) -> list[TextAttachment]:
 
 
 def _specs(argument: str) -> list[str]:
-    """The paths in `argument`: shell-style words, or the whole of it if that is a path."""
-    import os
-    import shlex
-
-    whole = argument.strip()
-    if os.path.lexists(os.path.expanduser(whole)):
-        return [whole]  # `/file my notes.txt` needs no quotes
-    try:
-        return shlex.split(argument)
-    except ValueError as exc:
-        raise CommandError(f"cannot read the paths: {exc}", hint='quote paths with spaces: "my notes.txt"') from None
+    return path_words(argument, example="my notes.txt")  # `/file my notes.txt` needs no quotes
 
 
 def _size(size: int) -> str:
