@@ -407,3 +407,172 @@ def test_the_request_says_what_it_accepts_and_who_sends_it():
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert seen[0].headers["content-type"] == "application/json"
     assert seen[0].headers["user-agent"].startswith("claudechat/")
+
+
+# --------------------------------------------------------------------------------------
+# Errors in words
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "named"), [("text/html; charset=utf-8", "text/html; charset=utf-8"), (None, "missing")]
+)
+def test_a_whole_answer_that_is_not_json_names_its_content_type(content_type, named):
+    headers = {"content-type": content_type} if content_type else {}
+    transport, _ = served(lambda req: httpx.Response(200, headers=headers, content=b"<html>login</html>"))
+
+    text, error = run("http://service.test/v1", request(stream=False), transport=transport)
+
+    assert isinstance(error, APIError)
+    assert error.message == f"the server's answer is not JSON (content-type {named})"
+    assert error.hint == "check --base-url points at an OpenAI-compatible API"
+
+
+def test_a_dropped_whole_answer_names_the_host(waits):
+    transport, _ = served(cut(200, [b'{"choices": [']))
+
+    text, error = run("http://service.test:8443/v1", request(stream=False), transport=transport, retries=0)
+
+    assert isinstance(error, APIConnectionError)
+    assert error.message == "the connection to service.test:8443 dropped before the answer was finished"
+
+
+def test_a_whole_answer_lost_before_its_first_byte_with_no_retries_left_is_reported(waits):
+    transport, seen = served(cut(200, []))
+
+    text, error = run("http://service.test/v1", request(stream=False), transport=transport, retries=0)
+
+    assert isinstance(error, APIConnectionError)
+    assert "dropped" in str(error)
+    assert waits == []
+    assert len(seen) == 1
+
+
+def test_an_error_body_read_in_pieces_is_read_whole():
+    pieces = [b'{"error": {"code": "model_not_found", ', b'"message": "no model ', b'called x"}}']
+    transport, _ = served(lambda req: httpx.Response(404, headers={"content-type": "application/json"},
+                                                     stream=_Body(pieces, None)))
+
+    text, error = run("http://service.test/v1", transport=transport, retries=0)
+
+    assert isinstance(error, APIStatusError)
+    assert error.code == "model_not_found"
+    assert error.server_message == "no model called x"
+
+
+def test_a_401_to_a_request_without_a_token_says_none_was_sent(double):
+    async def main() -> ClaudechatError | None:
+        async with ChatClient(double.url, None, no_token_hint="run `claudechat auth` first") as client:
+            try:
+                async for _ in client.stream(request()):
+                    pass
+            except ClaudechatError as error:
+                return error
+        return None
+
+    error = asyncio.run(main())
+
+    assert isinstance(error, APIStatusError)
+    assert error.status == 401
+    assert error.message.startswith("the server wants an API token and none was sent")
+    assert error.hint == "run `claudechat auth` first"
+    assert "authorization" not in double.requests[0].headers
+
+
+# --------------------------------------------------------------------------------------
+# A server that refuses `stream_options`
+# --------------------------------------------------------------------------------------
+
+EVENTS = b'data: {"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+
+
+def refusal(status: int, words: bytes) -> Answer:
+    return whole(status, b'{"error": {"message": "unknown field: ' + words + b'"}}')
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(400, b"stream_options"), (422, b"stream_options"), (400, b"include_usage"), (422, b"body.include_usage")],
+)
+def test_a_refused_usage_option_is_dropped_and_the_request_sent_again(status, words):
+    transport, seen = served(refusal(status, words), whole(200, EVENTS, "text/event-stream"))
+    told: list[bool] = []
+
+    text, error = run(
+        "http://service.test/v1", transport=transport, stream_usage=True,
+        on_stream_usage_refused=lambda: told.append(True),
+    )
+
+    assert (text, error) == ("ok", None)
+    assert told == [True]
+    assert [b"stream_options" in req.content for req in seen] == [True, False]
+
+
+@pytest.mark.parametrize(("status", "words"), [(401, b"stream_options"), (500, b"include_usage"), (400, b"temperature")])
+def test_other_refusals_of_a_request_asking_for_usage_are_errors(status, words):
+    transport, seen = served(refusal(status, words), whole(200, EVENTS, "text/event-stream"))
+
+    text, error = run("http://service.test/v1", transport=transport, stream_usage=True, retries=0)
+
+    assert isinstance(error, APIStatusError)
+    assert error.status == status
+    assert len(seen) == 1
+
+
+def test_a_refusal_naming_the_option_when_it_was_not_sent_is_an_error():
+    transport, seen = served(refusal(400, b"stream_options"), whole(200, completion("no")))
+
+    text, error = run("http://service.test/v1", request(stream=False), transport=transport, stream_usage=True)
+
+    assert isinstance(error, APIStatusError)
+    assert b"stream_options" not in seen[0].content
+    assert len(seen) == 1
+
+
+# --------------------------------------------------------------------------------------
+# The exchange log (--debug)
+# --------------------------------------------------------------------------------------
+
+
+def test_the_exchange_log_holds_the_request_the_response_and_every_read(tmp_path):
+    from claudechat.api.trace import ExchangeLog
+
+    pieces = [b'data: {"choices":[{"index":0,"delta":{"content":"lo"}}]}\n\n',
+              b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n']
+    transport, seen = served(
+        lambda req: httpx.Response(200, headers={"content-type": "text/event-stream", "x-request-id": "r1"},
+                                   stream=_Body(pieces, None))
+    )
+    log = ExchangeLog(tmp_path / "exchange.log")
+
+    text, error = run("http://service.test/v1", transport=transport, trace=log)
+    log.close()
+
+    written = (tmp_path / "exchange.log").read_text("utf-8")
+    assert (text, error) == ("lo", None)
+    assert "request 1: POST http://service.test/v1/chat/completions\n" in written
+    assert "authorization: [redacted]\n" in written
+    assert "accept: text/event-stream\n" in written
+    assert "\n" + seen[0].content.decode() + "\n" in written
+    assert "response: 200\ncontent-type: text/event-stream\nx-request-id: r1\n" in written
+    assert f"{len(pieces[0])} bytes\n".encode().decode() + pieces[0].decode() in written
+    assert f"{len(pieces[1])} bytes\n" + pieces[1].decode() in written
+
+
+def test_the_exchange_log_notes_a_connection_lost_before_or_during_the_answer(tmp_path, waits):
+    from claudechat.api.trace import ExchangeLog
+
+    def refused(req: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=req)
+
+    transport, _ = served(refused, cut(200, [b"data: {}\n\n"], "text/event-stream"))
+    log = ExchangeLog(tmp_path / "exchange.log")
+
+    text, error = run("http://service.test/v1", transport=transport, trace=log, retries=1)
+    log.close()
+
+    written = (tmp_path / "exchange.log").read_text("utf-8")
+    assert isinstance(error, APIConnectionError)
+    assert "transport error: ConnectError: connection refused\n" in written
+    assert "transport error: ReadError: connection reset by peer\n" in written
+    assert written.count("request ") == 2
