@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 from claudechat.render.live import ERASE_DOWN, SYNC_END, SYNC_START, LiveRegion, visible_width
+from claudechat.render.markdown import SafeMarkdown
 from claudechat.render.stream import MarkdownStream
 
 CODE_LINES = "".join(f"line {n}\n" for n in range(1, 31))
@@ -197,3 +198,116 @@ def test_the_width_of_the_last_frame_is_the_one_compared():
 )
 def test_visible_width_counts_cells_without_colour_codes(line, cells):
     assert visible_width(line) == cells
+
+
+def test_narrowed_to_a_single_column_each_cell_is_a_row():
+    screen = Screen(10)
+    region = screen.region()
+    region.update(live=["abc", "", "de"])
+
+    screen.columns = 1
+    region.update()
+
+    assert screen.writes[-1].startswith(f"{SYNC_START}\x1b[6A\r")  # 3 + 1 (an empty row) + 2
+
+
+# --------------------------------------------------------------------------------------
+# MarkdownStream: what is committed when, and what is rendered
+# --------------------------------------------------------------------------------------
+
+ANSWER = (
+    "# Title\n\nA paragraph\nover two lines.\n\n- one\n- two\n\n```py\nx = 1\n```\n\n---\n\n"
+    "> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.\n"
+)
+
+
+def test_what_is_committed_never_depends_on_how_the_text_was_split_into_frames():
+    """Fed a character a frame, the stream has committed at each frame what it would commit
+    had the text so far come at once: no block waits for a later frame to be seen finished."""
+    stream = MarkdownStream(plain())
+    committed = ""
+    for end in range(1, len(ANSWER) + 1):
+        stream.feed(ANSWER[end - 1])
+        committed += stream.commit_finished()
+        fresh = MarkdownStream(plain())
+        fresh.feed(ANSWER[:end])
+        assert committed == fresh.commit_finished(), repr(ANSWER[:end])
+    assert committed + stream.finish() == plain()(SafeMarkdown(ANSWER))
+
+
+def test_a_frame_with_nothing_finished_commits_nothing():
+    stream = fed("A paragraph\n")
+
+    assert stream.commit_finished() == ""
+    stream.feed("still the same paragraph\n")
+    assert stream.commit_finished() == ""
+    assert texts(stream.live_lines(5)) == ["A paragraph still the same paragraph"]
+
+
+def test_after_finishing_nothing_is_left_to_draw_or_finish():
+    stream = fed("Some text")
+
+    assert stream.finish().startswith("Some text")
+    assert stream.live_lines(5) == []
+    assert stream.commit_finished() == ""
+    assert stream.finish() == ""
+
+
+class Spy:
+    """A render function that notes the Markdown text it was asked to draw."""
+
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+        self._render = plain()
+
+    def __call__(self, renderable: SafeMarkdown) -> str:
+        self.drawn.append(renderable.markup)
+        return self._render(renderable)
+
+
+@pytest.mark.parametrize("rows", [1, 5, 12])
+def test_only_the_visible_end_of_a_long_open_code_block_is_rendered(rows):
+    spy = Spy()
+    stream = MarkdownStream(spy)
+    body = "".join(f"line {n}\n" for n in range(1, 1001))
+    stream.feed("```python\n" + body)
+
+    live = stream.live_lines(rows)
+
+    assert spy.drawn == ["```python\n" + "".join(f"line {n}\n" for n in range(1001 - rows, 1001))]
+    assert texts(live) == [*(f"line {n}" for n in range(1002 - rows, 1001)), "╰" + "─" * 49]
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3, 4])
+def test_an_open_code_block_shorter_than_the_rows_is_drawn_whole_at_any_height(lines):
+    text = "```sh\n" + "".join(f"echo {n}\n" for n in range(lines))
+    whole = fed(text).live_lines(1000)
+
+    for rows in range(1, 12):
+        assert fed(text).live_lines(rows) == whole[-rows:], rows
+
+
+def test_an_open_code_block_after_a_closed_one_with_the_same_fence_keeps_the_one_above():
+    live = texts(fed("```\nabove\n```\n\n```\nbelow\n").live_lines(20))
+
+    assert "above" in live
+    assert live[-2:] == ["below", "╰" + "─" * 49]
+
+
+def test_code_blocks_are_coloured_with_the_theme_asked_for():
+    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system="truecolor")
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    text = "```python\ndef f(x):\n    return 'text' + 1\n```\n"
+    drawn = {}
+    for theme in ("monokai", "solarized-light"):
+        stream = MarkdownStream(render, code_theme=theme)
+        stream.feed(text)
+        drawn[theme] = stream.finish()
+
+    assert drawn["solarized-light"] == render(SafeMarkdown(text, code_theme="solarized-light"))
+    assert drawn["solarized-light"] != drawn["monokai"]
