@@ -77,8 +77,10 @@ def read_equivalents() -> dict[str, Equivalent]:
     for number, text in enumerate(EQUIVALENT_FILE.read_text("utf-8").splitlines(), 1):
         if not text.strip() or text.startswith("#"):
             continue
-        parts = [part.strip() for part in text.split(" | ")]
-        if len(parts) != 3 or not all(parts):
+        name, _, rest = text.partition(" | ")
+        line, _, why = rest.rpartition(" | ")  # the line itself may hold " | ", the reason may not
+        parts = [name.strip(), line.strip(), why.strip()]
+        if not all(parts):
             sys.exit(f"{EQUIVALENT_FILE.name}, line {number}: expected `NAME | the mutated line | why`")
         listed[parts[0]] = Equivalent(*parts)
     return listed

@@ -576,3 +576,137 @@ def test_the_exchange_log_notes_a_connection_lost_before_or_during_the_answer(tm
     assert "transport error: ConnectError: connection refused\n" in written
     assert "transport error: ReadError: connection reset by peer\n" in written
     assert written.count("request ") == 2
+
+
+# --------------------------------------------------------------------------------------
+# More edges of the body
+# --------------------------------------------------------------------------------------
+
+
+def big_completion(size: int) -> bytes:
+    return completion("z" * size)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8; profile=x", "application/vnd.api+json"]
+)
+def test_a_stream_answered_with_a_large_json_answer_reads_it_whole(content_type):
+    """Past the 64 KB the event reader keeps of a body's start: only the JSON path reads it."""
+    transport, _ = served(whole(200, big_completion(100_000), content_type))
+
+    text, error = run("http://service.test/v1", transport=transport)
+
+    assert error is None
+    assert text == "z" * 100_000
+
+
+def test_a_whole_answer_read_in_pieces_is_joined():
+    body = completion("joined from pieces")
+    pieces = [body[:10], body[10:30], body[30:]]
+    transport, _ = served(lambda req: httpx.Response(200, headers={"content-type": "application/json"},
+                                                     stream=_Body(pieces, None)))
+
+    text, error = run("http://service.test/v1", request(stream=False), transport=transport)
+
+    assert (text, error) == ("joined from pieces", None)
+
+
+def test_a_finished_stream_whose_end_is_lost_is_whole(waits):
+    events = b'data: {"choices":[{"index":0,"delta":{"content":"all here"},"finish_reason":"stop"}]}\n\n'
+    transport, seen = served(cut(200, [events], "text/event-stream"))
+
+    text, error = run("http://service.test/v1", transport=transport, retries=2)
+
+    assert (text, error) == ("all here", None)
+    assert len(seen) == 1
+
+
+def test_an_unfinished_stream_cut_off_names_the_host_and_is_not_retried(waits):
+    events = b'data: {"choices":[{"index":0,"delta":{"content":"half"}}]}\n\n'
+    transport, seen = served(cut(200, [events], "text/event-stream"))
+
+    text, error = run("http://service.test:8443/v1", transport=transport, retries=2)
+
+    assert text == "half"
+    assert isinstance(error, APIConnectionError)
+    assert error.message == "the connection to service.test:8443 dropped before the answer was finished"
+    assert len(seen) == 1
+
+
+def test_a_stream_lost_before_its_first_byte_with_no_retries_left_is_reported(waits):
+    transport, seen = served(cut(200, [], "text/event-stream"))
+
+    text, error = run("http://service.test/v1", transport=transport, retries=0)
+
+    assert isinstance(error, APIConnectionError)
+    assert "dropped" in str(error)
+    assert len(seen) == 1
+
+
+def test_a_401_to_a_request_with_a_token_says_the_token_was_refused(double):
+    async def main() -> ClaudechatError | None:
+        async with ChatClient(double.url, "wrong-token") as client:
+            try:
+                async for _ in client.stream(request()):
+                    pass
+            except ClaudechatError as error:
+                return error
+        return None
+
+    error = asyncio.run(main())
+
+    assert isinstance(error, APIStatusError)
+    assert error.message.startswith("the service refused the API token (401")
+    assert "none was sent" not in str(error)
+
+
+# --------------------------------------------------------------------------------------
+# How the client is set up
+# --------------------------------------------------------------------------------------
+
+
+def test_the_default_limits_are_two_minutes_of_silence_and_ten_seconds_to_connect():
+    async def main() -> list[ChatClient]:
+        clients = [ChatClient("http://service.test/v1", None), ChatClient("http://service.test/v1", None, timeout=3)]
+        for client in clients:
+            await client.aclose()
+        return clients
+
+    default, short = asyncio.run(main())
+
+    assert (default.timeout, default.connect_timeout, default.retries) == (120.0, 10.0, 2)
+    assert default._http.timeout == httpx.Timeout(120.0, connect=10.0)
+    assert (short.timeout, short.connect_timeout) == (3, 3)  # never longer to connect than to wait
+    assert short._http.timeout == httpx.Timeout(3, connect=3)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("http://service.test/v1", "http://service.test/v1/chat/completions"),
+        ("http://service.test/v1//", "http://service.test/v1/chat/completions"),
+        ("http://service.test/APIX", "http://service.test/APIX/chat/completions"),
+    ],
+)
+def test_the_endpoint_is_the_base_url_and_chat_completions(base_url, url):
+    async def main() -> str:
+        async with ChatClient(base_url, None) as client:
+            return client.url
+
+    assert asyncio.run(main()) == url
+
+
+def test_the_proxy_from_the_environment_is_used(double, monkeypatch):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: a proxy that refuses
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    text, error = run(double.url, retries=0)
+
+    assert isinstance(error, APIConnectionError)
+    assert f"through the proxy 127.0.0.1:{port}" in str(error)
+    assert double.requests == []
