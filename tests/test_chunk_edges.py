@@ -209,3 +209,13 @@ def test_choices_that_are_not_a_list_are_named_as_such():
         parse({"choices": {"index": 0}})
 
     assert caught.value.message == "the server sent `choices` that is not a list"
+
+
+def test_a_finish_reason_of_error_ends_the_answer_keeping_what_the_chunk_said():
+    with pytest.raises(StreamError) as caught:
+        parse({"choices": [{"index": 0, "delta": {"content": "last"}, "finish_reason": "error"}]})
+
+    assert str(caught.value) == (
+        'the server stopped the answer with an error (error: the answer ended with finish reason "error" and no details)'
+    )
+    assert [type(event).__name__ for event in caught.value.events] == ["ContentDelta", "FinishReason"]
