@@ -84,6 +84,7 @@ def test_the_log_is_private_and_appended_to(tmp_path):
     log.note("one")
     log.close()
 
+    assert log.path == path  # where the program says the log is
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert written(path).startswith("earlier\nclaudechat ")
 
