@@ -250,3 +250,126 @@ def test_a_summary_as_json_has_every_field(tmp_path):
         "id": "id1", "title": "A title", "created": T0 - 5, "updated": T0, "turns": 3, "model": "m",
         "path": str(tmp_path / "id1.jsonl"), "error": None,
     }
+
+
+# --------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------
+
+
+def log_lines(directory: Path) -> Path:
+    chat = new_session(id="log1")
+    session_file = SessionFile.create(directory, chat)
+    session_file.save(with_turn(chat))
+    session_file.close()
+    return directory / "log1.jsonl"
+
+
+def test_a_damaged_line_is_named_with_the_file_and_what_is_done(tmp_path):
+    path = log_lines(tmp_path)
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([lines[0], b"{broken", *lines[1:]]))
+
+    with pytest.raises(SessionError) as caught:
+        store_module.read_session_file(path)
+
+    assert caught.value.message == f"{message_path(path, 300)}, line 2: not valid JSON; the session is damaged"
+    assert caught.value.hint == "the file is left as it is"
+
+
+def test_a_file_whose_first_line_is_not_json_is_no_session(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"not json\n{}\n")
+
+    with pytest.raises(SessionError) as caught:
+        store_module.read_session_file(path)
+
+    assert (caught.value.message, caught.value.hint) == (
+        f"{message_path(path, 300)} is not a claudechat session", "the file is left as it is"
+    )
+
+
+def test_a_missing_file_or_one_below_a_file_is_named_in_full(tmp_path):
+    directory = long_dir(tmp_path)
+    directory.mkdir(parents=True)
+    missing = directory / "gone.jsonl"
+    (directory / "file").write_text("")
+    below = directory / "file" / "x.jsonl"
+
+    with pytest.raises(SessionError) as gone:
+        store_module.read_session_file(missing)
+    with pytest.raises(SessionError) as not_dir:
+        store_module.read_session_file(below)
+
+    assert (gone.value.message, gone.value.hint) == (
+        f"no session file {message_path(missing, 300)}", "see `claudechat sessions`"
+    )
+    assert not_dir.value.message == f"cannot read {message_path(below, 300)}: Not a directory"
+
+
+def test_a_file_past_the_size_bound_is_refused_in_megabytes_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "MAX_SESSION_BYTES", 2**20)
+    at_bound, past = tmp_path / "at.jsonl", tmp_path / "past.jsonl"
+    with at_bound.open("wb") as out:
+        out.truncate(2**20)
+    with past.open("wb") as out:
+        out.truncate(3 * 2**20 + 1)
+
+    assert len(store_module._read_bytes(at_bound)) == 2**20
+    with pytest.raises(SessionError) as caught:
+        store_module._read_bytes(past)
+
+    assert caught.value.message == f"{message_path(past, 300)} is 3 MB, too large to be a session"
+
+
+def test_a_session_larger_than_one_read_is_read_whole(tmp_path):
+    chat = new_session(id="big1")
+    session_file = SessionFile.create(tmp_path, chat)
+    text = "".join(f"{n:07d} " for n in range(200_000))  # 1.6 MB
+    chat.add_turn(Message("user", text, created=T0), Message("assistant", "ok", created=T0))
+    session_file.save(chat)
+    session_file.close()
+
+    assert store_module.read_session_file(tmp_path / "big1.jsonl").messages[0].text == text
+
+
+def test_a_saved_document_is_read_even_after_blank_lines(tmp_path):
+    chat = with_turn(new_session(title="Doc"))
+    path = tmp_path / "saved.json"
+    path.write_text("\n\n  " + json.dumps(chat.to_document()))
+
+    assert store_module.read_session_file(path).title == "Doc"
+
+
+def test_a_saved_document_that_is_damaged_is_named_in_full(tmp_path):
+    directory = long_dir(tmp_path)
+    directory.mkdir(parents=True)
+    document = with_turn(new_session()).to_document()
+    document["messages"][0]["role"] = 5
+    path = directory / "saved.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(SessionError) as caught:
+        store_module.read_session_file(path)
+
+    assert caught.value.message.startswith(message_path(path, 300))
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [(errno.EACCES, "cannot open {} for writing: Permission denied"), (errno.EIO, "cannot open {}: Input/output error")],
+)
+def test_a_log_that_cannot_be_opened_for_writing_says_why(tmp_path, monkeypatch, error, said):
+    path = log_lines(tmp_path)
+    real_open = os.open
+
+    def refuse_writing(file, flags, *args):
+        if flags & os.O_RDWR:
+            raise OSError(error, os.strerror(error))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(store_module.os, "open", refuse_writing)
+    with pytest.raises(SessionError) as caught:
+        SessionFile.open(path)
+
+    assert caught.value.message == said.format(message_path(path, 300))
