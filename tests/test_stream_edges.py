@@ -311,3 +311,11 @@ def test_code_blocks_are_coloured_with_the_theme_asked_for():
 
     assert drawn["solarized-light"] == render(SafeMarkdown(text, code_theme="solarized-light"))
     assert drawn["solarized-light"] != drawn["monokai"]
+
+
+def test_an_open_code_block_whose_body_repeats_its_opening_line_is_drawn_from_its_top():
+    text = "```md\nline 1\n    ```md\nline 3\n"
+
+    live = texts(fed(text).live_lines(20))
+
+    assert live[1:4] == ["line 1", "```md", "line 3"]
