@@ -108,3 +108,9 @@ def test_halves_of_a_character_split_across_deltas_are_joined_and_a_lone_half_is
     assert result.content == "smile 😀 and \ufffd alone"
     assert result.reasoning == "😃"
     assert result.refusal == "x\ufffd"
+
+
+def test_a_total_the_server_gives_is_kept_even_when_it_is_not_the_sum():
+    usage = Usage.from_dict({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 10})
+
+    assert usage.total_tokens == 10
