@@ -11,6 +11,7 @@ changed or killed is reported, so the list cannot go stale unnoticed.
     python -m tests.mutation api/client render/live  only these
     python -m tests.mutation --survivors api/client  again, only what survived last time
     python -m tests.mutation --report               the figures of the last runs, no run
+    python -m tests.mutation --markdown             the same as the README's table
 
 A run takes a while (about a minute per hundred mutants on two cores); `mutmut show NAME`
 shows a survivor's change, `mutmut browse` all of them. Results stay in mutants/ (ignored by
@@ -142,6 +143,24 @@ def tally(path: str, equivalents: dict[str, Equivalent], problems: list[str]) ->
     return counts
 
 
+def markdown(paths: list[str]) -> None:
+    """The figures as the README's table."""
+    equivalents = read_equivalents()
+    rows = [row for row in (tally(path, equivalents, []) for path in paths) if row.mutants]
+    print("| module | mutants | killed | equivalent | not killed | score |")
+    print("|---|--:|--:|--:|--:|--:|")
+    for row in rows:
+        missed = len(row.survived) + len(row.untested) + len(row.other)
+        score = "-" if row.score is None else f"{row.score:.1%}"
+        print(f"| `{row.module.removeprefix('claudechat.')}` | {row.mutants:,} | {row.killed:,} | {row.equivalent}"
+              f" | {missed} | {score} |")
+    total = sum(row.mutants for row in rows)
+    killed = sum(row.killed for row in rows)
+    equivalent = sum(row.equivalent for row in rows)
+    print(f"| all | {total:,} | {killed:,} | {equivalent} | {total - killed - equivalent} |"
+          f" {killed / max(1, total - equivalent):.1%} |")
+
+
 def report(paths: list[str]) -> bool:
     """Print the figures of each module; whether every module meets the goal."""
     equivalents = read_equivalents()
@@ -151,7 +170,7 @@ def report(paths: list[str]) -> bool:
     for name in equivalents:
         if name.split(".x", 1)[0] in modules and name not in known:
             problems.append(f"{name} is listed as equivalent but there is no such mutant: remove its line")
-    rows = [tally(path, equivalents, problems) for path in paths]
+    rows = [row for row in (tally(path, equivalents, problems) for path in paths) if row.mutants]
     print(f"{'module':<28} {'mutants':>7} {'killed':>6} {'equiv.':>6} {'surv.':>5} {'untested':>8} {'other':>5}  score")
     met = True
     for row in rows:
@@ -194,9 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--survivors", action="store_true", help="run again only the mutants not killed last time")
     parser.add_argument("--report", action="store_true", help="print the last figures, run nothing")
+    parser.add_argument("--markdown", action="store_true", help="the last figures as a Markdown table")
     options = parser.parse_args(argv)
     modules = core_modules()
     paths = resolve(options.modules, modules) if options.modules else modules
+    if options.markdown:
+        markdown(paths)
+        return 0
     if not options.report:
         for path in paths:  # one at a time: each run tests one module's mutants
             run(path, options.workers, options.survivors)
