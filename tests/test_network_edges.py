@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+
 import httpx
 import pytest
 
@@ -76,3 +79,57 @@ def test_timeouts_say_which_limit_and_what_to_do():
 def test_a_port_is_named_only_when_the_url_has_one():
     assert words(httpx.ConnectError("boom"))[0] == "cannot connect to service.test: boom"
     assert words(httpx.ConnectError("boom"), "http://service.test:81/v1")[0] == "cannot connect to service.test:81: boom"
+
+
+def caused(exc: httpx.TransportError, cause: BaseException) -> httpx.TransportError:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (caused(httpx.ConnectError("handshake"), ssl.SSLCertVerificationError(1, "certificate verify failed")),
+         "certificate verify failed"),
+        (httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+         "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+        (httpx.ConnectError("hostname mismatch, CERTIFICATE is not valid"), "hostname mismatch, CERTIFICATE is not valid"),
+    ],
+)
+def test_a_failed_secure_connection_gives_the_tls_reason(exc, reason):
+    message, hint = words(exc)
+
+    assert message == f"secure connection to service.test failed: {reason}"
+    assert hint == "check --base-url (http vs https) and the server's certificate"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        caused(httpx.ConnectError("lookup"), socket.gaierror(-2, "unknown")),
+        httpx.ConnectError("[Errno -2] Name or service not known"),
+        httpx.ConnectError("nodename nor servname provided, or not known"),
+        httpx.ConnectError("getaddrinfo failed"),
+        httpx.ConnectError("Temporary failure in name resolution"),
+    ],
+)
+def test_a_host_that_does_not_resolve_is_named(exc):
+    assert words(exc) == ("cannot resolve host 'service.test'", "check --base-url and your DNS")
+
+
+@pytest.mark.parametrize(
+    "exc", [caused(httpx.ConnectError("no"), ConnectionRefusedError(111, "x")), httpx.ConnectError("Connection Refused")]
+)
+def test_a_refused_connection_asks_whether_the_server_runs(exc):
+    assert words(exc, "http://service.test:81/v1") == (
+        "connection refused by service.test:81", "is the server running? check --base-url"
+    )
+
+
+def test_other_failures_to_connect_and_drops_say_what_to_do():
+    assert words(httpx.ConnectError("unreachable")) == (
+        "cannot connect to service.test: unreachable", "check the network and --base-url"
+    )
+    assert words(httpx.ReadError("reset")) == (
+        "the connection to service.test dropped before the answer was finished", "what arrived is shown; try again"
+    )
