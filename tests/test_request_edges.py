@@ -88,3 +88,13 @@ def test_max_tokens_below_1_or_not_whole_is_refused(max_tokens):
     assert refusal(max_tokens=max_tokens).message == (
         f"max_tokens must be a whole number of at least 1, got {max_tokens!r}"
     )
+
+
+@pytest.mark.parametrize("max_tokens", [1, 2, 100_000])
+def test_max_tokens_of_1_or_more_is_accepted(max_tokens):
+    valid(max_tokens=max_tokens)
+
+
+def test_a_response_format_is_one_of_two():
+    valid(response_format="json_object")
+    assert refusal(response_format="xml").message == "response_format must be one of text, json_object, got 'xml'"

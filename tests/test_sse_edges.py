@@ -41,5 +41,7 @@ def test_close_leaves_nothing_of_the_stream_behind():
     decoder.feed(b"event: custom\ndata: unfinished\nerror: half\ndata: partial \xe2\x82")
 
     assert decoder.close() == []
-    assert decoder.feed(b"data: next\n\n") == [ServerSentEvent("next")]
+    assert decoder.feed(b"data: ne") == []
+    assert decoder.feed(b"xt\n\n") == [ServerSentEvent("next")]
     assert decoder.close() == []
+    assert decoder.feed(b"error: again\n\n") == [ServerSentEvent("again", "error")]
