@@ -76,6 +76,7 @@ def test_the_first_save_makes_the_new_file_durable_in_its_directory_once(tmp_pat
     session_file = SessionFile.create(tmp_path, chat)
 
     session_file.save(with_turn(chat))
+    assert synced == [tmp_path]  # the new file's entry in its directory, with its first records
     session_file.save(with_turn(chat))
     session_file.close()
 
