@@ -19,7 +19,7 @@ import httpx
 from claudechat import __version__
 from claudechat.api.chunks import events_from_completion, raise_for_error_object
 from claudechat.api.errors import APIError, MalformedStreamError, error_from_response
-from claudechat.api.events import ChatResult, ResultBuilder, StreamEvent
+from claudechat.api.events import StreamEvent
 from claudechat.api.network import connection_error
 from claudechat.api.reader import ERROR_BODY_LIMIT, StreamReader, answer_too_large
 from claudechat.api.request import ChatRequest
@@ -129,13 +129,6 @@ class ChatClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        """Send `request` and return the whole answer (streamed or not, as the request says)."""
-        builder = ResultBuilder()
-        async for event in self.stream(request):
-            builder.add(event)
-        return builder.result()
-
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Yield the answer's events as they arrive.
 
@@ -233,7 +226,7 @@ class ChatClient:
             trace.note(f"transport error: {type(exc).__name__}: {exc}")
             raise
 
-    async def _open(self, content: bytes, accept: str, ask_usage: bool = False) -> httpx.Response:
+    async def _open(self, content: bytes, accept: str, ask_usage: bool) -> httpx.Response:
         """Send the request; a response with an error status is read, closed and raised."""
         http_request = self._http.build_request("POST", self.url, content=content, headers={"accept": accept})
         if self._trace is not None:
@@ -256,7 +249,7 @@ class ChatClient:
                 await response.aclose()
         return response
 
-    async def _status_error(self, response: httpx.Response, ask_usage: bool = False) -> Exception:
+    async def _status_error(self, response: httpx.Response, ask_usage: bool) -> Exception:
         body = bytearray()
         try:
             async for piece in self._pieces(response):

@@ -41,19 +41,16 @@ class MarkdownStream:
         self._pending: list[str] = []
         self._tail = ""
         self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
-        self._committed_any = False
         self._last_block_type: str | None = None  # type of the last top-level block committed
 
     def feed(self, text: str) -> None:
         if text:
             self._pending.append(text)
 
-    def _absorb(self) -> bool:
-        if not self._pending:
-            return False
-        self._tail += "".join(self._pending)
-        self._pending.clear()
-        return True
+    def _absorb(self) -> None:
+        if self._pending:
+            self._tail += "".join(self._pending)
+            self._pending.clear()
 
     def commit_finished(self) -> str:
         """Render and hand over every block that can no longer change ("" if none)."""
@@ -91,7 +88,6 @@ class MarkdownStream:
             tokens = markdown_parser().parse(text)
         rendered = self._separator(tokens) + self._render(self._markdown(text, tokens))
         self._code_blocks += count_code_blocks(tokens)
-        self._committed_any = True
         for token in tokens:
             if token.level == 0 and token.nesting >= 0:
                 self._last_block_type = token.type

@@ -1,0 +1,321 @@
+"""The edges of the live region: how many rows of an unfinished answer are drawn, and the
+escape sequences one frame writes to replace the rows of the frame before.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from claudechat.render.live import ERASE_DOWN, SYNC_END, SYNC_START, LiveRegion, visible_width
+from claudechat.render.markdown import SafeMarkdown
+from claudechat.render.stream import MarkdownStream
+
+CODE_LINES = "".join(f"line {n}\n" for n in range(1, 31))
+
+
+def plain(width: int = 50):
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    return render
+
+
+def texts(rows: list[str]) -> list[str]:
+    return [row.strip() for row in rows]
+
+
+def fed(text: str) -> MarkdownStream:
+    stream = MarkdownStream(plain())
+    stream.feed(text)
+    return stream
+
+
+# --------------------------------------------------------------------------------------
+# MarkdownStream.live_lines
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [0, -1, -5])
+def test_no_rows_asked_for_draws_none(rows):
+    stream = fed("A paragraph still being written")
+
+    assert stream.live_lines(rows) == []
+    assert texts(stream.live_lines(1)) == ["A paragraph still being written"]  # there was a tail to draw
+
+
+@pytest.mark.parametrize("tail", ["", " ", "\n\n", " \t\n"])
+def test_a_tail_of_blanks_draws_nothing(tail):
+    assert fed(tail).live_lines(10) == []
+
+
+def test_a_short_tail_is_drawn_whole_and_a_tall_one_by_its_end():
+    stream = fed("- one\n- two\n- three")
+
+    assert texts(stream.live_lines(10)) == ["", "• one", "• two", "• three"]
+    assert texts(stream.live_lines(4)) == ["", "• one", "• two", "• three"]
+    assert texts(stream.live_lines(2)) == ["• two", "• three"]
+    assert texts(stream.live_lines(1)) == ["• three"]
+
+
+@pytest.mark.parametrize("end", ["", "partial line"], ids=["at-a-line-end", "mid-line"])
+@pytest.mark.parametrize("fence", ["```python", "~~~", "````"])
+def test_an_open_code_block_shows_exactly_the_rows_asked_for(fence, end):
+    """Only its end is rendered, and that end looks as the end of the whole block does."""
+    text = f"Intro.\n\n{fence}\n{CODE_LINES}{end}"
+    whole = fed(text).live_lines(1000)  # no cut: the block has fewer lines than that
+    assert whole[0].startswith("Intro.") and whole[-1].startswith("╰")
+
+    for rows in range(1, 15):
+        assert fed(text).live_lines(rows) == whole[-rows:], rows
+    assert whole[-2] == (end or "line 30")
+
+
+def test_an_open_code_block_shorter_than_asked_shows_its_top():
+    stream = fed("```sh\necho one\necho two\n")
+
+    live = stream.live_lines(10)
+
+    assert live[0].startswith("╭─ sh")
+    assert live[1:3] == ["echo one", "echo two"]
+    assert live[-1].startswith("╰")
+
+
+def test_the_live_tail_after_a_committed_block_is_separated_as_it_will_be():
+    stream = MarkdownStream(plain())
+    stream.feed("First paragraph.\n\nSecond, unfinished\n\nThird")
+    committed = stream.commit_finished()
+
+    assert texts(committed.split("\n")) == ["First paragraph.", ""]
+    assert texts(stream.live_lines(5)) == ["", "Second, unfinished", "", "Third"]
+    assert texts(stream.finish().split("\n")) == ["", "Second, unfinished", "", "Third", ""]
+
+
+def test_the_tail_after_a_rule_has_no_blank_line_before_it():
+    stream = MarkdownStream(plain())
+    stream.feed("---\n\nAfter the rule\n\nmore")
+
+    assert texts(stream.commit_finished().split("\n")) == ["-" * 50, "", ""]
+    assert texts(stream.live_lines(5)) == ["After the rule", "", "more"]
+
+
+# --------------------------------------------------------------------------------------
+# LiveRegion
+# --------------------------------------------------------------------------------------
+
+
+class Screen:
+    """What the region writes, and a terminal width that a test can change."""
+
+    def __init__(self, columns: int = 80) -> None:
+        self.columns = columns
+        self.writes: list[str] = []
+
+    def region(self) -> LiveRegion:
+        return LiveRegion(self.writes.append, lambda: self.columns)
+
+
+def test_the_first_frame_erases_below_the_cursor_and_draws_each_row_on_its_own_line():
+    screen = Screen()
+    region = screen.region()
+
+    region.update(live=["one", "two"])
+
+    assert screen.writes == [f"{SYNC_START}\r{ERASE_DOWN}one\ntwo\n{SYNC_END}"]
+
+
+def test_the_next_frame_goes_up_over_the_rows_drawn_before():
+    screen = Screen()
+    region = screen.region()
+    region.update(live=["one", "two", "three"])
+
+    region.update("committed text", ["four"])
+    region.update()
+    region.update()
+
+    assert screen.writes[1:] == [
+        f"{SYNC_START}\x1b[3A\r{ERASE_DOWN}committed text\nfour\n{SYNC_END}",
+        f"{SYNC_START}\x1b[1A\r{ERASE_DOWN}{SYNC_END}",
+        f"{SYNC_START}\r{ERASE_DOWN}{SYNC_END}",
+    ]
+
+
+def test_committed_text_ending_in_a_newline_gets_no_second_one():
+    screen = Screen()
+
+    screen.region().update("done\n", ["live"])
+
+    assert screen.writes == [f"{SYNC_START}\r{ERASE_DOWN}done\nlive\n{SYNC_END}"]
+
+
+def test_after_narrowing_a_wrapped_row_counts_as_the_rows_it_now_takes():
+    screen = Screen(100)
+    region = screen.region()
+    region.update(live=["x" * 100, "y" * 60, "z" * 61, ""])
+
+    screen.columns = 60
+    region.update()
+
+    # 100 cells take 2 rows at 60 columns, 60 take 1, 61 take 2, an empty row still 1.
+    assert screen.writes[-1].startswith(f"{SYNC_START}\x1b[6A\r")
+
+
+def test_widening_or_an_unknown_width_leaves_the_count_of_rows():
+    screen = Screen(60)
+    region = screen.region()
+    region.update(live=["x" * 60, "y" * 10])
+
+    screen.columns = 200
+    region.update(live=["x" * 150])
+    screen.columns = 0
+    region.update()
+
+    assert screen.writes[1].startswith(f"{SYNC_START}\x1b[2A\r")
+    assert screen.writes[2].startswith(f"{SYNC_START}\x1b[1A\r")
+
+
+def test_the_width_of_the_last_frame_is_the_one_compared():
+    screen = Screen(100)
+    region = screen.region()
+    region.update(live=["x" * 100])
+    screen.columns = 50
+    region.update(live=["y" * 50])  # drawn at 50: fits one row
+
+    region.update()
+
+    assert screen.writes[-1].startswith(f"{SYNC_START}\x1b[1A\r")
+
+
+@pytest.mark.parametrize(
+    ("line", "cells"),
+    [("plain", 5), ("\x1b[1;31mred\x1b[0m", 3), ("\x1b[38;2;1;2;3m世界\x1b[m", 4), ("", 0)],
+)
+def test_visible_width_counts_cells_without_colour_codes(line, cells):
+    assert visible_width(line) == cells
+
+
+def test_narrowed_to_a_single_column_each_cell_is_a_row():
+    screen = Screen(10)
+    region = screen.region()
+    region.update(live=["abc", "", "de"])
+
+    screen.columns = 1
+    region.update()
+
+    assert screen.writes[-1].startswith(f"{SYNC_START}\x1b[6A\r")  # 3 + 1 (an empty row) + 2
+
+
+# --------------------------------------------------------------------------------------
+# MarkdownStream: what is committed when, and what is rendered
+# --------------------------------------------------------------------------------------
+
+ANSWER = (
+    "# Title\n\nA paragraph\nover two lines.\n\n- one\n- two\n\n```py\nx = 1\n```\n\n---\n\n"
+    "> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.\n"
+)
+
+
+def test_what_is_committed_never_depends_on_how_the_text_was_split_into_frames():
+    """Fed a character a frame, the stream has committed at each frame what it would commit
+    had the text so far come at once: no block waits for a later frame to be seen finished."""
+    stream = MarkdownStream(plain())
+    committed = ""
+    for end in range(1, len(ANSWER) + 1):
+        stream.feed(ANSWER[end - 1])
+        committed += stream.commit_finished()
+        fresh = MarkdownStream(plain())
+        fresh.feed(ANSWER[:end])
+        assert committed == fresh.commit_finished(), repr(ANSWER[:end])
+    assert committed + stream.finish() == plain()(SafeMarkdown(ANSWER))
+
+
+def test_a_frame_with_nothing_finished_commits_nothing():
+    stream = fed("A paragraph\n")
+
+    assert stream.commit_finished() == ""
+    stream.feed("still the same paragraph\n")
+    assert stream.commit_finished() == ""
+    assert texts(stream.live_lines(5)) == ["A paragraph still the same paragraph"]
+
+
+def test_after_finishing_nothing_is_left_to_draw_or_finish():
+    stream = fed("Some text")
+
+    assert stream.finish().startswith("Some text")
+    assert stream.live_lines(5) == []
+    assert stream.commit_finished() == ""
+    assert stream.finish() == ""
+
+
+class Spy:
+    """A render function that notes the Markdown text it was asked to draw."""
+
+    def __init__(self) -> None:
+        self.drawn: list[str] = []
+        self._render = plain()
+
+    def __call__(self, renderable: SafeMarkdown) -> str:
+        self.drawn.append(renderable.markup)
+        return self._render(renderable)
+
+
+@pytest.mark.parametrize("rows", [1, 5, 12])
+def test_only_the_visible_end_of_a_long_open_code_block_is_rendered(rows):
+    spy = Spy()
+    stream = MarkdownStream(spy)
+    body = "".join(f"line {n}\n" for n in range(1, 1001))
+    stream.feed("```python\n" + body)
+
+    live = stream.live_lines(rows)
+
+    assert spy.drawn == ["```python\n" + "".join(f"line {n}\n" for n in range(1001 - rows, 1001))]
+    assert texts(live) == [*(f"line {n}" for n in range(1002 - rows, 1001)), "╰" + "─" * 49]
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3, 4])
+def test_an_open_code_block_shorter_than_the_rows_is_drawn_whole_at_any_height(lines):
+    text = "```sh\n" + "".join(f"echo {n}\n" for n in range(lines))
+    whole = fed(text).live_lines(1000)
+
+    for rows in range(1, 12):
+        assert fed(text).live_lines(rows) == whole[-rows:], rows
+
+
+def test_an_open_code_block_after_a_closed_one_with_the_same_fence_keeps_the_one_above():
+    live = texts(fed("```\nabove\n```\n\n```\nbelow\n").live_lines(20))
+
+    assert "above" in live
+    assert live[-2:] == ["below", "╰" + "─" * 49]
+
+
+def test_code_blocks_are_coloured_with_the_theme_asked_for():
+    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system="truecolor")
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    text = "```python\ndef f(x):\n    return 'text' + 1\n```\n"
+    drawn = {}
+    for theme in ("monokai", "solarized-light"):
+        stream = MarkdownStream(render, code_theme=theme)
+        stream.feed(text)
+        drawn[theme] = stream.finish()
+
+    assert drawn["solarized-light"] == render(SafeMarkdown(text, code_theme="solarized-light"))
+    assert drawn["solarized-light"] != drawn["monokai"]
+
+
+def test_an_open_code_block_whose_body_repeats_its_opening_line_is_drawn_from_its_top():
+    text = "```md\nline 1\n    ```md\nline 3\n"
+
+    live = texts(fed(text).live_lines(20))
+
+    assert live[1:4] == ["line 1", "```md", "line 3"]
