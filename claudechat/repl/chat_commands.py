@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from claudechat.chat.attachments import ImageAttachment
     from claudechat.repl.app import Repl
 
-__all__ = ["complete_paths", "path_words"]
+__all__ = ["complete_clear_or_paths", "complete_paths", "path_words"]
 
 _DEFAULT_WORDS = ("default", "off", "none")
 
@@ -153,9 +153,14 @@ def _listed_paths(head: str, quote: str, word: str) -> list[str]:
     return results[:200]
 
 
-def _complete_image(app: Repl, argument: str) -> list[str]:
+def complete_clear_or_paths(argument: str, *, fuzzy: bool = False) -> list[str]:
+    """For commands that take paths or `clear`: the word, then the paths `argument` can become."""
     options = ["clear"] if "clear".startswith(argument) else []
-    return options + complete_paths(argument)
+    return options + complete_paths(argument, fuzzy=fuzzy)
+
+
+def _complete_image(app: Repl, argument: str) -> list[str]:
+    return complete_clear_or_paths(argument)
 
 
 @COMMANDS.command(

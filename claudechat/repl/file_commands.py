@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from claudechat.repl.chat_commands import complete_paths, path_words
+from claudechat.repl.chat_commands import complete_clear_or_paths, path_words
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.sanitize import one_line
 
@@ -154,8 +154,7 @@ def _row(group: list[TextAttachment], estimator: TokenEstimator) -> str:
 
 
 def _complete_file(app: Repl, argument: str) -> list[str]:
-    options = ["clear"] if "clear".startswith(argument) else []
-    return options + complete_paths(argument, fuzzy=True)
+    return complete_clear_or_paths(argument, fuzzy=True)
 
 
 @COMMANDS.command(

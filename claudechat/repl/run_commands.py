@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from claudechat.repl.chat_commands import complete_paths
+from claudechat.repl.chat_commands import complete_clear_or_paths
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.keys import stream_stop_keys
 from claudechat.sanitize import one_line
@@ -38,8 +38,7 @@ def _outputs(app: Repl) -> list[TextAttachment]:
 
 
 def _complete_run(app: Repl, argument: str) -> list[str]:
-    options = ["clear"] if "clear".startswith(argument) else []
-    return options + complete_paths(argument)
+    return complete_clear_or_paths(argument)
 
 
 @COMMANDS.command(
