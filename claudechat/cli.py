@@ -37,6 +37,7 @@ EXAMPLES = (
     ('git diff | claudechat "review this change"', "piped text and the prompt go in one message"),
     ('claudechat -m claude-opus-4-6 -t 0.2 "a haiku"', "another model, a lower temperature"),
     ('claudechat -i shot.png "what does this error mean?"', "with an image"),
+    ('claudechat -f src/ -f notes.pdf "where is the bug?"', "with files, folders (.gitignore respected), PDFs"),
     ('claudechat --output json "three colours"', "one JSON object, for scripts"),
     ("claudechat -c", "continue the chat used last"),
     ("claudechat --resume 3fa2", "continue a saved chat by (the start of) its id"),
@@ -125,7 +126,11 @@ def _build_parser():  # type: ignore[no-untyped-def]
     )
     parser.add_argument(
         "-i", "--image", metavar="PATH|URL", action="append", default=[],
-        help="attach an image (PNG, JPEG, GIF, WebP up to 5 MB, or an http(s) URL); repeatable",
+        help="attach an image (PNG, JPEG, GIF, WebP, HEIC; big photos are scaled down) or an http(s) URL; repeatable",
+    )
+    parser.add_argument(
+        "-f", "--file", metavar="PATH", action="append", default=[],
+        help="attach a text file, PDF, image, folder or glob ('src/**/*.py'); repeatable",
     )
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default https://api.acedata.cloud/v1)")
     parser.add_argument("--no-stream", action="store_true", help="use a non-streaming request")
@@ -145,7 +150,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
 # What `claudechat` alone parses to: the commonest start, the chat, skips loading argparse.
 NO_ARGUMENTS = {
     "prompt": [], "model": None, "system": None, "temperature": None, "max_tokens": None, "n": None,
-    "response_format": None, "image": [], "base_url": None, "no_stream": False, "timeout": None,
+    "response_format": None, "image": [], "file": [], "base_url": None, "no_stream": False, "timeout": None,
     "retries": None, "output": "text", "reasoning": False, "theme": None, "continue_last": False,
     "resume": None, "debug": False,
 }
@@ -232,6 +237,7 @@ def _dispatch(args: list[str]) -> int:
             n=options.n,
             response_format={"json": "json_object", "text": "text"}.get(options.response_format or ""),
             images=list(options.image),
+            files=list(options.file),
             stream=not options.no_stream,
             output=options.output,
             show_reasoning=options.reasoning,
@@ -353,6 +359,7 @@ def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]
     return (
         not options.prompt
         and not options.image
+        and not options.file
         and options.output == "text"
         and all(stream is not None and stream.isatty() for stream in streams)
     )

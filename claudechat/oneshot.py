@@ -43,6 +43,7 @@ class OneShotOptions:
     n: int | None = None
     response_format: str | None = None
     images: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # paths, folders, globs (-f)
     stream: bool = True
     output: str = "text"
     show_reasoning: bool = False
@@ -53,10 +54,28 @@ class OneShotOptions:
 
 
 def build_user_content(text: str, image_parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """The user message's content: the text, then the attached parts (files, images)."""
     if not image_parts:
         return text
     parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
     return parts + image_parts
+
+
+def _file_parts(settings: Settings, specs: list[str]) -> list[dict[str, Any]]:
+    """What -f attaches, as the session keeps it: every file read, or one line why not and nothing sent."""
+    if not specs:
+        return []
+    from claudechat.attach import Budget, plan
+
+    found = plan(specs)
+    found.refuse_crowded()  # the chat asks; here there is no one to ask
+    budget = Budget.for_model(settings.model, share=settings.attach_max_share, configured_window=settings.context_window)
+    gathered = found.read(budget=budget)
+    for warning in gathered.warnings:
+        print(f"claudechat: warning: {one_line(warning, 2000)}", file=sys.stderr)
+    for note in gathered.notes:
+        print(f"claudechat: note: {one_line(note, 2000)}", file=sys.stderr)
+    return [attachment.stored_part() for attachment in gathered.attachments]
 
 
 def _error_dict(err: ClaudechatError) -> dict[str, Any]:
@@ -197,11 +216,12 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     settings = ensure_token(settings)
     piped = read_stdin()
     text = "\n\n".join(part for part in (piped.rstrip("\n"), options.prompt) if part.strip())
-    if not text and not options.images:
+    if not text and not options.images and not options.files:
         raise UsageError("no prompt given", hint="pass a prompt or pipe text in; see claudechat --help")
 
     from claudechat.api import ChatRequest
     from claudechat.chat import load_image
+    from claudechat.chat.conversation import Message
 
     reasoning_warned = False
     if options.show_reasoning:
@@ -211,8 +231,12 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         if warning:
             print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
             reasoning_warned = True
-    image_parts = [load_image(spec).to_part() for spec in options.images]
-    if image_parts:
+    images = [load_image(spec) for spec in options.images]
+    for image in images:
+        if image.note:  # scaled down to fit: said, not hidden
+            print(f"claudechat: {one_line(image.note, 500)}", file=sys.stderr)
+    attached = _file_parts(settings, options.files) + [image.stored_part() for image in images]
+    if any(part.get("type") == "image_url" for part in attached):
         from claudechat.models import image_warning
 
         warning = image_warning(settings.model)
@@ -223,8 +247,8 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         messages += options.history
     elif options.system:
         messages.append({"role": "system", "content": options.system})
-    user_content = build_user_content(text, image_parts)
-    messages.append({"role": "user", "content": user_content})
+    user_content = build_user_content(text, attached)  # as the session keeps it (-c, --resume)
+    messages.append(Message("user", user_content).to_api())
     request = ChatRequest(
         model=settings.model,
         messages=messages,

@@ -16,6 +16,15 @@ Tests script each response with :class:`Reply` (a completion, optionally with in
 faults), :class:`ErrorReply`, :class:`OpenAIErrorReply` or :class:`RawReply`, queued with
 :meth:`ServiceDouble.enqueue`. Every request is recorded in :attr:`ServiceDouble.requests`.
 
+Token counts: by default ``usage`` says a quarter of the characters. With ``count_tokens``
+the double counts like a tokenizer would, and not at a fixed ratio, so that a client's
+estimate calibrated on the usage it reports is really tested: one token per word piece of at
+most four letters, per digit group and per punctuation mark, and ``IMAGE_TOKENS`` per image
+(:func:`count_tokens`, :func:`prompt_tokens`). With ``context_window`` it refuses a request
+whose messages count more than that, in the shape ``window_error`` names: the service's own
+(Anthropic's message in its error body), or Anthropic's, OpenAI's, vLLM's, llama.cpp's or
+LiteLLM's (see :data:`WINDOW_ERRORS`).
+
 Run as a program (``python tests/double.py --port 0``) it serves default replies in the
 foreground and prints its base URL as the first line of standard output, so benchmarks and
 manual sessions can point the client at it from another process.
@@ -31,6 +40,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -56,6 +66,10 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "ServiceDouble",
+    "IMAGE_TOKENS",
+    "WINDOW_ERRORS",
+    "count_tokens",
+    "prompt_tokens",
     "main",
 ]
 
@@ -250,10 +264,82 @@ def _split(text: str | list[str], size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def _default_usage(prompt_chars: int, completion_chars: int) -> dict:
-    """The usage object with every field the service reports, in the service's key order."""
+IMAGE_TOKENS = 1_000  # an image, whatever its size, when the double counts tokens
+_TOKEN = re.compile(r"[^\W\d_]{1,4}|\d+|[^\w\s]|_")  # a word piece, a digit group, a punctuation mark
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of `text` as the double counts them (never a fixed number of characters)."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
+def prompt_tokens(request: dict) -> int:
+    """The tokens of a request's messages: their text, and a fixed count per image."""
+    total = 0
+    for message in _messages(request):
+        content = message.get("content")
+        if isinstance(content, str):
+            total += count_tokens(content)
+            continue
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                total += count_tokens(part["text"])
+            elif isinstance(part, dict) and part.get("type") == "image_url":
+                total += IMAGE_TOKENS
+    return total
+
+
+def _anthropic_too_long(prompt: int, window: int) -> str:
+    return f"prompt is too long: {prompt} tokens > {window} maximum"
+
+
+def _window_error(shape: str, prompt: int, window: int, model: Any) -> RawReply:
+    """How each kind of server refuses a prompt over its window (400 and the body it sends)."""
+    if shape == "service":
+        body: Any = {"success": False, "error": {"code": "api_error", "message": _anthropic_too_long(prompt, window)},
+                     "trace_id": DEFAULT_TRACE_ID}
+    elif shape == "anthropic":
+        body = {"type": "error", "error": {"type": "invalid_request_error", "message": _anthropic_too_long(prompt, window)},
+                "request_id": "req_011CWdepJvA2D819tdYYq4h7"}
+    elif shape == "openai":
+        body = {"error": {"message": f"This model's maximum context length is {window} tokens. However, your messages "
+                                     f"resulted in {prompt} tokens. Please reduce the length of the messages.",
+                          "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+    elif shape == "vllm":
+        body = {"error": {"message": f"This model's maximum context length is {window} tokens. However, you requested "
+                                     f"0 output tokens and your prompt contains at least {prompt} input tokens, for a "
+                                     f"total of at least {prompt} tokens. Please reduce the length of the input prompt "
+                                     f"or the number of requested output tokens. (parameter=input_tokens, value={prompt})",
+                          "type": "BadRequestError", "param": "input_tokens", "code": 400}}
+    elif shape == "llamacpp":
+        body = {"error": {"code": 400, "message": f"request ({prompt} tokens) exceeds the available context size "
+                                                  f"({window} tokens), try increasing it",
+                          "type": "exceed_context_size_error", "n_prompt_tokens": prompt, "n_ctx": window}}
+    elif shape == "litellm":
+        inner = _dumps({"type": "error", "error": {"type": "invalid_request_error",
+                                                   "message": _anthropic_too_long(prompt, window)}})
+        body = {"error": {"message": f"litellm.ContextWindowExceededError: litellm.BadRequestError: "
+                                     f"AnthropicException - {inner}. Received Model Group={model}",
+                          "type": None, "param": None, "code": "400"}}
+    else:
+        raise ValueError(f"unknown window_error shape {shape!r}")
+    return RawReply(400, _dumps(body).encode("utf-8"), content_type="application/json")
+
+
+WINDOW_ERRORS = ("service", "anthropic", "openai", "vllm", "llamacpp", "litellm")
+
+
+def _default_usage(prompt_chars: int, completion_chars: int, *, counted: tuple[int, int, int] | None = None) -> dict:
+    """The usage object with every field the service reports, in the service's key order.
+
+    `counted`: prompt, completion and reasoning tokens counted; otherwise a quarter of the
+    characters.
+    """
     prompt_tokens = max(1, prompt_chars // 4)
     completion_tokens = max(1, completion_chars // 4)
+    reasoning_tokens = 0
+    if counted is not None:
+        prompt_tokens, completion_tokens, reasoning_tokens = counted
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -267,7 +353,7 @@ def _default_usage(prompt_chars: int, completion_chars: int) -> dict:
         "completion_tokens_details": {
             "text_tokens": 0,
             "audio_tokens": 0,
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
         },
         "input_tokens": 0,
         "output_tokens": 0,
@@ -290,7 +376,7 @@ class _Completion:
     usage_asked: bool = False  # the request carried stream_options.include_usage: true
 
 
-def _resolve(reply: Reply, request: dict) -> _Completion:
+def _resolve(reply: Reply, request: dict, *, counting: bool = False) -> _Completion:
     model = reply.model if reply.model is not None else request.get("model", "")
     n = reply.n
     if n is None:
@@ -322,7 +408,12 @@ def _resolve(reply: Reply, request: dict) -> _Completion:
     if usage is None:
         prompt_chars = sum(len(_message_text(m.get("content"))) for m in _messages(request))
         completion_chars = len(content if isinstance(content, str) else "".join(content))
-        usage = _default_usage(prompt_chars, completion_chars)
+        counted = None
+        if counting:
+            reasoning_tokens = sum(count_tokens("".join(deltas)) for deltas in reasonings)
+            answer_tokens = sum(count_tokens("".join(deltas)) for deltas in contents)
+            counted = (prompt_tokens(request), answer_tokens + reasoning_tokens, reasoning_tokens)
+        usage = _default_usage(prompt_chars, completion_chars, counted=counted)
 
     stream_options = request.get("stream_options")
     return _Completion(
@@ -666,6 +757,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(ErrorReply(400, "bad_request", "request body is not a JSON object"))
         elif refused := sorted(set(parsed) & double.refused_fields):
             self._send_error(_extra_forbidden(refused[0], parsed[refused[0]]))
+        elif double.context_window is not None and (counted := prompt_tokens(parsed)) > double.context_window:
+            self._send_error(_window_error(double.window_error, counted, double.context_window, parsed.get("model")))
         else:
             reply = double._next_reply()
             if isinstance(reply, Reply):
@@ -712,7 +805,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.double._note_error_body(sent)
 
     def _send_completion(self, reply: Reply, request: dict) -> None:
-        completion = _resolve(reply, request)
+        completion = _resolve(reply, request, counting=self.server.double.counts_tokens)
         try:
             if request.get("stream") is True:
                 self._send_stream(reply, completion)
@@ -907,8 +1000,18 @@ class ServiceDouble:
         ssl_context: ssl.SSLContext | None = None,
         port: int = 0,
         default_reply: Reply | None = None,
+        count_tokens: bool = False,
+        context_window: int | None = None,
+        window_error: str = "service",
     ) -> None:
         self.token = token
+        #: Count usage like a tokenizer (see count_tokens) instead of a quarter of the characters.
+        self.count_tokens = count_tokens
+        #: Refuse requests whose messages count more tokens than this, as `window_error` says.
+        self.context_window = context_window
+        if window_error not in WINDOW_ERRORS:
+            raise ValueError(f"window_error is one of {', '.join(WINDOW_ERRORS)}")
+        self.window_error = window_error
         #: Request fields answered with Mistral's 422 "extra_forbidden" (no reply is taken).
         self.refused_fields: set[str] = set()
         #: Template for requests arriving with an empty queue (content None means echo).
@@ -938,6 +1041,11 @@ class ServiceDouble:
         self.port: int = self._server.server_address[1]
         scheme = "https" if ssl_context is not None else "http"
         self.url: str = f"{scheme}://127.0.0.1:{self.port}/v1"
+
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether usage is counted (it is whenever there is a window to count against)."""
+        return self.count_tokens or self.context_window is not None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -1108,6 +1216,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--delta-size", type=int, default=4, help="characters per streamed delta (default: 4)"
     )
+    parser.add_argument(
+        "--count-tokens", action="store_true", help="count usage like a tokenizer, not a quarter of the characters"
+    )
+    parser.add_argument("--context-window", type=int, help="refuse prompts of more tokens than this")
+    parser.add_argument(
+        "--window-error", choices=WINDOW_ERRORS, default="service", help="how a prompt over the window is refused"
+    )
     args = parser.parse_args(argv)
 
     default_reply = None
@@ -1135,7 +1250,14 @@ def main(argv: list[str] | None = None) -> int:
             pass
         stop.set()
 
-    with ServiceDouble(args.token or None, port=args.port, default_reply=default_reply) as double:
+    with ServiceDouble(
+        args.token or None,
+        port=args.port,
+        default_reply=default_reply,
+        count_tokens=args.count_tokens,
+        context_window=args.context_window,
+        window_error=args.window_error,
+    ) as double:
         print(double.url, flush=True)
         if not _stdin_is_devnull():
             threading.Thread(target=watch_stdin, name="double-stdin", daemon=True).start()

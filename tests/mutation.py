@@ -3,7 +3,7 @@
 `python -m tests.mutation` runs mutmut (configured under `[tool.mutmut]` in pyproject.toml)
 on each core module in turn, against the in-process tests (`-m "not e2e"`), then prints for
 each module how many mutants the tests killed. Mutants that no behaviour can tell apart from
-the original are listed in `mutation-equivalent.txt` beside the configuration, one a line as
+the original are listed in `tests/mutation-equivalent.txt` beside this runner, one a line as
 `NAME | the mutated line | why`, and are left out of the score; an entry whose mutant is gone,
 changed or killed is reported, so the list cannot go stale unnoticed.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EQUIVALENT_FILE = ROOT / "mutation-equivalent.txt"
+EQUIVALENT_FILE = ROOT / "tests" / "mutation-equivalent.txt"
 GOAL = 0.95
 
 # mutmut's exit codes for a mutant (mutmut.stats.status_by_exit_code).

@@ -210,7 +210,9 @@ def test_reasoning_goes_to_stderr_only_when_asked(cli: CLI, double: ServiceDoubl
 
 # --- images ------------------------------------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(40))
+# Only their first bytes are images': sent as they are, since their headers claim no size over
+# the models' limit (a bigger one would be scaled, which needs real pixels).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (1).to_bytes(4, "big") * 2 + bytes(range(32))
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + bytes(30)
 GIF = b"GIF89a" + b"\x01\x00\x01\x00" + bytes(20)
 WEBP = b"RIFF" + (30).to_bytes(4, "little") + b"WEBPVP8 " + bytes(22)

@@ -253,7 +253,8 @@ def test_header_names_format_and_version(sessions: Path) -> None:
     path = write_new(sessions, session)
     header = json_lines(path)[0]
     assert header["format"] == FORMAT == "claudechat-session"
-    assert header["version"] == VERSION == 1
+    assert header["version"] == 1  # format 2 only once a compaction needs it (VERSION is the newest)
+    assert VERSION == 2
     assert header["id"] == session.id
     assert path.name == f"{session.id}{SUFFIX}"
 
@@ -318,7 +319,7 @@ def test_document_round_trip(tmp_path: Path) -> None:
     session = rich_session()
     text = to_json(session)
     document = json.loads(text)
-    assert document["format"] == FORMAT and document["version"] == VERSION
+    assert document["format"] == FORMAT and document["version"] == 1  # no compaction: readable by format 1
     assert len(document["messages"]) == 6 and len(document["usage"]) == 3
     path = tmp_path / "export.json"
     path.write_text(text, encoding="utf-8")
@@ -872,7 +873,7 @@ CORRUPT = {
     "plain text": (b"hello world\nsecond line\n", ["not a claudechat session"]),
     "empty file": (b"", ["empty"]),
     "only whitespace": (b"  \n", []),
-    "newer version": (log(TURN, header=header_with(version=2)), ["newer claudechat", "format 2"]),
+    "newer version": (log(TURN, header=header_with(version=3)), ["newer claudechat", "format 3"]),
     "no version": (log(header=header_with(version=...)), ["version"]),
     "version a bool": (log(header=header_with(version=True)), ["version"]),
     "header without id": (log(header=header_with(id=...)), ["missing 'id'"]),
@@ -909,15 +910,15 @@ def test_corrupt_file_is_a_session_error_and_left_as_it_is(
 
 def test_newer_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / f"abcd1234{SUFFIX}"
-    path.write_bytes(log(TURN, header=header_with(version=2)))
-    with pytest.raises(SessionError, match=r"written by a newer claudechat \(format 2; this one reads 1\)"):
+    path.write_bytes(log(TURN, header=header_with(version=3)))
+    with pytest.raises(SessionError, match=r"written by a newer claudechat \(format 3; this one reads 2\)"):
         read_session_file(path)
 
 
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"version": 2}, "newer claudechat"),
+        ({"version": 3}, "newer claudechat"),
         ({"format": "other"}, "not a claudechat session"),
         ({"messages": {}}, "'messages'"),
         ({"messages": [{"role": "system", "content": "x", "created": 1}]}, "role"),

@@ -41,6 +41,9 @@ PROMPT_TOOLKIT_QUERIES = (
     "class:bottom-toolbar class:bottom-toolbar.text",
     "class:bottom-toolbar class:bottom-toolbar.text class:toolbar.key",
     "class:bottom-toolbar class:bottom-toolbar.text class:toolbar.value",
+    "class:bottom-toolbar class:bottom-toolbar.text class:toolbar.context",
+    "class:bottom-toolbar class:bottom-toolbar.text class:toolbar.context.warn",
+    "class:bottom-toolbar class:bottom-toolbar.text class:toolbar.context.full",
     "class:completion-menu class:completion-menu.completion",
     "class:completion-menu class:completion-menu.completion.current",
     "class:completion-menu class:completion-menu.meta.completion",
@@ -149,6 +152,17 @@ def test_builtin_prompt_toolkit_style_matches_the_rich_styles(name: str) -> None
         assert toolbar_attrs.bgcolor == toolbar.bgcolor.get_truecolor().hex.lstrip("#")
     for query in PROMPT_TOOLKIT_QUERIES:
         prompt_toolkit_attrs(theme, query)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_the_context_meter_looks_different_at_70_and_90_percent(name: str) -> None:
+    theme, _ = load_theme(name, no_color=False)
+    levels = ("toolbar.context", "toolbar.context.warn", "toolbar.context.full")
+    on_the_toolbar = [
+        prompt_toolkit_attrs(theme, f"class:bottom-toolbar class:bottom-toolbar.text class:{level}") for level in levels
+    ]
+    assert len(set(on_the_toolbar)) == 3  # as prompt_toolkit draws them on the toolbar
+    assert len({RichStyle.parse(theme.styles[level]) for level in levels}) == 3  # and rich in /context
 
 
 def test_monochrome_has_no_colour_anywhere() -> None:

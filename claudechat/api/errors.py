@@ -15,6 +15,7 @@ __all__ = [
     "APIStatusError",
     "APIConnectionError",
     "APITimeoutError",
+    "ContextWindowError",
     "StreamError",
     "MalformedStreamError",
     "IncompleteStreamError",
@@ -95,6 +96,73 @@ class APIStatusError(APIError):
         self.server_message = server_message
         self.trace_id = trace_id
         self.retry_after = retry_after
+
+
+CONTEXT_HINT = "/compact summarises it, /undo drops the last exchange, or choose a model with a larger window"
+
+
+class ContextWindowError(APIStatusError):
+    """The server refused the prompt as longer than the model's context window.
+
+    `prompt_tokens` and `window` are the server's numbers when it gave them (each may be
+    None); `completion_tokens` is the room it was asked to keep for the answer, when it says
+    that that is part of what did not fit.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        prompt_tokens: int | None = None,
+        window: int | None = None,
+        completion_tokens: int | None = None,
+        code: str | None = None,
+        server_message: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        super().__init__(status, code=code, server_message=server_message, trace_id=trace_id)
+        self.prompt_tokens = prompt_tokens
+        self.window = window
+        self.completion_tokens = completion_tokens
+        self.message = self._summary()
+        self.hint = CONTEXT_HINT
+        if completion_tokens and prompt_tokens and window and prompt_tokens <= window:
+            self.hint = "lower /max-tokens, " + CONTEXT_HINT
+
+    @property
+    def excess(self) -> int | None:
+        """How many tokens too many, when the server's numbers say."""
+        if self.prompt_tokens is None or self.window is None:
+            return None
+        return max(1, self.prompt_tokens + (self.completion_tokens or 0) - self.window)
+
+    def _summary(self) -> str:
+        """What did not fit and by how much, then the server's own words (as every error shows them)."""
+        prompt, window, completion, excess = self.prompt_tokens, self.window, self.completion_tokens, self.excess
+        numbers = ""
+        if excess is not None and completion and prompt is not None and window is not None and prompt <= window:
+            said = (f"the conversation ({prompt:,} tokens) and the {completion:,} kept for the answer exceed the "
+                    f"model's context window by about {_tokens(excess)}")
+            numbers = f"of {window:,}"
+        elif excess is not None:
+            said = f"the conversation exceeds the model's context window by about {_tokens(excess)}"
+            numbers = f"{prompt:,} of {window:,}"
+        elif window is not None:
+            said = f"the conversation exceeds the model's context window of {window:,} tokens"
+        elif prompt is not None:
+            said = f"the conversation ({prompt:,} tokens) exceeds the model's context window"
+        else:
+            said = "the conversation exceeds the model's context window"
+        detail = str(self.status)
+        if self.code and self.code != detail:  # LiteLLM repeats the status as the code
+            detail += f" {self.code}"
+        if self.server_message:
+            detail += f": {one_line(self.server_message, 200)}"
+        return f"{said} ({numbers}; {detail})" if numbers else f"{said} ({detail})"
+
+
+def _tokens(count: int) -> str:
+    return f"{count:,} token{'s' if count != 1 else ''}"
 
 
 class APIConnectionError(APIError):
@@ -286,18 +354,121 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+# --- a prompt longer than the context window -----------------------------------------------
+
+# What servers say when the prompt does not fit, with the numbers they give (`prompt`, `window`,
+# `total`: prompt and answer together, `completion`: the room asked for the answer), tried in order.
+_OVERFLOW_PATTERNS: tuple[str, ...] = (
+    # Anthropic (and the service, which passes Anthropic's message on; Bedrock and Vertex too)
+    r"prompt is too long:\s*(?P<prompt>\d[\d,]*)\s*tokens\s*>\s*(?P<window>\d[\d,]*)\s*maximum",
+    # OpenAI: "This model's maximum context length is N tokens. However, your messages resulted in M tokens"
+    # vLLM, older: "... However, you requested M tokens (P in the messages, C in the completion)"
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?you requested\s*(?P<total>\d[\d,]*)\s*tokens\s*"
+    r"\((?P<prompt>\d[\d,]*)\s*in the messages,\s*(?P<completion>\d[\d,]*)\s*in the completion",
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?your messages resulted in\s*"
+    r"(?P<prompt>\d[\d,]*)\s*tokens",
+    # vLLM: "... However, your request has N input tokens" / "your prompt contains at least N input tokens"
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,120}?(?:request has|prompt contains at least"
+    r"|requested)\s*(?P<prompt>\d[\d,]*)\s*(?:input )?tokens(?! and)",
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens",
+    # llama.cpp: "request (N tokens) exceeds the available context size (M tokens)", older "input (N tokens) is
+    # larger than the max context size (M tokens)"
+    r"(?:request|input)\s*\((?P<prompt>\d+)\s*tokens\)\s*(?:exceeds|is larger than)[a-z ]*context size\s*"
+    r"\((?P<window>\d+)\s*tokens\)",
+    # TGI: "Input validation error: `inputs` must have less than M tokens. Given: N"
+    # and "`inputs` tokens + `max_new_tokens` must be <= M. Given: N `inputs` tokens and C `max_new_tokens`"
+    r"must have less than\s*(?P<window>\d+)\s*tokens\.\s*Given:\s*(?P<prompt>\d+)",
+    r"must be <=\s*(?P<window>\d+)\.\s*Given:\s*(?P<prompt>\d+)\s*`?inputs`? tokens and\s*"
+    r"(?P<completion>\d+)\s*`?max_new_tokens",
+    # Gemini through LiteLLM: "The input token count (N) exceeds the maximum number of tokens allowed (M)"
+    r"input token count\s*\(?(?P<prompt>\d+)?\)?\s*exceeds the maximum number of tokens allowed\s*\(?(?P<window>\d+)\)?",
+)
+# Words that say it without numbers: OpenAI's code, LiteLLM's exception, llama.cpp's error type,
+# Anthropic's and Bedrock's messages.
+_OVERFLOW_WORDS = re.compile(
+    r"context_length_exceeded|contextwindowexceedederror|exceed_context_size_error|prompt is too long"
+    r"|input is too long|exceeds the available context size|model_context_window_exceeded"
+    r"|context window (?:is )?(?:exceeded|full)",
+    re.IGNORECASE,
+)
+_COMPILED: list[re.Pattern[str]] = []
+
+
+def _whole(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        number = int(value.replace(",", ""))
+    except ValueError:
+        return None
+    return number if 0 < number < 10**12 else None
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    """llama.cpp's numbers, beside its message: `n_prompt_tokens` and `n_ctx`."""
+    error = body.get("error") if isinstance(body, dict) else None
+    for where in (error, body):
+        if isinstance(where, dict) and "n_ctx" in where:
+            return where
+    return {}
+
+
+def context_overflow(status: int, text: str, body: Any = None) -> ContextWindowError | None:
+    """The error for a refusal of the prompt as too long, when `text` (the response body, `body`
+    parsed from it) is one; else None. Only client errors count: a 5xx is not about the prompt."""
+    if not 400 <= status < 500:
+        return None
+    if not _COMPILED:
+        _COMPILED.extend(re.compile(pattern, re.IGNORECASE | re.DOTALL) for pattern in _OVERFLOW_PATTERNS)
+    # A nested error arrives JSON-encoded in a string (LiteLLM): its quotes are escaped.
+    flat = text.replace('\\"', '"')
+    numbers: dict[str, int | None] = {}
+    for pattern in _COMPILED:
+        found = pattern.search(flat)
+        if found:
+            numbers = {key: _whole(value) for key, value in found.groupdict().items()}
+            break
+    fields = _fields(body)
+    if fields:
+        numbers.setdefault("prompt", None)
+        numbers.setdefault("window", None)
+        numbers["prompt"] = numbers["prompt"] or _whole(str(fields.get("n_prompt_tokens", "")))
+        numbers["window"] = numbers["window"] or _whole(str(fields.get("n_ctx", "")))
+    if not numbers and not _OVERFLOW_WORDS.search(flat):
+        return None
+    details = error_details(body) if body is not None else ErrorDetails(None, _excerpt_from_html_or_text(text), None)
+    prompt, window = numbers.get("prompt"), numbers.get("window")
+    completion = numbers.get("completion")
+    if prompt is None and numbers.get("total") and completion:
+        prompt = numbers["total"] - completion  # type: ignore[operator]
+    return ContextWindowError(
+        status,
+        prompt_tokens=prompt,
+        window=window,
+        completion_tokens=completion,
+        code=details.code,
+        server_message=details.message,
+        trace_id=details.trace_id,
+    )
+
+
 def error_from_response(
     status: int, headers: Any, body: bytes, *, token_sent: bool = True, no_token_hint: str | None = None
 ) -> APIStatusError:
     """Build the error for a non-2xx answer from its (bounded) body."""
     text = body.decode("utf-8", errors="replace")
     code = message = trace_id = None
+    parsed: Any = None
     try:
-        details = error_details(json.loads(text))
+        parsed = json.loads(text)
+        details = error_details(parsed)
     except (ValueError, RecursionError):
         message = _excerpt_from_html_or_text(text) or None
     else:
         code, message, trace_id = details.code, details.message, details.trace_id
+    overflow = context_overflow(status, text, parsed)
+    if overflow is not None:
+        return overflow
     if message is None and text.strip() and code is None:
         message = _excerpt_from_html_or_text(text) or None
     return APIStatusError(

@@ -10,6 +10,7 @@ itself is always skipped, and symbolic links to folders are not followed (no loo
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,17 +93,19 @@ class _PrefixedSpec:
         return self._spec.check_file(self._prefix + path)
 
 
-def walk_tree(root: Path, *, gitignore: bool = True) -> Iterator[TreeEntry]:
+def walk_tree(root: Path, *, gitignore: bool = True, breadth_first: bool = False) -> Iterator[TreeEntry]:
     """Every folder and file under `root`, folders before what they hold, each folder's entries sorted.
 
     With `gitignore` (and `root` in a git work tree) ignored paths are skipped. Folders that
     cannot be read are skipped silently: this lists what can be offered, it does not audit.
+    `breadth_first` lists the shallow paths before any deeper one, so a walk cut short (a home
+    folder with millions of files) has the paths a person is most likely to mean.
     """
     top = find_work_tree(root) if gitignore else None
     base_rules = _outer_rules(root.resolve(), top) if top is not None else []
-    stack: list[tuple[str, list[_Rules]]] = [("", base_rules)]
-    while stack:
-        folder, rules = stack.pop()
+    pending: deque[tuple[str, list[_Rules]]] = deque([("", base_rules)])
+    while pending:
+        folder, rules = pending.popleft() if breadth_first else pending.pop()
         directory = root / folder if folder else root
         if top is not None:
             own = _read_rules(directory / ".gitignore", folder)
@@ -127,4 +130,7 @@ def walk_tree(root: Path, *, gitignore: bool = True) -> Iterator[TreeEntry]:
             yield TreeEntry(path, is_dir)
             if is_dir:
                 subfolders.append(path)
-        stack.extend((sub, rules) for sub in reversed(subfolders))
+        if breadth_first:
+            pending.extend((sub, rules) for sub in subfolders)
+        else:
+            pending.extend((sub, rules) for sub in reversed(subfolders))

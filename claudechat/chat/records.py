@@ -8,7 +8,7 @@ the session's own business (`claudechat.chat.session`).
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudechat.chat.conversation import Candidate, Content, Message
 from claudechat.chat.session import (
@@ -24,6 +24,9 @@ from claudechat.chat.session import (
     UsageEntry,
     _merged,
 )
+
+if TYPE_CHECKING:
+    from claudechat.chat.compaction import Compaction
 
 __all__ = [
     "apply_record",
@@ -219,8 +222,40 @@ def apply_record(session: Session, record: Any) -> None:
             session._set_system(changes["system"])
     elif op == "usage":
         session.usage.append(_usage_entry(record))
+    elif op == "compact":
+        _add_compaction(session, _compaction(record))
+    elif op == "uncompact":
+        if not session.compactions:
+            raise _Invalid("'uncompact' with no compaction to undo")
+        session.compactions.pop()
     else:
         raise _Invalid("unknown record")
+
+
+def _compaction(data: Any) -> Compaction:
+    from claudechat.chat.compaction import Compaction
+
+    if not isinstance(data, dict):
+        raise _Invalid("a compaction is not an object")
+    tokens = _get(data, "tokens", int, None)
+    if tokens is not None and tokens < 0:
+        raise _Invalid("'tokens' is negative")
+    return Compaction(
+        covers=_get(data, "covers", int),
+        summary=_get(data, "summary", str),
+        created=_time(data, "created"),
+        model=_get(data, "model", str, None),
+        tokens=tokens,
+        instructions=_get(data, "instructions", str, None),
+    )
+
+
+def _add_compaction(session: Session, compaction: Compaction) -> None:
+    if not 0 < compaction.covers <= len(session.messages):
+        raise _Invalid("'covers' is out of range")
+    if session.compactions and compaction.covers <= session.compactions[-1].covers:
+        raise _Invalid("a compaction covers no more than the one before it")
+    session.compactions.append(compaction)
 
 
 def session_from_records(header: Any, records: list[Any], *, where: str, first_line: int = 2) -> Session:
@@ -253,6 +288,8 @@ def session_from_document(document: Any, *, where: str) -> Session:
         if "system_changes" in document:  # older documents have none: their prompt is at the start
             session.system_changes = _system_changes(document["system_changes"], len(session.messages))
             session._set_system(session.settings.system)  # the settings have the last word
+        for item in _get(document, "compactions", list, []):
+            _add_compaction(session, _compaction(item))
     except (_Invalid, ValueError, TypeError, OverflowError) as exc:
         raise SessionError(f"{where}: {exc}", hint="the file is left as it is") from None
     return session

@@ -12,6 +12,11 @@ A log's header holds the settings the session started with, and its records ever
 since, messages and settings in the order they happened; so replaying it also tells after
 which message each change of the system prompt came (`Session.system_changes`), which a
 transcript shows where it happened.
+
+Format 2 adds compaction (a summary sent in place of earlier turns, `compact` and
+`uncompact` records). A log is written as format 1 until its first compaction, so files
+without one stay readable by claudechat versions that know only format 1; an older version
+refuses a format 2 file in one line rather than misreading its records.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from claudechat.sanitize import sanitize
 
 if TYPE_CHECKING:
     from claudechat.api import ChatResult
+    from claudechat.chat.compaction import Compaction
 
 __all__ = [
+    "COMPACTION_OPS",
     "FORMAT",
     "VERSION",
     "Session",
@@ -41,7 +48,8 @@ __all__ = [
 ]
 
 FORMAT = "claudechat-session"
-VERSION = 1
+VERSION = 2  # the newest format this version reads and writes
+COMPACTION_OPS = frozenset({"compact", "uncompact"})  # the records format 2 added
 TITLE_LENGTH = 60
 MAX_TIMESTAMP = 95_617_584_000.0  # the year 5000
 MAX_DEPTH = 16  # records nest 6 levels deep; usage objects from servers a few more
@@ -93,6 +101,9 @@ class Session:
     # Where the system prompt changed: each (message count, prompt) in order, a position at most
     # once, none that changes nothing. The prompt a session starts with is the change at 0.
     system_changes: list[SystemChange] = field(default_factory=list)
+    # Summaries standing in for earlier messages in requests, oldest first; the last one whose
+    # messages are all still there is the one sent (/compact).
+    compactions: list[Compaction] = field(default_factory=list)
     # The settings when the session was made: its log's header, which the records then replay.
     _start: SessionSettings = field(init=False, repr=False, compare=False)
 
@@ -117,20 +128,45 @@ class Session:
                 return message
         return None
 
+    def compaction(self, end: int | None = None) -> Compaction | None:
+        """The summary a request with the first `end` messages (all by default) sends, if any."""
+        end = len(self.messages) if end is None else end
+        for compaction in reversed(self.compactions):
+            if compaction.covers <= end:
+                return compaction
+        return None
+
     def request_messages(self, new: Content | None = None, *, drop_last: int = 0) -> list[dict[str, Any]]:
-        """System prompt, history (less its last `drop_last` messages), then the new message."""
+        """System prompt, history (less its last `drop_last` messages), then the new message.
+
+        After a compaction the summary goes with the system prompt, in place of the messages
+        it covers.
+        """
+        end = len(self.messages) - drop_last
         system = self.settings.system
+        start = 0
+        compaction = self.compaction(end)
+        if compaction is not None:
+            from claudechat.chat.compaction import system_with_summary  # (not at start-up: few sessions compact)
+
+            system = system_with_summary(system, compaction.summary)
+            start = compaction.covers
         messages = [{"role": "system", "content": system}] if system else []
-        history = self.messages[: len(self.messages) - drop_last]
-        messages += [message.to_api() for message in history]
+        messages += [message.to_api() for message in self.messages[start:end]]
         if new is not None:
             messages.append({"role": "user", "content": new})
         return messages
 
+    def format_version(self) -> int:
+        """The log format the session needs: 2 once it holds a compaction, else 1."""
+        if self.compactions or any(record.get("op") in COMPACTION_OPS for record in self.pending):
+            return 2
+        return 1
+
     def header(self, settings: SessionSettings | None = None) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "version": VERSION,
+            "version": self.format_version(),
             "id": self.id,
             "created": self.created,
             "title": self.title,
@@ -147,12 +183,15 @@ class Session:
 
     def to_document(self) -> dict[str, Any]:
         """The whole session as one JSON document (what `/save x.json` writes)."""
-        return {
+        document = {
             **self.header(),
             "messages": [message_to_dict(message) for message in self.messages],
             "usage": [asdict(entry) for entry in self.usage],
             "system_changes": [list(change) for change in self.system_changes],
         }
+        if self.compactions:
+            document["compactions"] = [compaction.to_record() for compaction in self.compactions]
+        return document
 
     # --- changing (each change queues the record that replays it) ------------------------
 
@@ -177,6 +216,22 @@ class Session:
         """Drop the last exchange."""
         self._replace(max(0, len(self.messages) - 2), [])
 
+    def compact(self, compaction: Compaction) -> None:
+        """From now on `compaction`'s summary is sent in place of the messages it covers."""
+        if not 0 < compaction.covers <= len(self.messages):
+            raise ValueError("a compaction covers messages the session has")
+        if self.compactions and compaction.covers <= self.compactions[-1].covers:
+            raise ValueError("a compaction covers more than the one before it")
+        self.compactions.append(compaction)
+        self.pending.append({"op": "compact", **compaction.to_record()})
+
+    def uncompact(self) -> Compaction:
+        """Undo the last compaction: the messages it covers are sent again."""
+        if not self.compactions:
+            raise ValueError("there is no compaction to undo")
+        self.pending.append({"op": "uncompact"})
+        return self.compactions.pop()
+
     def _replace(self, keep: int, add: list[Message]) -> None:
         self._set_messages(keep, add)
         record: dict[str, Any] = {"op": "messages", "keep": keep}
@@ -193,6 +248,9 @@ class Session:
         """
         del self.messages[keep:]
         self.messages += add
+        # A summary of messages that were replaced or dropped no longer says what they said.
+        while self.compactions and self.compactions[-1].covers > keep:
+            self.compactions.pop()
         if self.system_changes and self.system_changes[-1][0] > keep:
             at = keep
             if at < len(self.messages) and self.messages[at].role == "assistant":
@@ -264,6 +322,8 @@ class Session:
             twin.change_settings(system=self.settings.system)
         for entry in self.usage:
             twin.record_usage(UsageEntry(**asdict(entry)))
+        for compaction in self.compactions:
+            twin.compact(type(compaction)(**asdict(compaction)))
         return twin
 
 

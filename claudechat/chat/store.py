@@ -115,8 +115,9 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes:
         raise SessionError(f"cannot read {shown}: {_why(exc)}") from None
 
 
-def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
-    """The session in a log, the length of its intact part, and whether that lacks a final newline."""
+def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool, int]:
+    """The session in a log, the length of its intact part, whether that lacks a final newline,
+    and the log's format version."""
     import json  # not at import: a new chat reads no session before its prompt
 
     lines = data.split(b"\n")
@@ -145,7 +146,8 @@ def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool]:
             raise SessionError(
                 f"{where}, line {number}: not valid JSON; the session is damaged", hint="the file is left as it is"
             ) from None
-    return session_from_records(decoded[0], records, where=where), intact, needs_newline
+    session = session_from_records(decoded[0], records, where=where)
+    return session, intact, needs_newline, decoded[0]["version"]
 
 
 def read_session_file(path: Path) -> Session:
@@ -168,11 +170,12 @@ def read_session_file(path: Path) -> Session:
 class SessionFile:
     """An open, locked session log; `save` appends what the session has pending."""
 
-    def __init__(self, path: Path, fd: int, size: int, needs_newline: bool = False) -> None:
+    def __init__(self, path: Path, fd: int, size: int, needs_newline: bool = False, version: int = 1) -> None:
         self.path = path
         self._fd = fd
         self._size = size  # bytes known to be whole records
         self._needs_newline = needs_newline
+        self._version = version  # the format its header says
 
     @classmethod
     def create(cls, directory: Path, session: Session) -> SessionFile:
@@ -189,9 +192,8 @@ class SessionFile:
             raise SessionError(f"cannot create a session file in {message_path(directory, 300)}: {_why(exc)}") from None
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
         os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
-        session_file = cls(path, fd, 0)
         session.pending.insert(0, session.log_header())
-        return session_file
+        return cls(path, fd, 0, version=session.pending[0]["version"])
 
     @classmethod
     def open(cls, path: Path) -> tuple[SessionFile, Session]:
@@ -211,17 +213,19 @@ class SessionFile:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
-            session, size, needs_newline = _parse_log(_read_bytes(path, fd), where)
+            session, size, needs_newline, version = _parse_log(_read_bytes(path, fd), where)
         except BaseException:
             os.close(fd)
             raise
         _touch(fd)
-        return cls(path, fd, size, needs_newline), session
+        return cls(path, fd, size, needs_newline, version), session
 
     def save(self, session: Session) -> None:
         """Append the session's pending records in one write, synced; on failure keep them pending."""
         if not session.pending:
             return
+        if session.format_version() > max(self._version, 1):
+            self._raise_version(session)
         data = b"".join(_dumps(record) for record in session.pending)
         if self._needs_newline:
             data = b"\n" + data
@@ -248,6 +252,39 @@ class SessionFile:
         self._size += len(data)
         self._needs_newline = False
         session.pending.clear()
+
+    def _raise_version(self, session: Session) -> None:
+        """Mark the log as the newer format its next records need, before they are written.
+
+        The one write that is not an append: the version digit in the header, replaced by
+        another of the same length, so the file is never in between. Written and synced first,
+        so an older claudechat refuses the file before it could meet a record it would misread.
+        """
+        import re
+
+        version = session.format_version()
+        header = session.pending[0] if session.pending and "format" in session.pending[0] else None
+        if header is not None and self._size == 0:
+            header["version"] = version  # the header is among the records still to be written
+            self._version = version
+            return
+        try:
+            head = os.pread(self._fd, 4096, 0)
+            found = re.match(rb'\{\s*"format"\s*:\s*"[^"]*"\s*,\s*"version"\s*:\s*(\d)[,}\s]', head)
+            if found is None:
+                raise SessionError(
+                    f"cannot save a compaction to {message_path(self.path, 300)}: its header is not as this "
+                    "claudechat writes it",
+                    hint="the chat goes on; the compaction stays unsaved",
+                )
+            os.pwrite(self._fd, str(version).encode("ascii"), found.start(1))
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise SessionError(
+                f"could not save the session to {message_path(self.path, 300)}: {_why(exc)}",
+                hint="the chat goes on; it is saved again after the next turn",
+            ) from None
+        self._version = version
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -1,18 +1,25 @@
 """Transcripts: a session as Markdown to read anywhere, or as JSON to load again.
 
 The Markdown keeps answers as the model wrote them (they are Markdown already), puts each
-turn under a heading saying who and when, folds reasoning into a `<details>` block, and names
-images instead of pasting their base64.
+turn under a heading saying who and when, folds reasoning into a `<details>` block, names
+images instead of pasting their base64, and folds each attached file into a `<details>` block
+naming it with its size and hash. Turns a compaction covers are kept and marked as
+compacted, with the summary sent in their place folded in where the compaction happened.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
-from claudechat.chat.conversation import Message, image_names
+from claudechat.chat.compaction import Compaction
+from claudechat.chat.conversation import Content, Message
 from claudechat.chat.session import Session
 from claudechat.jsontext import utf8_json
+
+if TYPE_CHECKING:
+    from claudechat.chat.attachments import TextAttachment
 
 __all__ = ["to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
 
@@ -78,14 +85,65 @@ def _user_block(message: Message) -> str:
     lines = []
     if text:
         lines.append(text)
-    lines += [f"*image: {name}*" for name in image_names(message.content)]
+    lines += _attachment_blocks(message.content)
     return "\n\n".join(lines)
 
 
-def _reasoning_block(reasoning: str) -> str:
+def _attachment_blocks(content: Content) -> list[str]:
+    """Images by name; files, PDFs and folder lists named with size and hash, their text folded."""
+    from claudechat.chat.attachments import ImageAttachment, attachment_from_part
+
+    if isinstance(content, str):
+        return []
+    blocks = []
+    for part in content:
+        attachment = attachment_from_part(part)
+        if isinstance(attachment, ImageAttachment):
+            blocks.append(f"*image: {attachment.name}*")
+        elif attachment is not None:
+            blocks.append(_text_attachment_block(attachment))
+    return blocks
+
+
+def _text_attachment_block(attachment: TextAttachment) -> str:
+    import html
+
+    facts = [f"{attachment.kind}: {attachment.name}", _size(attachment.size)]
+    if attachment.sha256:
+        facts.append(f"sha256 {attachment.sha256[:12]}")
+    summary = html.escape(" · ".join(facts))
+    # All of it in a fence longer than any backtick run in it: whatever the file holds (a
+    # `</details>` line, say) is code to a Markdown reader, and cannot close the block early.
+    fence = _fence_for(attachment.text)
+    return f"<details>\n<summary>{summary}</summary>\n\n{fence}\n{attachment.text.rstrip()}\n{fence}\n\n</details>"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _details(title: str, text: str) -> str:
     # Inside <details> the text must not be able to close the block early.
-    safe = re.sub(r"<(/?details)", r"&lt;\1", reasoning.strip(), flags=re.IGNORECASE)
-    return f"<details>\n<summary>Reasoning</summary>\n\n{safe}\n\n</details>"
+    safe = re.sub(r"<(/?details)", r"&lt;\1", text.strip(), flags=re.IGNORECASE)
+    return f"<details>\n<summary>{title}</summary>\n\n{safe}\n\n</details>"
+
+
+def _reasoning_block(reasoning: str) -> str:
+    return _details("Reasoning", reasoning)
+
+
+def _compaction_block(compaction: Compaction, turns: int) -> str:
+    """Where a compaction happened: from here on its summary was sent instead of the turns above."""
+    said = f"**Compacted** · {_when(compaction.created)} · the {turns} turn{'s' if turns != 1 else ''} above " \
+           f"were sent as this summary from here on"
+    if compaction.instructions:
+        said += f" (asked to focus on: {' '.join(compaction.instructions.split())})"
+    summary = _details("Summary", shift_headings(compaction.summary, ANSWER_SHIFT))
+    return f"---\n\n{said}\n\n{summary}\n\n---"
 
 
 def models_used(session: Session) -> list[str]:
@@ -107,14 +165,20 @@ def to_markdown(session: Session) -> str:
         header += ["", _system_block("**System prompt**", changes[0])]
     blocks = ["\n".join(header)]
     prompt = changes.get(0)
+    compacted = {compaction.covers: compaction for compaction in session.compactions}
+    covered = session.compactions[-1].covers if session.compactions else 0
     for position, message in enumerate(session.messages):
         if position and position in changes:
             blocks.append(_system_change(prompt, changes[position]))
             prompt = changes[position]
+        if position and position in compacted:
+            blocks.append(_compaction_block(compacted[position], _turns_before(session, position)))
+        mark = " · compacted" if position < covered else ""
         if message.role == "user":
-            blocks.append(f"## You · {_when(message.created)}\n\n{_user_block(message)}")
+            blocks.append(f"## You · {_when(message.created)}{mark}\n\n{_user_block(message)}")
             continue
-        parts = [f"### {message.model or session.settings.model} · {_when(message.created, with_date=False)}"]
+        when = _when(message.created, with_date=False)
+        parts = [f"### {message.model or session.settings.model} · {when}{mark}"]
         if message.reasoning:
             parts.append(_reasoning_block(shift_headings(message.reasoning, ANSWER_SHIFT)))
         parts.append(shift_headings(message.text.rstrip(), ANSWER_SHIFT) or "*(no text)*")
@@ -126,7 +190,13 @@ def to_markdown(session: Session) -> str:
     end = len(session.messages)
     if end and end in changes:
         blocks.append(_system_change(prompt, changes[end]))
+    if end and end in compacted:
+        blocks.append(_compaction_block(compacted[end], _turns_before(session, end)))
     return "\n\n".join(blocks) + "\n"
+
+
+def _turns_before(session: Session, position: int) -> int:
+    return sum(1 for message in session.messages[:position] if message.role == "user")
 
 
 def _system_block(label: str, prompt: str) -> str:

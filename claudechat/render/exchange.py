@@ -17,8 +17,27 @@ if TYPE_CHECKING:
 __all__ = ["user_message", "attached_names", "saved_answer", "other_candidates", "json_verdict"]
 
 
+def _folded(labels: list[str]) -> list[str]:
+    """The labels with a folder's files folded into it: `folder: src/ (12 files)`."""
+    from claudechat.chat.attachments import in_folder
+
+    shown: list[str] = []
+    folder: str | None = None
+    count = 0
+    for label in labels:
+        kind, _, name = label.partition(": ")
+        if folder is not None and kind == "file" and in_folder(folder, name):
+            count += 1
+            shown[-1] = f"folder: {folder} ({count} file{'s' if count != 1 else ''})"
+            continue
+        folder = name if kind == "folder" else None
+        count = 0
+        shown.append(label)
+    return shown
+
+
 def _attached(labels: list[str]) -> str:
-    return "".join(f"\n[{one_line(label, 200)}]" for label in labels)
+    return "".join(f"\n[{one_line(label, 200)}]" for label in _folded(labels))
 
 
 def user_message(text: str, labels: list[str]) -> RenderableType:

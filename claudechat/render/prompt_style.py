@@ -23,6 +23,9 @@ _PROMPT_TOOLKIT_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("toolbar", ("bottom-toolbar",)),
     ("toolbar.key", ("toolbar.key",)),
     ("toolbar.value", ("toolbar.value",)),
+    ("toolbar.context", ("toolbar.context",)),
+    ("toolbar.context.warn", ("toolbar.context.warn",)),
+    ("toolbar.context.full", ("toolbar.context.full",)),
     ("completion.menu", ("completion-menu", "completion-menu.completion", "scrollbar.background")),
     (
         "completion.menu.current",

@@ -65,6 +65,9 @@ UI_STYLE_KEYS: tuple[str, ...] = (
     "toolbar",
     "toolbar.key",
     "toolbar.value",
+    "toolbar.context",  # the context meter, by how full the window is: under 70%, from 70%, from 90%
+    "toolbar.context.warn",
+    "toolbar.context.full",
     "banner",
     "status",
     "error",

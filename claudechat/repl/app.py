@@ -21,7 +21,15 @@ from claudechat.chat.conversation import Content, Message, answer_from_result
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
-from claudechat.repl import chat_commands, report_commands, session_commands  # noqa: F401  (they register themselves)
+from claudechat.repl import (  # noqa: F401  (they register themselves)
+    chat_commands,
+    context_commands,
+    file_commands,
+    paste,
+    report_commands,
+    run_commands,
+    session_commands,
+)
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
@@ -31,9 +39,10 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from rich.console import Console
 
-    from claudechat.api import ChatClient
+    from claudechat.api import ChatClient, ChatRequest
     from claudechat.api.trace import ExchangeLog
     from claudechat.chat.attachments import Attachment
+    from claudechat.chat.context import ContextMeter, ContextUse
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
@@ -73,6 +82,7 @@ class Repl:
         self._signal: int | None = None
         self._history_problem: str | None = None  # to show once, after the prompt returns
         self._history_warned = False
+        self._context_meter: ContextMeter | None = None
         for warning in theme_warnings:
             self.warning(warning)
 
@@ -105,6 +115,24 @@ class Repl:
     @property
     def session_tokens(self) -> int:
         return sum(entry.prompt_tokens + entry.completion_tokens for entry in self.session.usage)
+
+    @property
+    def context_meter(self) -> ContextMeter:
+        if self._context_meter is None:
+            from claudechat.chat.context import ContextMeter
+
+            self._context_meter = ContextMeter()
+        return self._context_meter
+
+    @property
+    def context_window(self) -> int | None:
+        from claudechat.models import context_window
+
+        return context_window(self.model, self.settings.context_window)
+
+    def context_use(self, typed: str = "") -> ContextUse:
+        """What the next request would use: the conversation, what is attached, `typed`."""
+        return self.context_meter.use(self.session, self.context_window, typed, self.attachments)
 
     def save_session(self) -> bool:
         """Save what changed; on failure say so and go on (it is retried at the next save)."""
@@ -177,22 +205,33 @@ class Repl:
         from claudechat.repl.toolbar import ToolbarState, toolbar_fragments
 
         settings = self.session.settings
+        app = get_app()
+        typed = app.current_buffer.text
+        tokens, window, level = 0, self.context_window, ""
+        # Until there is something to count, the meter is not even loaded: the prompt comes sooner.
+        if self._context_meter is not None or typed or self.attachments or self.session.messages or settings.system:
+            use = self.context_use(typed)
+            tokens, level = use.tokens, use.level
         state = ToolbarState(
             model=self.model,
-            attachments=tuple(attachment.name for attachment in self.attachments),
+            attachments=tuple(("!" if attachment.kind == "command" else "") + attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
             json=settings.json,
             editing=self.editing,
             tokens_used=self.session_tokens,
+            context_tokens=tokens,
+            context_window=window,
+            context_level=level,
         )
-        return toolbar_fragments(state, get_app().output.get_size().columns)
+        return toolbar_fragments(state, app.output.get_size().columns)
 
     def _make_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
         from prompt_toolkit.enums import EditingMode
         from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.key_binding import merge_key_bindings
 
         from claudechat.repl.history import SharedFileHistory
         from claudechat.repl.output import prompt_output
@@ -209,7 +248,7 @@ class Repl:
             message=[("class:prompt", "› ")],
             multiline=True,
             prompt_continuation=lambda width, line, wrap: [("class:continuation", "· ".rjust(width))],
-            key_bindings=prompt_key_bindings(),
+            key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
             completer=SlashCompleter(self),
@@ -270,6 +309,10 @@ class Repl:
         summary = f"session {session.id} · {title} · {turns_text(session.turns)}"
         if earlier:
             summary += f" · {earlier} earlier not shown (/save writes them all)"
+        compaction = session.compaction()
+        if compaction is not None:
+            covered = sum(1 for message in session.messages[: compaction.covers] if message.role == "user")
+            summary += f" · {'turn 1 is' if covered == 1 else f'turns 1–{covered} are'} sent as a summary (/compact)"
         self.notice(summary)
         for message in session.messages[-shown:]:
             if message.role == "user":
@@ -343,9 +386,12 @@ class Repl:
                 self.warning(self._history_problem)
             if not text.strip():
                 continue
-            if text.lstrip().startswith("/"):
+            if text.lstrip().startswith(("/", "!")):
                 try:
-                    await COMMANDS.dispatch(self, text.strip())
+                    if text.lstrip().startswith("!"):  # !COMMAND runs it in the shell
+                        await run_commands.shell_escape(self, text)
+                    else:
+                        await COMMANDS.dispatch(self, text.strip())
                 except ClaudechatError as err:
                     self.error(str(err))
                 continue
@@ -359,12 +405,20 @@ class Repl:
         return self._client
 
     async def send(self, text: str) -> None:
-        """Send a typed message (with what is attached); after /edit it replaces the last exchange."""
-        attachments = list(self.attachments)
+        """Send a typed message (with what is attached and the paths it mentions as `@path`);
+        after /edit it replaces the last exchange."""
+        pending = self.attachments
+        attachments = await file_commands.attachments_for(self, text)
+        if attachments is None:  # a mentioned path cannot be attached (it was said why): not sent
+            self._unsent = text
+            return
         content: Content = text
         if attachments:
             content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
         replace = self.editing and len(self.session.messages) >= 2
+        if not replace and not await context_commands.compact_if_due(self, text, attachments):
+            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+            return
         self.attachments = []
         if attachments:
             from claudechat.render.exchange import attached_names
@@ -374,8 +428,8 @@ class Repl:
             self.editing = False
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
-            # while it was out), the attachments stay.
-            self.attachments = attachments
+            # while it was out), the attachments stay (its mentions are read again when resent).
+            self.attachments = pending
             self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
 
     async def retry(self) -> None:
@@ -389,7 +443,6 @@ class Repl:
         """One request and its answer on screen; True when the answer entered the session."""
         from claudechat.api import ChatRequest
         from claudechat.render.answer import AnswerView
-        from claudechat.repl.turn import stream_answer
 
         settings = self.session.settings
         request = ChatRequest(
@@ -414,14 +467,27 @@ class Repl:
             code_theme=self.theme.code_theme,
             code_language="json" if settings.json else None,
         )
+        outcome, typed = await self.stream(request, view)
+        kept = self._finish_turn(user, view, outcome, replace_last)
+        self._unsent += "".join(typed)  # typed while the answer streamed: it starts the next message
+        return kept
+
+    async def stream(self, request: ChatRequest, view: Any) -> tuple[TurnOutcome, list[str]]:
+        """Run `request` into `view` (an answer, a summary) until it ends or is stopped.
+
+        Returns how it went and what was typed meanwhile. The server's count of the prompt
+        calibrates the context meter.
+        """
+        from claudechat.repl.turn import stream_answer
+
         task = self._turn_task = asyncio.create_task(stream_answer(self._get_client(), request, view))
         with self._stoppable(task, view.typed) as typed:
             outcome = await task
         self._turn_task = None
-        kept = self._finish_turn(user, view, outcome, replace_last)
-        if typed:  # typed while the answer streamed: it starts the next message
-            self._unsent = "".join(typed)
-        return kept
+        usage = outcome.result.usage
+        if usage is not None and usage.prompt_tokens:
+            self.context_meter.observe(request.messages, usage.prompt_tokens)
+        return outcome, typed
 
     @contextlib.contextmanager
     def _stoppable(self, task: asyncio.Task[Any], on_typed: Callable[[str], None]) -> Iterator[list[str]]:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from claudechat.chat.attachments import ImageAttachment
     from claudechat.repl.app import Repl
 
-__all__ = ["complete_paths"]
+__all__ = ["complete_paths", "path_words"]
 
 _DEFAULT_WORDS = ("default", "off", "none")
 
@@ -74,15 +74,15 @@ def _images(app: Repl) -> list[ImageAttachment]:
 
 
 
-def _image_paths(argument: str) -> list[str]:
-    """The paths or URLs in `argument`: shell-style words, or the whole of it if that is a file."""
+def path_words(argument: str, *, example: str = "my photo.png") -> list[str]:
+    """The paths (or URLs) in `argument`: shell-style words, or the whole of it if that is a path."""
     whole = argument.strip()
-    if os.path.exists(os.path.expanduser(whole)):
+    if os.path.lexists(os.path.expanduser(whole)):
         return [whole]  # `/image my photo.png` needs no quotes
     try:
         return shlex.split(argument)
     except ValueError as exc:
-        raise CommandError(f"cannot read the paths: {exc}", hint='quote paths with spaces: "my photo.png"') from None
+        raise CommandError(f"cannot read the paths: {exc}", hint=f'quote paths with spaces: "{example}"') from None
 
 
 def _last_word(argument: str) -> tuple[str, str, str]:
@@ -116,9 +116,27 @@ def _written(path: str, quote: str) -> str:
     return "".join("\\" + char if char in " '\"\\" else char for char in path)
 
 
-def complete_paths(argument: str) -> list[str]:
-    """Completions of the last word of `argument` as a path, the words before it kept as typed."""
+def complete_paths(argument: str, *, fuzzy: bool = False) -> list[str]:
+    """Completions of the last word of `argument` as a path, the words before it kept as typed.
+
+    With `fuzzy`, a word that is not a path from elsewhere (`~`, `/`, `.`) also matches paths of
+    the working tree as `@` completion does, after the paths it starts.
+    """
     head, quote, word = _last_word(argument)
+    results = _listed_paths(head, quote, word)
+    if fuzzy and word and not word.startswith(("~", "/", ".")):
+        from claudechat.attach.index import fuzzy_path_completions
+
+        seen = set(results)
+        for path in fuzzy_path_completions(word):
+            completion = head + _written(path, quote)
+            if completion not in seen:
+                seen.add(completion)
+                results.append(completion)
+    return results[:200]
+
+
+def _listed_paths(head: str, quote: str, word: str) -> list[str]:
     directory, slash, stem = word.rpartition("/")
     try:
         names = sorted(os.listdir(os.path.expanduser(directory + slash) if slash else "."))
@@ -145,8 +163,10 @@ def _complete_image(app: Repl, argument: str) -> list[str]:
     "attach images to the next message; no argument lists them, `clear` drops them",
     usage="/image [PATH|URL ...|clear]",
     complete=_complete_image,
-    details="Local PNG, JPEG, GIF or WebP files up to 5 MB (the type is read from the file), or\n"
-    "http(s) URLs, which the server fetches. Quote paths with spaces; ~ is your home.",
+    details="Local PNG, JPEG, GIF, WebP or HEIC files (the type is read from the file), or http(s)\n"
+    "URLs, which the server fetches. Photos over 1568 px or 5 MB are scaled down to fit; the file\n"
+    "is not changed. Quote paths with spaces; ~ is your home. Ctrl-V or /paste attaches the image\n"
+    "on the clipboard.",
 )
 def _image(app: Repl, argument: str) -> None:
     from claudechat.chat.attachments import load_image
@@ -164,10 +184,13 @@ def _image(app: Repl, argument: str) -> None:
         app.attachments = [attachment for attachment in app.attachments if attachment.kind != "image"]
         app.notice(f"dropped {len(images)} image{'s' if len(images) != 1 else ''}")
         return
-    loaded = [load_image(path) for path in _image_paths(argument)]  # all or none
+    loaded = [load_image(path) for path in path_words(argument)]  # all or none
     app.attachments += loaded
     names = ", ".join(one_line(image.name, 100) for image in loaded)
     app.notice(f"attached {names} ({len(images) + len(loaded)} for the next message)")
+    for image in loaded:
+        if image.note:
+            app.notice(image.note)
     _warn_if_images_unsupported(app)
 
 
@@ -257,9 +280,13 @@ async def _retry(app: Repl, argument: str) -> None:
     await app.retry()
 
 
-@COMMANDS.command("undo", "drop the last exchange (your message and its answer)")
+@COMMANDS.command("undo", "drop the last exchange (your message and its answer), or a /compact just made")
 def _undo(app: Repl, argument: str) -> None:
+    from claudechat.repl.context_commands import undo_compaction
+
     no_argument("undo", argument)
+    if undo_compaction(app):
+        return
     if not app.session.messages:
         raise CommandError("there is nothing to undo")
     app.session.undo()

@@ -124,7 +124,8 @@ def _help(app: Repl, argument: str) -> None:
     keys = (
         "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR · "
         "Ctrl-C or Esc stops an answer · Ctrl-C clears the line · Ctrl-L clears the screen · Ctrl-D exits · "
-        "Ctrl-R searches history"
+        "Ctrl-R searches history · Ctrl-V pastes the clipboard's image (or text) · "
+        "!COMMAND runs a shell command, its output goes with the next message"
     )
     rows = [(command.usage, command.summary) for command in COMMANDS]
     app.screen.print(two_columns(rows, left="command", right="command.help"), Text("\n" + keys, style="notice"))

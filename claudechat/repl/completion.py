@@ -1,4 +1,5 @@
-"""Tab completion of slash-commands (with their one-line help) and of their arguments."""
+"""Tab completion of slash-commands (with their one-line help) and of their arguments, and of
+`@path` mentions anywhere in a message (claudechat.repl.mention_completion)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from claudechat.repl.app import Repl
+    from claudechat.repl.mention_completion import MentionCompleter
 
 __all__ = ["SlashCompleter"]
 
@@ -20,10 +22,13 @@ __all__ = ["SlashCompleter"]
 class SlashCompleter(Completer):
     def __init__(self, app: Repl) -> None:
         self.app = app
+        self._mentions: MentionCompleter | None = None  # made at the first "@": not at start-up
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         text = document.text_before_cursor
         if not text.startswith("/") or "\n" in text:
+            if "@" in document.current_line_before_cursor:
+                yield from self._mention_completions(document)
             return
         name, space, argument = text[1:].partition(" ")
         if not space:
@@ -40,3 +45,10 @@ class SlashCompleter(Completer):
         for value in command.complete(self.app, argument):
             if value.startswith(argument):
                 yield Completion(value, start_position=-len(argument), display=one_line(value, 200))
+
+    def _mention_completions(self, document: Document) -> Iterable[Completion]:
+        if self._mentions is None:
+            from claudechat.repl.mention_completion import MentionCompleter
+
+            self._mentions = MentionCompleter()
+        return self._mentions.completions(document)

@@ -1,9 +1,11 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
 Fields are kept by priority: the model first, then an edit in progress, the attachments, the
-system prompt, the request settings, the tokens spent, and the key hints last. Long values are
-shortened (file names, never paths; the system prompt's first words); when the row is still
-too wide for the terminal, the least important fields are dropped whole.
+system prompt, the context meter, the request settings, the tokens spent, and the key hints
+last. Long values are shortened (file names, never paths; the system prompt's first words);
+when the row is still too wide for the terminal, the least important fields are dropped whole.
+
+The toolbar is drawn on every keystroke, so nothing here may cost more than formatting.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from claudechat.sanitize import one_line
 
-__all__ = ["ToolbarState", "toolbar_fragments"]
+__all__ = ["ToolbarState", "toolbar_fragments", "context_field", "short_count"]
 
 Fragments = list[tuple[str, str]]
 
@@ -29,6 +31,9 @@ class ToolbarState:
     json: bool = False
     editing: bool = False
     tokens_used: int = 0
+    context_tokens: int | None = None  # what the next request would use
+    context_window: int | None = None  # of the model; None when unknown
+    context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
@@ -36,7 +41,9 @@ def _short(text: str, width: int = _VALUE_WIDTH) -> str:
 
 
 def _name(attachment: str) -> str:
-    """A file's name, not its path; a URL's last part."""
+    """A file's name, not its path; a URL's last part; a command (`!ls -l`) whole."""
+    if attachment.startswith("!"):
+        return attachment
     trimmed = attachment.rstrip("/")
     return os.path.basename(trimmed) or trimmed
 
@@ -51,6 +58,23 @@ def _width(fragments: Fragments) -> int:
     return fragment_list_width(fragments)
 
 
+def short_count(tokens: int) -> str:
+    """A token count in a few characters: 850, 4.1k, 41k, 1.2M."""
+    if tokens < 1000:
+        return str(max(0, tokens))
+    if tokens < 10_000:
+        return f"{tokens / 1000:.1f}k"
+    if tokens < 1_000_000:
+        return f"{tokens // 1000}k"
+    return f"{tokens / 1_000_000:.1f}M"
+
+
+def context_field(tokens: int, window: int | None, level: str = "") -> Fragments:
+    """`ctx 41k/200k`, styled by how full the window is (`ContextUse.level`)."""
+    value = short_count(tokens) + (f"/{short_count(window)}" if window else "")
+    return [("class:toolbar.key", "  ctx "), ("class:toolbar.context" + (f".{level}" if level else ""), value)]
+
+
 def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
     """The toolbar for a terminal `columns` wide."""
     fields: list[Fragments] = [_field("model", _short(state.model, 60))]
@@ -63,6 +87,8 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         fields.append(_field(f" {label}", _short(names)))
     if state.system:
         fields.append(_field(" system", _short(state.system, 20)))
+    if state.context_tokens is not None:
+        fields.append(context_field(state.context_tokens, state.context_window, state.context_level))
     settings: Fragments = []
     if state.n > 1:
         settings += _field(" n", str(state.n))

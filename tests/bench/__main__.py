@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_decode, bench_huge, bench_prompt, bench_render, bench_session, bench_startup
+from tests.bench import (
+    bench_attach,
+    bench_command,
+    bench_complete,
+    bench_context,
+    bench_decode,
+    bench_huge,
+    bench_prompt,
+    bench_render,
+    bench_session,
+    bench_startup,
+)
 from tests.bench.common import print_table
 
 
 def main() -> int:
     rows = []
-    for bench in (bench_startup, bench_prompt, bench_session, bench_decode, bench_render, bench_huge):  # quick, quiet ones first
+    # quick, quiet ones first
+    for bench in (
+        bench_startup, bench_prompt, bench_session, bench_context, bench_decode, bench_attach, bench_command,
+        bench_render, bench_complete, bench_huge,
+    ):
         print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
         rows += bench.run()
     print_table(rows)
