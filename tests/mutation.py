@@ -197,6 +197,15 @@ def run(path: str, workers: int, survivors_only: bool) -> None:
         if not names:
             print(f"{dotted(path)}: nothing survived")
             return
+    _run_mutmut(path, workers, names)
+    if survivors_only:
+        # mutmut makes the mutants of changed code as it starts: those are tested in a second pass.
+        fresh = [name for name, code in results(path).items() if code is None]
+        if fresh:
+            _run_mutmut(path, workers, fresh)
+
+
+def _run_mutmut(path: str, workers: int, names: list[str]) -> None:
     log = ROOT / "mutants" / f"{dotted(path)}.log"
     log.parent.mkdir(exist_ok=True)
     print(f"{dotted(path)}: {'' if names[0].endswith('*') else f'{len(names)} mutants, '}log in {log.relative_to(ROOT)}")
