@@ -11,8 +11,8 @@ import os
 import sys
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from claudechat.config import Settings
 from claudechat.errors import (
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from claudechat.api import ChatResult
 
 __all__ = ["OneShotOptions", "run_oneshot", "print_json_failure", "build_user_content"]
+
+T = TypeVar("T")
 
 
 
@@ -321,7 +323,7 @@ async def _ask_on_terminal(
         stop_hint="Ctrl-C stops",
     )
     async with client_for(settings, _retry_notice, trace=trace) as client:
-        outcome = await stream_answer(client, request, view)
+        outcome = await _stoppable(stream_answer(client, request, view))
     if outcome.interrupted:
         view.finish(interrupted_text(kept=options.on_answer is not None and bool(outcome.result.content)))
         return EXIT_INTERRUPTED, outcome.result
@@ -330,6 +332,27 @@ async def _ask_on_terminal(
         return EXIT_FAILURE, outcome.result
     view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(outcome_status(outcome, request.model), style="status"))
     return EXIT_OK, outcome.result
+
+
+async def _stoppable(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` with Ctrl-C (SIGINT) cancelling it.
+
+    The loop's own signal handling wakes it through its self-pipe whichever thread the signal
+    lands on; the Python-level handler asyncio.run installs runs only when the main thread next
+    runs bytecode, which a loop waiting on a stalled stream may not do before the read timeout.
+    """
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # no such handling here (Windows): asyncio.run's
+        return await task
+    try:
+        return await task
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace: Any = None) -> tuple[int, ChatResult]:
@@ -351,7 +374,8 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace:
     error: APIError | None = None
     interrupted = False
     client = client_for(settings, _retry_notice, trace=trace)
-    try:
+
+    async def pump() -> None:
         async with aclosing(client.stream(request)) as events:
             async for event in events:
                 builder.add(event)
@@ -364,6 +388,9 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace:
                     text_out.reasoning(event.index, event.text)
                 elif kind is FinishReason:
                     text_out.finished(event.index)
+
+    try:
+        await _stoppable(pump())
     except asyncio.CancelledError:
         interrupted = True
     except APIError as exc:
