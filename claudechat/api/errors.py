@@ -357,13 +357,13 @@ def parse_retry_after(value: str | None) -> float | None:
 # --- a prompt longer than the context window -----------------------------------------------
 
 # What servers say when the prompt does not fit, with the numbers they give (`prompt`, `window`,
-# `total`: prompt and answer together, `completion`: the room asked for the answer), tried in order.
+# `completion`: the room asked for the answer), tried in order.
 _OVERFLOW_PATTERNS: tuple[str, ...] = (
     # Anthropic (and the service, which passes Anthropic's message on; Bedrock and Vertex too)
     r"prompt is too long:\s*(?P<prompt>\d[\d,]*)\s*tokens\s*>\s*(?P<window>\d[\d,]*)\s*maximum",
     # OpenAI: "This model's maximum context length is N tokens. However, your messages resulted in M tokens"
     # vLLM, older: "... However, you requested M tokens (P in the messages, C in the completion)"
-    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?you requested\s*(?P<total>\d[\d,]*)\s*tokens\s*"
+    r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?you requested\s*\d[\d,]*\s*tokens\s*"
     r"\((?P<prompt>\d[\d,]*)\s*in the messages,\s*(?P<completion>\d[\d,]*)\s*in the completion",
     r"maximum context length is\s*(?P<window>\d[\d,]*)\s*tokens.{0,40}?your messages resulted in\s*"
     r"(?P<prompt>\d[\d,]*)\s*tokens",
@@ -391,17 +391,18 @@ _OVERFLOW_WORDS = re.compile(
     r"|context window (?:is )?(?:exceeded|full)",
     re.IGNORECASE,
 )
-_COMPILED: list[re.Pattern[str]] = []
 
 
-def _whole(value: str | None) -> int | None:
-    if not value:
+def _whole(value: object) -> int | None:
+    """A token count as a server gives it (digits with commas, or a JSON number), if plausible."""
+    if isinstance(value, str):
+        try:
+            value = int(value.replace(",", ""))
+        except ValueError:
+            return None
+    if type(value) is not int:
         return None
-    try:
-        number = int(value.replace(",", ""))
-    except ValueError:
-        return None
-    return number if 0 < number < 10**12 else None
+    return value if 0 < value < 10**12 else None
 
 
 def _fields(body: Any) -> dict[str, Any]:
@@ -418,29 +419,20 @@ def context_overflow(status: int, text: str, body: Any = None) -> ContextWindowE
     parsed from it) is one; else None. Only client errors count: a 5xx is not about the prompt."""
     if not 400 <= status < 500:
         return None
-    if not _COMPILED:
-        _COMPILED.extend(re.compile(pattern, re.IGNORECASE | re.DOTALL) for pattern in _OVERFLOW_PATTERNS)
-    # A nested error arrives JSON-encoded in a string (LiteLLM): its quotes are escaped.
-    flat = text.replace('\\"', '"')
     numbers: dict[str, int | None] = {}
-    for pattern in _COMPILED:
-        found = pattern.search(flat)
+    for pattern in _OVERFLOW_PATTERNS:
+        found = re.search(pattern, text, re.IGNORECASE | re.DOTALL)  # compiled once, in re's own cache
         if found:
             numbers = {key: _whole(value) for key, value in found.groupdict().items()}
             break
     fields = _fields(body)
     if fields:
-        numbers.setdefault("prompt", None)
-        numbers.setdefault("window", None)
-        numbers["prompt"] = numbers["prompt"] or _whole(str(fields.get("n_prompt_tokens", "")))
-        numbers["window"] = numbers["window"] or _whole(str(fields.get("n_ctx", "")))
-    if not numbers and not _OVERFLOW_WORDS.search(flat):
+        numbers["prompt"] = numbers.get("prompt") or _whole(fields.get("n_prompt_tokens"))
+        numbers["window"] = numbers.get("window") or _whole(fields.get("n_ctx"))
+    if not numbers and not _OVERFLOW_WORDS.search(text):
         return None
     details = error_details(body) if body is not None else ErrorDetails(None, _excerpt_from_html_or_text(text), None)
-    prompt, window = numbers.get("prompt"), numbers.get("window")
-    completion = numbers.get("completion")
-    if prompt is None and numbers.get("total") and completion:
-        prompt = numbers["total"] - completion  # type: ignore[operator]
+    prompt, window, completion = numbers.get("prompt"), numbers.get("window"), numbers.get("completion")
     return ContextWindowError(
         status,
         prompt_tokens=prompt,
