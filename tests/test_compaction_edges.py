@@ -106,3 +106,41 @@ def test_a_failed_raise_of_the_version_says_the_session_was_not_saved(tmp_path, 
     assert caught.value.message == f"could not save the session to {message_path(path, 300)}: No space left on device"
     assert caught.value.hint == "the chat goes on; it is saved again after the next turn"
     assert os.path.getsize(path) > 0
+
+
+def test_a_session_read_back_with_a_compaction_still_needs_format_2(tmp_path):
+    session_file, chat, path = saved_log(tmp_path)
+    chat.compact(Compaction(covers=2, summary="s", created=T0))
+    session_file.save(chat)
+    session_file.close()
+
+    reopened, loaded = SessionFile.open(path)
+    reopened.close()
+    assert loaded.pending == [] and len(loaded.compactions) == 1
+    assert loaded.format_version() == 2
+
+
+def test_a_compaction_undone_before_it_was_saved_still_needs_format_2():
+    chat = two_turns()
+    chat.compact(Compaction(covers=2, summary="s", created=T0))
+    chat.uncompact()
+    assert chat.compactions == []
+    assert chat.format_version() == 2  # the log is to hold both records, which only format 2 reads
+
+
+def test_a_compaction_before_the_first_save_is_written_with_a_format_2_header(tmp_path):
+    chat = two_turns()
+    session_file = SessionFile.create(tmp_path, chat)
+    chat.compact(Compaction(covers=2, summary="s", created=T0))
+    session_file.save(chat)
+    chat.add_turn(Message("user", "q3", created=T0), Message("assistant", "a3", created=T0))
+    chat.compact(Compaction(covers=4, summary="t", created=T0))
+    session_file.save(chat)
+    session_file.close()
+
+    path = tmp_path / f"{chat.id}.jsonl"
+    assert json.loads(path.read_bytes().split(b"\n")[0])["version"] == 2
+    reopened, loaded = SessionFile.open(path)
+    reopened.close()
+    assert [c.covers for c in loaded.compactions] == [2, 4]
+    assert [m.content for m in loaded.messages] == ["q1", "a1", "q2", "a2", "q3", "a3"]

@@ -374,3 +374,20 @@ def test_a_log_that_cannot_be_opened_for_writing_says_why(tmp_path, monkeypatch,
         SessionFile.open(path)
 
     assert caught.value.message == said.format(message_path(path, 300))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd to see which file a descriptor is")
+def test_a_session_file_given_descriptor_0_is_closed_too(tmp_path):
+    """`claudechat <&-` starts with no stdin: the first file it opens gets descriptor 0."""
+    saved_stdin = os.dup(0)
+    os.close(0)
+    try:
+        chat = with_turn(new_session())
+        session_file = SessionFile.create(tmp_path, chat)
+        path = tmp_path / f"{chat.id}.jsonl"
+        assert os.readlink("/proc/self/fd/0") == str(path)
+        session_file.close()
+        assert not os.path.exists("/proc/self/fd/0")
+    finally:
+        os.dup2(saved_stdin, 0)
+        os.close(saved_stdin)

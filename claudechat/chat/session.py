@@ -144,15 +144,15 @@ class Session:
         """
         end = len(self.messages) - drop_last
         system = self.settings.system
-        start = 0
+        history = self.messages[:end]
         compaction = self.compaction(end)
         if compaction is not None:
             from claudechat.chat.compaction import system_with_summary  # (not at start-up: few sessions compact)
 
             system = system_with_summary(system, compaction.summary)
-            start = compaction.covers
+            history = self.messages[compaction.covers:end]
         messages = [{"role": "system", "content": system}] if system else []
-        messages += [message.to_api() for message in self.messages[start:end]]
+        messages += [message.to_api() for message in history]
         if new is not None:
             messages.append({"role": "user", "content": new})
         return messages

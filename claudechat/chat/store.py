@@ -83,7 +83,7 @@ def _why(exc: OSError) -> str:
 
 def _read_bytes(path: Path, fd: int | None = None) -> bytes:
     """The file's bytes, refusing symbolic links, non-regular files and absurd sizes."""
-    shown = message_path(path, 300)
+    shown = message_path(path)
     try:
         own = fd is None
         if own:
@@ -154,7 +154,7 @@ def read_session_file(path: Path) -> Session:
     """A session from a log or from a JSON document (`/save x.json`), without locking it."""
     import json  # not at import: a new chat reads no session before its prompt
 
-    where = message_path(path, 300)
+    where = message_path(path)
     data = _read_bytes(path)
     if data.lstrip()[:1] == b"{":
         # A document parses whole; a log fails at its second line, having cost only its first.
@@ -170,7 +170,7 @@ def read_session_file(path: Path) -> Session:
 class SessionFile:
     """An open, locked session log; `save` appends what the session has pending."""
 
-    def __init__(self, path: Path, fd: int, size: int, needs_newline: bool = False, version: int = 1) -> None:
+    def __init__(self, path: Path, fd: int, size: int, *, needs_newline: bool, version: int) -> None:
         self.path = path
         self._fd = fd
         self._size = size  # bytes known to be whole records
@@ -181,7 +181,7 @@ class SessionFile:
     def create(cls, directory: Path, session: Session) -> SessionFile:
         if directory.exists() and not directory.is_dir():
             raise SessionError(
-                f"cannot save sessions: {message_path(directory, 300)} is not a directory",
+                f"cannot save sessions: {message_path(directory)} is not a directory",
                 hint="move it away; the chat goes on and saves after the next turn",
             )
         try:
@@ -189,16 +189,16 @@ class SessionFile:
             path = directory / f"{session.id}{SUFFIX}"
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE_FILE)
         except OSError as exc:
-            raise SessionError(f"cannot create a session file in {message_path(directory, 300)}: {_why(exc)}") from None
+            raise SessionError(f"cannot create a session file in {message_path(directory)}: {_why(exc)}") from None
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new and ours: cannot be held by anyone
         os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask
         session.pending.insert(0, session.log_header())
-        return cls(path, fd, 0, version=session.pending[0]["version"])
+        return cls(path, fd, 0, needs_newline=False, version=session.pending[0]["version"])
 
     @classmethod
     def open(cls, path: Path) -> tuple[SessionFile, Session]:
         """Lock and read an existing session; SessionBusyError if another process has it."""
-        where = message_path(path, 300)
+        where = message_path(path)
         if path.parent.is_symlink():
             raise SessionError(f"{message_path(path.parent)} is a symbolic link; refusing to write through it")
         try:
@@ -218,7 +218,7 @@ class SessionFile:
             os.close(fd)
             raise
         _touch(fd)
-        return cls(path, fd, size, needs_newline, version), session
+        return cls(path, fd, size, needs_newline=needs_newline, version=version), session
 
     def save(self, session: Session) -> None:
         """Append the session's pending records in one write, synced; on failure keep them pending."""
@@ -244,7 +244,7 @@ class SessionFile:
             except OSError:
                 pass
             raise SessionError(
-                f"could not save the session to {message_path(self.path, 300)}: {_why(exc)}",
+                f"could not save the session to {message_path(self.path)}: {_why(exc)}",
                 hint="the chat goes on; it is saved again after the next turn",
             ) from None
         if self._size == 0:
@@ -263,9 +263,8 @@ class SessionFile:
         import re
 
         version = session.format_version()
-        header = session.pending[0] if session.pending and "format" in session.pending[0] else None
-        if header is not None and self._size == 0:
-            header["version"] = version  # the header is among the records still to be written
+        if self._size == 0:  # nothing written yet: the header is the first of the records to write
+            session.pending[0]["version"] = version
             self._version = version
             return
         try:
@@ -273,7 +272,7 @@ class SessionFile:
             found = re.match(rb'\{\s*"format"\s*:\s*"[^"]*"\s*,\s*"version"\s*:\s*(\d)[,}\s]', head)
             if found is None:
                 raise SessionError(
-                    f"cannot save a compaction to {message_path(self.path, 300)}: its header is not as this "
+                    f"cannot save a compaction to {message_path(self.path)}: its header is not as this "
                     "claudechat writes it",
                     hint="the chat goes on; the compaction stays unsaved",
                 )
@@ -281,7 +280,7 @@ class SessionFile:
             os.fsync(self._fd)
         except OSError as exc:
             raise SessionError(
-                f"could not save the session to {message_path(self.path, 300)}: {_why(exc)}",
+                f"could not save the session to {message_path(self.path)}: {_why(exc)}",
                 hint="the chat goes on; it is saved again after the next turn",
             ) from None
         self._version = version
