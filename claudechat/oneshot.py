@@ -309,7 +309,7 @@ async def _ask_on_terminal(
     from claudechat.render.answer import AnswerView, error_text, interrupted_text
     from claudechat.render.screen import Screen
     from claudechat.render.theme import load_theme
-    from claudechat.repl.turn import outcome_notes, outcome_status, stream_answer
+    from claudechat.turn import outcome_notes, outcome_status, stream_answer
 
     theme, warnings = load_theme(settings.theme)
     for warning in warnings:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
-    from claudechat.repl.turn import TurnOutcome
+    from claudechat.turn import TurnOutcome
 
 __all__ = ["Repl", "run_repl"]
 
@@ -478,7 +478,7 @@ class Repl:
         Returns how it went and what was typed meanwhile. The server's count of the prompt
         calibrates the context meter.
         """
-        from claudechat.repl.turn import stream_answer
+        from claudechat.turn import stream_answer
 
         task = self._turn_task = asyncio.create_task(stream_answer(self._get_client(), request, view))
         with self._stoppable(task, view.typed) as typed:
@@ -505,7 +505,7 @@ class Repl:
 
         from claudechat.render.answer import error_text, interrupted_text
         from claudechat.render.exchange import json_verdict, other_candidates
-        from claudechat.repl.turn import outcome_notes, outcome_status
+        from claudechat.turn import outcome_notes, outcome_status
 
         result = outcome.result
         self.session.record_result(result, self.model)

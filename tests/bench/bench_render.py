@@ -308,7 +308,7 @@ def frame_worker() -> None:
 
     from claudechat.api import ChatClient
 
-    for module in ("claudechat.cli", "claudechat.oneshot", "claudechat.repl.turn"):
+    for module in ("claudechat.cli", "claudechat.oneshot", "claudechat.turn"):
         importlib.import_module(module)  # what a one-shot answer on a terminal has loaded
 
     answers = {size: markdown_answer(size) for size in (SIZE, LARGE_SIZE)}
