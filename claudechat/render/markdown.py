@@ -29,11 +29,21 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from rich.console import Console, ConsoleOptions, RenderResult
 
-__all__ = ["SafeMarkdown", "markdown_parser", "split_finished", "open_fence", "CODE_BLOCK_TOKENS", "count_code_blocks"]
+__all__ = [
+    "SafeMarkdown",
+    "markdown_parser",
+    "split_finished",
+    "open_fence",
+    "CODE_BLOCK_TOKENS",
+    "count_code_blocks",
+    "CodeTop",
+    "code_syntax",
+    "LANGUAGE_LIMIT",
+]
 
 # The tokens drawn as code blocks, wherever they are nested: the blocks `/copy N` counts.
 CODE_BLOCK_TOKENS = frozenset({"fence", "code_block"})
-_LANGUAGE_LIMIT = 40  # characters of a fence's language shown in its frame
+LANGUAGE_LIMIT = 40  # characters of a fence's language shown in its frame
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 
@@ -69,9 +79,30 @@ class _CodeBlock(CodeBlock):
         language = words[0] if words else ""
         number = markdown.next_code_number() if isinstance(markdown, SafeMarkdown) else None
         # The language comes from the model: shown as plain text, sanitised, never as markup.
-        return cls(language or "text", markdown.code_theme, one_line(language, _LANGUAGE_LIMIT), number)
+        return cls(language or "text", markdown.code_theme, one_line(language, LANGUAGE_LIMIT), number)
 
-    def _top(self, width: int, line: str, corner: str) -> Text:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield CodeTop(self.language, self.number)
+        yield code_syntax(str(self.text).rstrip(), self.lexer_name, self.theme)
+        line, corner = ("-", "+") if options.ascii_only else ("─", "╰")
+        yield Text(corner + line * (options.max_width - 1), style="markdown.code_block.border", no_wrap=True)
+
+
+def code_syntax(code: str, lexer: Any, theme: str) -> Syntax:
+    """The code of a code block as rich draws it, whole or (an open block) line by line."""
+    return Syntax(code, lexer, theme=theme, word_wrap=True, padding=0, background_color="default")
+
+
+class CodeTop:
+    """The top line of a code block: its language, the number `/copy N` takes, a line to the end."""
+
+    def __init__(self, language: str, number: int | None) -> None:
+        self.language = language
+        self.number = number
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        line, corner = ("-", "+") if options.ascii_only else ("─", "╭")
         border, title = "markdown.code_block.border", "markdown.code_block.title"
         number = f" #{self.number}" if self.number is not None else ""
         if width < len(number) + 4:
@@ -91,15 +122,7 @@ class _CodeBlock(CodeBlock):
             top.append(number, style=title)
             top.append(" " + line, style=border)
         top.truncate(width)
-        return top
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        code = str(self.text).rstrip()
-        width = options.max_width
-        line, top_corner, bottom_corner = ("-", "+", "+") if options.ascii_only else ("─", "╭", "╰")
-        yield self._top(width, line, top_corner)
-        yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=0, background_color="default")
-        yield Text(bottom_corner + line * (width - 1), style="markdown.code_block.border", no_wrap=True)
+        yield top
 
 
 class SafeMarkdown(Markdown):

@@ -22,7 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from claudechat.render.markdown import SafeMarkdown, count_code_blocks, markdown_parser, open_fence, split_finished
+from claudechat.render.markdown import (
+    LANGUAGE_LIMIT,
+    CodeTop,
+    SafeMarkdown,
+    count_code_blocks,
+    markdown_parser,
+    open_fence,
+    split_finished,
+)
+from claudechat.render.open_code import OpenCodeBlock
+from claudechat.sanitize import one_line
 
 __all__ = ["MarkdownStream"]
 
@@ -32,9 +42,16 @@ _FLAT_BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block
 
 class MarkdownStream:
     def __init__(
-        self, render: Callable[[object], str], *, code_theme: str = "monokai", number_code_blocks: bool = True
+        self,
+        render: Callable[[object], str],
+        *,
+        code_theme: str = "monokai",
+        number_code_blocks: bool = True,
+        width: Callable[[], int] | None = None,
     ) -> None:
         self._render = render  # renderable -> the ANSI text rich draws for it, ending in "\n"
+        self._width = width or (lambda: 0)  # what `render` draws at; rows kept are drawn again when it changes
+        self._open_code: tuple[str, int, OpenCodeBlock] | None = None  # (opening line, width, block)
         self._code_theme = code_theme
         self._number_code_blocks = number_code_blocks
         self._code_blocks = 0  # code blocks committed so far
@@ -62,6 +79,7 @@ class MarkdownStream:
         if cut == 0:
             return ""
         done, self._tail = self._tail[:cut], self._tail[cut:]
+        self._open_code = None
         self._unchecked_from = max(0, self._unchecked_from - cut)
         return self._commit(done, tokens)
 
@@ -69,6 +87,7 @@ class MarkdownStream:
         """Render what is left: the answer is complete (or was interrupted)."""
         self._absorb()
         rest, self._tail = self._tail, ""
+        self._open_code = None
         return self._commit(rest) if rest.strip() else ""
 
     def _separator(self, tokens: list) -> str:  # type: ignore[type-arg]
@@ -101,18 +120,29 @@ class MarkdownStream:
         text = self._tail
         fence = open_fence(text)
         if fence is not None:
-            # Only the visible end of a long open code block is worth rendering.
-            opening, _marker = fence
-            body = text[text.index(opening) + len(opening) + 1 :]
-            cut = len(body)
-            for _ in range(max_lines + 1):
-                cut = body.rfind("\n", 0, cut)
-                if cut == -1:
-                    break
-            text = opening + "\n" + body[cut + 1 :]
+            return self._open_code_lines(text, fence[0], max_lines)
         tokens = markdown_parser().parse(text)
         rendered = self._separator(tokens) + self._render(self._markdown(text, tokens))
         lines = rendered.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         return lines[-max_lines:]
+
+    def _open_code_lines(self, text: str, opening: str, max_lines: int) -> list[str]:
+        """An open code block's last rows: its finished lines drawn once each, kept until it closes."""
+        width = self._width()
+        if self._open_code is None:
+            words = opening.strip().lstrip("`~").split(maxsplit=1)
+            language = words[0] if words else ""
+            self._open_code = (language, width, OpenCodeBlock(language or "text", self._render, self._code_theme))
+        language, drawn_width, block = self._open_code
+        if drawn_width != width:
+            block.clear_rows()
+            self._open_code = (language, width, block)
+        block.update(text[text.index(opening) + len(opening) + 1 :])
+        rows = block.rows(max_lines)
+        if len(rows) < max_lines:
+            number = self._code_blocks + 1 if self._number_code_blocks else None
+            top = self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number)).split("\n")[:-1]
+            rows = self._separator(markdown_parser().parse(opening + "\n")).split("\n")[:-1] + top + rows
+        return rows[-max_lines:]

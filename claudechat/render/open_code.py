@@ -1,0 +1,157 @@
+"""A fenced code block still being written, drawn row by row as the whole block will be.
+
+Redrawing the visible end of an open block from scratch each frame means highlighting and
+wrapping a screenful of code 25 times a second, the slowest frames there are. Lines of the
+block that are complete no longer change, so each is highlighted and rendered once, kept, and
+only the line still growing is rendered per frame.
+
+Highlighting a line needs the lexer's state at its start (inside a docstring or a block
+comment, say). Pygments does not hand that state out, so lexing restarts at a line start where
+it is known to be the initial one: after a line whose newline the lexer read as plain text or
+whitespace, which for the lexers of common languages means no string, comment or heredoc is
+open across it. A line that opens one (`\"\"\"`) makes the lines after it lex again from before
+it until it closes, so they are coloured as the string they are in. Some constructs a lexer
+only recognises once they are closed (a heredoc, a string matched whole): the last lines are
+lexed again whenever lines finish, so the line that opened one is coloured right once it
+closes, if that is within a screenful. Where a guess is still wrong, a line may be coloured
+differently while the block is open; when it closes the block is drawn again whole, exactly as
+if rendered at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from claudechat.render.markdown import code_syntax
+
+__all__ = ["OpenCodeBlock"]
+
+_Token = tuple[Any, str]  # (pygments token type, text)
+# Lines lexed again, before the new ones, each time lines are finished. Some constructs are
+# recognised only once they close (a heredoc, a string some lexers match whole): the lines they
+# began on are coloured as they will be once the close arrives within this many lines.
+_RELEX_LINES = 32
+
+
+def _lexer_for(language: str) -> Any:
+    """The lexer rich's Syntax would use for `language`, so the colours are the same."""
+    from rich.syntax import Syntax
+
+    syntax = Syntax("", language)
+    return syntax.lexer or syntax.default_lexer
+
+
+def _replay_lexer(tokens: list[_Token]) -> Any:
+    """A lexer that hands rich the tokens already found for a line instead of lexing it."""
+    from pygments.lexer import Lexer
+
+    class Replay(Lexer):
+        def get_tokens(self, text: str, unfiltered: bool = False) -> Any:
+            return iter(tokens)
+
+    return Replay()
+
+
+def _split_lines(tokens: list[_Token]) -> tuple[list[list[_Token]], list[bool]]:
+    """Tokens cut into lines (each ending with its newline), and whether lexing may restart
+    after each line."""
+    from pygments.token import Text
+
+    lines: list[list[_Token]] = []
+    restartable: list[bool] = []
+    current: list[_Token] = []
+    for kind, value in tokens:
+        while value:
+            part, newline, value = value.partition("\n")
+            if not newline:
+                current.append((kind, part))
+                break
+            current.append((kind, part + "\n"))
+            lines.append(current)
+            restartable.append(kind in Text)
+            current = []
+    if current:
+        lines.append(current)
+        restartable.append(False)
+    return lines, restartable
+
+
+class OpenCodeBlock:
+    """The code rows of one open block: `update` with its text so far, then `rows`."""
+
+    def __init__(self, language: str, render: Callable[[object], str], code_theme: str) -> None:
+        self._lexer = _lexer_for(language or "text")
+        self._render = render
+        self._theme = code_theme
+        self._body = ""
+        self._starts: list[int] = [0]  # offset of each complete line, then of the line after them
+        self._tokens: list[list[_Token]] = []  # of each complete line
+        self._restartable: list[bool] = []  # lexing may start again after that line
+        self._rows: list[list[str] | None] = []  # each complete line as drawn; None: not yet
+
+    def _restart_line(self, line: int) -> int:
+        """The latest line at or before `line` where lexing can start afresh."""
+        while line > 0 and not self._restartable[line - 1]:
+            line -= 1
+        return line
+
+    def update(self, body: str) -> None:
+        """The code so far (the text after the opening fence's line); it only ever grows."""
+        self._body = body
+        complete = body.rfind("\n") + 1
+        if complete <= self._starts[-1]:
+            return
+        first = self._restart_line(max(0, len(self._tokens) - _RELEX_LINES))
+        start = self._starts[first]
+        tokens, restartable = _split_lines(list(self._lexer.get_tokens(body[start:complete])))
+        del self._starts[first + 1 :]
+        # Offsets from the text itself: the lexer expands tabs, so its tokens are not as long.
+        newline = body.find("\n", start)
+        while newline != -1 and newline < complete:
+            self._starts.append(newline + 1)
+            newline = body.find("\n", newline + 1)
+        for index, line_tokens in enumerate(tokens, first):
+            if index < len(self._tokens):
+                if self._tokens[index] != line_tokens:
+                    self._tokens[index], self._rows[index] = line_tokens, None
+                self._restartable[index] = restartable[index - first]
+            else:
+                self._tokens.append(line_tokens)
+                self._rows.append(None)
+                self._restartable.append(restartable[index - first])
+
+    def clear_rows(self) -> None:
+        """Forget the rows drawn (the width changed): each line is drawn again when next shown."""
+        self._rows = [None] * len(self._rows)
+
+    def _draw(self, tokens: list[_Token]) -> list[str]:
+        code = "".join(value for _, value in tokens).removesuffix("\n")
+        return self._render(code_syntax(code, _replay_lexer(tokens), self._theme)).split("\n")[:-1]
+
+    def rows(self, limit: int) -> list[str]:
+        """The last `limit` rows of the code so far, as the whole block draws them.
+
+        Trailing blank lines are not drawn and the last line drawn has no trailing spaces, as
+        a closed block's code is stripped at its end.
+        """
+        body = self._body.rstrip()
+        if not body or limit <= 0:
+            return []
+        if len(body) > self._starts[-1]:
+            last_line = len(self._tokens)  # the line still growing
+        else:
+            from bisect import bisect_right
+
+            last_line = bisect_right(self._starts, len(body) - 1) - 1
+        first = self._restart_line(last_line)
+        lexed = _split_lines(list(self._lexer.get_tokens(body[self._starts[first] :] + "\n")))[0]
+        rows = self._draw(lexed[-1]) if lexed else []
+        line = last_line - 1
+        while len(rows) < limit and line >= 0:
+            drawn = self._rows[line]
+            if drawn is None:
+                drawn = self._rows[line] = self._draw(self._tokens[line])
+            rows[:0] = drawn
+            line -= 1
+        return rows[-limit:]
