@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pyte
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -228,11 +229,11 @@ def test_a_blocks_number_is_fixed_when_it_is_committed_and_live_it_looks_the_sam
     assert stream.live_lines(10)[:2] == ["", "╭─ python " + "─" * 25 + " #2 ─"]  # short: its top line shows
     stream.feed(body[len("line 0\n") :])
     live = stream.live_lines(10)
-    assert live[-2:] == ["line 99", "╰" + "─" * 39]  # long: only its end, with the frame's bottom
+    assert live[-2:] == ["line 98", "line 99"]  # long: only its end; the bottom line comes when it closes
     stream.feed("```\n\nAfter.\n")
     closed = rows(stream.commit_finished())
     assert closed[1] == "╭─ python " + "─" * 25 + " #2 ─"
-    assert closed[-10:] == live  # committed whole, it ends just as it looked live
+    assert closed[-11:-1] == live and closed[-1] == "╰" + "─" * 39  # committed whole, it ends as it looked live
 
 
 def test_the_language_is_sanitised_shortened_and_never_markup():
@@ -284,7 +285,9 @@ def test_an_answer_asked_for_as_json_is_one_framed_block_without_a_number():
     view.frame()
     view.finish()
     out = console.file.getvalue()
-    assert "╭─ json " + "─" * 32 + "\n" in out and '{"a": 1}\n╰' + "─" * 39 in out
+    screen = pyte.Screen(40, 20)
+    pyte.Stream(screen).feed(out.replace("\n", "\r\n"))
+    assert [row.rstrip() for row in screen.display[:3]] == ["╭─ json " + "─" * 32, '{"a": 1}', "╰" + "─" * 39]
     assert "#1" not in out
 
 

@@ -9,7 +9,7 @@ import io
 import pytest
 from rich.console import Console
 
-from claudechat.render.live import ERASE_DOWN, SYNC_END, SYNC_START, LiveRegion, visible_width
+from claudechat.render.live import ERASE_DOWN, SYNC_END, SYNC_START, LiveRegion, row_change, visible_width
 from claudechat.render.markdown import SafeMarkdown
 from claudechat.render.stream import MarkdownStream
 
@@ -83,8 +83,7 @@ def test_an_open_code_block_shorter_than_asked_shows_its_top():
     live = stream.live_lines(10)
 
     assert live[0].startswith("╭─ sh")
-    assert live[1:3] == ["echo one", "echo two"]
-    assert live[-1].startswith("╰")
+    assert texts(live[1:]) == ["echo one", "echo two"]  # no bottom line while it is open
 
 
 def test_the_live_tail_after_a_committed_block_is_separated_as_it_will_be():
@@ -141,7 +140,7 @@ def test_the_next_frame_goes_up_over_the_rows_drawn_before():
 
     assert screen.writes[1:] == [
         f"{SYNC_START}\x1b[3A\r{ERASE_DOWN}committed text\nfour\n{SYNC_END}",
-        f"{SYNC_START}\x1b[1A\r{ERASE_DOWN}{SYNC_END}",
+        f"\x1b[1A{ERASE_DOWN}",  # only rows to take away: up over them, erase
         f"{SYNC_START}\r{ERASE_DOWN}{SYNC_END}",
     ]
 
@@ -189,7 +188,77 @@ def test_the_width_of_the_last_frame_is_the_one_compared():
 
     region.update()
 
-    assert screen.writes[-1].startswith(f"{SYNC_START}\x1b[1A\r")
+    assert screen.writes[-1] == f"\x1b[1A{ERASE_DOWN}"
+
+
+def test_a_frame_with_nothing_new_writes_nothing():
+    screen = Screen()
+    region = screen.region()
+    region.update(live=["one", "two"])
+
+    region.update(live=["one", "two"])
+
+    assert len(screen.writes) == 1
+
+
+def test_a_word_added_to_the_last_row_writes_only_that_word():
+    screen = Screen(20)
+    region = screen.region()
+    region.update(live=["hello" + " " * 15, "⠋ status"])
+
+    region.update(live=["hello wor" + " " * 11, "⠋ status"])
+
+    # Up two rows, to the column after "hello ", the new letters, down past the unchanged row.
+    assert screen.writes[-1] == "\x1b[2A\x1b[6G wor\n\n"
+
+
+def test_a_grown_styled_row_writes_its_new_end_in_its_style():
+    assert row_change("\x1b[1mab\x1b[0m   ", "\x1b[1mabc\x1b[0m  ") == (2, "\x1b[1mc\x1b[0m", False)
+    assert row_change("same", "same") is None
+    assert row_change("longer row", "short") == (0, "short", True)  # the rest of the old row is erased
+
+
+def test_a_change_of_style_alone_rewrites_the_cells_it_styles():
+    # Same characters, a different style for all of them: nothing after the change is kept.
+    column, text, erase = row_change("\x1b[1mab  cd\x1b[0m", "\x1b[3mab  cd\x1b[0m")
+    assert (column, erase) == (0, False) and text == "\x1b[3mab  cd\x1b[0m"
+
+
+def test_a_row_is_never_cut_inside_a_character_or_an_escape():
+    assert row_change("e" + " " * 3, "e\u0301" + " " * 3)[0:2] == (0, "e\u0301")  # the accent joins the e
+    assert row_change("👨 ", "👨\u200d👩")[0] == 0  # a joined emoji is rewritten whole
+    assert row_change("\x1b[31mx\x1b[0m", "\x1b[32mx\x1b[0m")[1].startswith("\x1b[32m")
+
+
+def test_committed_rows_already_on_screen_are_left_where_they_are():
+    screen = Screen(20)
+    region = screen.region()
+    region.update(live=["para one", "", "para tw", "⠋"])
+
+    region.update("para one\n", ["", "para two", "⠋"])
+
+    assert screen.writes[-1] == "\x1b[2A\x1b[8Go\n\n"
+
+
+def test_committed_text_not_on_screen_gets_a_full_frame():
+    screen = Screen(20)
+    region = screen.region()
+    region.update(live=["para one", "⠋"])
+
+    region.update("something else\n", ["⠋"])
+
+    assert screen.writes[-1] == f"{SYNC_START}\x1b[2A\r{ERASE_DOWN}something else\n⠋\n{SYNC_END}"
+
+
+def test_a_new_width_gets_a_full_frame():
+    screen = Screen(20)
+    region = screen.region()
+    region.update(live=["row"])
+
+    screen.columns = 30
+    region.update(live=["row"])
+
+    assert screen.writes[-1] == f"{SYNC_START}\x1b[1A\r{ERASE_DOWN}row\n{SYNC_END}"
 
 
 @pytest.mark.parametrize(
@@ -254,14 +323,14 @@ def test_after_finishing_nothing_is_left_to_draw_or_finish():
 
 
 class Spy:
-    """A render function that notes the Markdown text it was asked to draw."""
+    """A render function that notes the code it was asked to draw."""
 
     def __init__(self) -> None:
         self.drawn: list[str] = []
         self._render = plain()
 
-    def __call__(self, renderable: SafeMarkdown) -> str:
-        self.drawn.append(renderable.markup)
+    def __call__(self, renderable: object) -> str:
+        self.drawn.append(getattr(renderable, "code", getattr(renderable, "markup", type(renderable).__name__)))
         return self._render(renderable)
 
 
@@ -274,8 +343,26 @@ def test_only_the_visible_end_of_a_long_open_code_block_is_rendered(rows):
 
     live = stream.live_lines(rows)
 
-    assert spy.drawn == ["```python\n" + "".join(f"line {n}\n" for n in range(1001 - rows, 1001))]
-    assert texts(live) == [*(f"line {n}" for n in range(1002 - rows, 1001)), "╰" + "─" * 49]
+    assert spy.drawn == [f"line {n}" for n in range(1000, 1000 - rows, -1)]  # the last first, one at a time
+    # Open, the block has no bottom line yet: that comes when it closes.
+    assert texts(live) == [f"line {n}" for n in range(1001 - rows, 1001)]
+
+
+def test_each_finished_line_of_an_open_code_block_is_drawn_once():
+    spy = Spy()
+    stream = MarkdownStream(spy)
+    stream.feed("```python\nx = 1\ny = 2\nz")
+    stream.live_lines(10)
+    spy.drawn.clear()
+
+    stream.feed(" = 3\nw = ")
+    stream.live_lines(10)
+    stream.feed("4")
+    live = stream.live_lines(10)
+
+    # The line just finished once; the line still growing (the last) and the top line each frame.
+    assert spy.drawn == ["w =", "z = 3", "CodeTop", "w = 4", "CodeTop"]
+    assert texts(live)[1:] == ["x = 1", "y = 2", "z = 3", "w = 4"]
 
 
 @pytest.mark.parametrize("lines", [1, 2, 3, 4])

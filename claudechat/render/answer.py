@@ -27,6 +27,12 @@ __all__ = ["AnswerView", "status_text", "error_text", "interrupted_text", "endin
 FRAME_INTERVAL = 1 / 25  # seconds between frames: smooth to the eye, cheap for the CPU
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _TICK = 0.1  # the spinner and elapsed time need a redraw this often even with no new text
+# While text streams, the text itself shows the answer is alive: the indicator row moves on
+# this slowly then, so most frames rewrite only the end of the text's last row.
+_FLOWING_TICK = 0.5
+# Text that trickles in is drawn a few words at a time (at most _TICK late): a frame per delta
+# at a model's pace would move the cursor and restyle a row to add one word.
+_MIN_NEW_CHARS = 16
 _STALLED = 3.0  # seconds without new text after which the indicator says so
 _CHARS_PER_TOKEN = 4  # a rough count for the indicator; the status line has the server's
 
@@ -119,10 +125,20 @@ class AnswerView:
         # An answer asked for as code (JSON) is drawn as one code block, highlighted as it
         # streams. A tilde fence: the model's own ``` lines cannot close it. That block is
         # the whole answer, which `/copy` copies, so it has no number for `/copy N`.
-        self._markdown = MarkdownStream(screen.render, code_theme=code_theme, number_code_blocks=not code_language)
+        self._markdown = MarkdownStream(
+            screen.render,
+            code_theme=code_theme,
+            number_code_blocks=not code_language,
+            width=lambda: screen.console.width,
+        )
         self._code_fence = f"~~~~{code_language}\n" if code_language else ""
         self._dirty = True
         self._last_draw = 0.0
+        self._held_chars = 0  # of text not drawn yet, and since when it waits
+        self._held_since = 0.0
+        self._indicator_row: str | None = None
+        self._indicator_key: tuple[object, ...] = ()
+        self._indicator_at = 0.0
 
     @property
     def reasoning_text(self) -> str:
@@ -160,10 +176,13 @@ class AnswerView:
         if not self._answering:
             self._close_reasoning()
             self._answering = True
+            self._dirty = True  # the first words are drawn at once
             if self._code_fence:
                 self._markdown.feed(self._code_fence)
         self._markdown.feed(sanitize(text))
-        self._dirty = True
+        if not self._held_chars:
+            self._held_since = now
+        self._held_chars += len(text)
 
     def _close_reasoning(self) -> None:
         """Reasoning is over: leave its summary (or all of it, or nothing) in the scrollback."""
@@ -180,8 +199,10 @@ class AnswerView:
     def frame(self) -> None:
         """Draw one frame if anything changed (or the indicator's clock is due)."""
         now = self._clock()
-        if not self._dirty and now - self._last_draw < _TICK:
+        held = self._held_chars >= _MIN_NEW_CHARS or (self._held_chars and now - self._held_since >= _TICK)
+        if not self._dirty and not held and now - self._last_draw < _TICK:
             return
+        self._held_chars = 0
         committed = "".join(self._commits)
         self._commits.clear()
         tail_rows = self._markdown.commit_finished() if self._answering and self._tail is None else ""
@@ -205,6 +226,16 @@ class AnswerView:
 
     def _indicator(self, now: float) -> str:
         """The row saying the answer is still coming: time, tokens so far, how to stop it."""
+        flowing = self._last_text_at is not None and now - self._last_text_at < _FLOWING_TICK
+        step = _FLOWING_TICK if flowing else _TICK
+        key = (self._answering, self._reasoning_started is not None, self._typed, self._screen.console.width)
+        if self._indicator_row is not None and key == self._indicator_key and now - self._indicator_at < step:
+            return self._indicator_row
+        self._indicator_key, self._indicator_at = key, now
+        self._indicator_row = self._draw_indicator(now)
+        return self._indicator_row
+
+    def _draw_indicator(self, now: float) -> str:
         from rich.text import Text
 
         elapsed = now - self.started
