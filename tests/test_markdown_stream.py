@@ -312,3 +312,36 @@ def test_the_reasoning_panel_frames_code_without_numbers():
     out = rows(renderer(console)(full_panel("Plan:\n\n```py\nx = 1\n```\n", "monokai")))
     assert any("╭─ py ──" in line for line in out) and any("x = 1" in line for line in out)
     assert not any("#1" in line for line in out)  # /copy takes blocks of the answer, not these
+
+
+def test_blocks_that_arrive_faster_than_a_frame_can_draw_are_drawn_over_several_frames():
+    render = renderer(make_console(80))
+    text = markdown_answer(30_000) + "A last paragraph, still being written"
+    whole = MarkdownStream(render)
+    whole.feed(text)
+    expected = whole.commit_finished() + whole.finish()
+
+    stream = MarkdownStream(render)
+    stream.feed(text)
+    parts = [stream.commit_finished(deadline=0.0)]  # a deadline already past: one run of blocks
+    assert stream.behind and 0 < len(parts[0]) < len(expected) // 4
+    assert stream.live_lines(10) == []  # the tail waits below the blocks still to be drawn
+    while stream.behind:
+        parts.append(stream.commit_finished(deadline=0.0))
+    assert len(parts) > 5
+    assert "A last paragraph" in stream.live_lines(10)[-1]
+    assert "".join(parts) + stream.finish() == expected
+
+
+def test_finishing_while_behind_draws_the_waiting_blocks_first():
+    render = renderer(make_console(80))
+    text = markdown_answer(10_000) + "Tail."
+    whole = MarkdownStream(render)
+    whole.feed(text)
+    expected = whole.finish()
+
+    stream = MarkdownStream(render)
+    stream.feed(text)
+    first = stream.commit_finished(deadline=0.0)
+    assert stream.behind
+    assert first + stream.finish() == expected

@@ -33,6 +33,9 @@ _FLOWING_TICK = 0.5
 # Text that trickles in is drawn a few words at a time (at most _TICK late): a frame per delta
 # at a model's pace would move the cursor and restyle a row to add one word.
 _MIN_NEW_CHARS = 16
+# Seconds a frame spends drawing finished blocks when they arrive faster than that: the rest
+# is left for the next frames, so the terminal (and Esc) never wait long for one.
+_FRAME_BUDGET = 0.008
 _STALLED = 3.0  # seconds without new text after which the indicator says so
 _CHARS_PER_TOKEN = 4  # a rough count for the indicator; the status line has the server's
 
@@ -205,16 +208,18 @@ class AnswerView:
         self._held_chars = 0
         committed = "".join(self._commits)
         self._commits.clear()
-        tail_rows = self._markdown.commit_finished() if self._answering and self._tail is None else ""
-        committed += tail_rows
+        if self._answering and self._tail is None:
+            committed += self._markdown.commit_finished(time.perf_counter() + _FRAME_BUDGET)
         max_lines = max(1, self._screen.rows - 3)
         self._screen.region.update(committed, self._live_lines(now, max_lines) + [self._indicator(now)])
-        self._dirty = False
+        self._dirty = self._markdown.behind  # the next frame draws on from where this one stopped
         self._last_draw = now
 
     def _live_lines(self, now: float, max_lines: int) -> list[str]:
         if self._answering:
             width = self._screen.console.width
+            if self._markdown.behind:
+                return []  # finished blocks are still being drawn above where the tail goes
             if self._tail is None or width != self._tail_width:  # new text, or a new width
                 self._tail = self._markdown.live_lines(max_lines)
                 self._tail_width = width

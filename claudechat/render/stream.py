@@ -20,6 +20,8 @@ it has committed, and each rendered piece numbers its own from the next one on.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Callable
 
 from claudechat.render.markdown import (
@@ -36,8 +38,30 @@ from claudechat.sanitize import one_line
 
 __all__ = ["MarkdownStream"]
 
+# Finished blocks arriving faster than frames can draw them are rendered in runs of about this
+# many characters, a frame taking as many runs as fit in its budget.
+_BATCH_CHARS = 2_000
 # Top-level blocks that close no element of their own before their end.
 _FLAT_BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "hr", "html_block"})
+
+
+def _batches(text: str, tokens: list) -> list[tuple[str, list]]:  # type: ignore[type-arg]
+    """Finished blocks cut into runs of whole top-level blocks of about _BATCH_CHARS each."""
+    starts = [index for index, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0]
+    line_offsets = [0]
+    newline = text.find("\n")
+    while newline != -1:
+        line_offsets.append(newline + 1)
+        newline = text.find("\n", newline + 1)
+    batches: list[tuple[str, list]] = []  # type: ignore[type-arg]
+    first_token, first_offset = 0, 0
+    for index in starts[1:]:
+        offset = line_offsets[tokens[index].map[0]]
+        if offset - first_offset >= _BATCH_CHARS:
+            batches.append((text[first_offset:offset], tokens[first_token:index]))
+            first_token, first_offset = index, offset
+    batches.append((text[first_offset:], tokens[first_token:]))
+    return batches
 
 
 class MarkdownStream:
@@ -59,6 +83,7 @@ class MarkdownStream:
         self._tail = ""
         self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
         self._last_block_type: str | None = None  # type of the last top-level block committed
+        self._backlog: deque[tuple[str, list]] = deque()  # type: ignore[type-arg]  # finished, not yet drawn
 
     def feed(self, text: str) -> None:
         if text:
@@ -69,26 +94,44 @@ class MarkdownStream:
             self._tail += "".join(self._pending)
             self._pending.clear()
 
-    def commit_finished(self) -> str:
-        """Render and hand over every block that can no longer change ("" if none)."""
+    def commit_finished(self, deadline: float | None = None) -> str:
+        """Render and hand over the blocks that can no longer change ("" if none).
+
+        With a `deadline` (a `time.perf_counter()` value), rendering stops at the first batch of
+        blocks that ends past it; the rest waits for the next call, and until it is all handed
+        over the tail is not drawn (it would show below blocks that come before it).
+        """
         self._absorb()
-        if "\n" not in self._tail[self._unchecked_from :]:
-            return ""
-        self._unchecked_from = self._tail.rfind("\n") + 1
-        cut, tokens = split_finished(self._tail)
-        if cut == 0:
-            return ""
-        done, self._tail = self._tail[:cut], self._tail[cut:]
-        self._open_code = None
-        self._unchecked_from = max(0, self._unchecked_from - cut)
-        return self._commit(done, tokens)
+        if not self._backlog and "\n" in self._tail[self._unchecked_from :]:
+            self._unchecked_from = self._tail.rfind("\n") + 1
+            cut, tokens = split_finished(self._tail)
+            if cut:
+                done, self._tail = self._tail[:cut], self._tail[cut:]
+                self._open_code = None
+                self._unchecked_from = max(0, self._unchecked_from - cut)
+                if deadline is None:
+                    return self._commit(done, tokens)
+                self._backlog.extend(_batches(done, tokens))
+        parts = []
+        while self._backlog:
+            parts.append(self._commit(*self._backlog.popleft()))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return "".join(parts)
+
+    @property
+    def behind(self) -> bool:
+        """Whether finished blocks are still waiting to be handed over."""
+        return bool(self._backlog)
 
     def finish(self) -> str:
         """Render what is left: the answer is complete (or was interrupted)."""
         self._absorb()
+        waiting = "".join(self._commit(*batch) for batch in self._backlog)
+        self._backlog.clear()
         rest, self._tail = self._tail, ""
         self._open_code = None
-        return self._commit(rest) if rest.strip() else ""
+        return waiting + (self._commit(rest) if rest.strip() else "")
 
     def _separator(self, tokens: list) -> str:  # type: ignore[type-arg]
         """The blank line rich would have put here had it rendered the answer whole."""
@@ -115,7 +158,7 @@ class MarkdownStream:
     def live_lines(self, max_lines: int) -> list[str]:
         """The unfinished tail as rendered rows, at most `max_lines` (its end, if taller)."""
         self._absorb()
-        if not self._tail.strip() or max_lines <= 0:
+        if self._backlog or not self._tail.strip() or max_lines <= 0:
             return []
         text = self._tail
         fence = open_fence(text)
