@@ -50,23 +50,24 @@ async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerVi
     frames = asyncio.create_task(_frames(view))
     error: APIError | None = None
     interrupted = False
-    try:
-        async with aclosing(client.stream(request)) as events:
-            async for event in events:
-                builder.add(event)
-                kind = type(event)
-                if kind is ContentDelta and event.index == 0:  # type: ignore[union-attr]
-                    view.content(event.text)  # type: ignore[union-attr]
-                elif kind is ReasoningDelta and event.index == 0:  # type: ignore[union-attr]
-                    view.reasoning(event.text)  # type: ignore[union-attr]
-                elif kind is RefusalDelta and event.index == 0:  # type: ignore[union-attr]
-                    view.refusal(event.text)  # type: ignore[union-attr]
-    except asyncio.CancelledError:
-        interrupted = True
-    except APIError as exc:
-        error = exc
-    finally:
-        frames.cancel()
+    with view.screen.noting_resizes():
+        try:
+            async with aclosing(client.stream(request)) as events:
+                async for event in events:
+                    builder.add(event)
+                    kind = type(event)
+                    if kind is ContentDelta and event.index == 0:  # type: ignore[union-attr]
+                        view.content(event.text)  # type: ignore[union-attr]
+                    elif kind is ReasoningDelta and event.index == 0:  # type: ignore[union-attr]
+                        view.reasoning(event.text)  # type: ignore[union-attr]
+                    elif kind is RefusalDelta and event.index == 0:  # type: ignore[union-attr]
+                        view.refusal(event.text)  # type: ignore[union-attr]
+        except asyncio.CancelledError:
+            interrupted = True
+        except APIError as exc:
+            error = exc
+        finally:
+            frames.cancel()
     ended = time.monotonic()
     generating = ended - view.first_token_at if view.first_token_at is not None else None
     result = builder.result(error=error, interrupted=interrupted)

@@ -101,6 +101,7 @@ class AnswerView:
         code_language: str | None = None,
         stop_hint: str = "Esc stops",
         clock: Callable[[], float] = time.monotonic,
+        work_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         # Everything alive now (modules, history) lives on; freezing it keeps the garbage
         # collector from walking it again in the middle of a frame, where a full pass over
@@ -111,6 +112,7 @@ class AnswerView:
         self._reasoning_mode = reasoning_mode
         self._code_theme = code_theme
         self._clock = clock
+        self._work_clock = work_clock  # what the frame budget is measured with
         self.started = clock()
         self.first_token_at: float | None = None
         self._reasoning: list[str] = []
@@ -142,6 +144,10 @@ class AnswerView:
         self._indicator_row: str | None = None
         self._indicator_key: tuple[object, ...] = ()
         self._indicator_at = 0.0
+
+    @property
+    def screen(self) -> Screen:
+        return self._screen
 
     @property
     def reasoning_text(self) -> str:
@@ -209,7 +215,7 @@ class AnswerView:
         committed = "".join(self._commits)
         self._commits.clear()
         if self._answering and self._tail is None:
-            committed += self._markdown.commit_finished(time.perf_counter() + _FRAME_BUDGET)
+            committed += self._markdown.commit_finished(self._work_clock() + _FRAME_BUDGET, self._work_clock)
         max_lines = max(1, self._screen.rows - 3)
         self._screen.region.update(committed, self._live_lines(now, max_lines) + [self._indicator(now)])
         self._dirty = self._markdown.behind  # the next frame draws on from where this one stopped

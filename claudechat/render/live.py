@@ -153,6 +153,11 @@ class LiveRegion:
         self._rows: list[str] = []  # the rows the last frame left on screen, as drawn
         self._widths: list[int] = []  # visible width of each
         self._drawn_columns = 0
+        self._resized = False  # since the last frame: the rows drawn may not be as drawn
+
+    def resized(self) -> None:
+        """The terminal was resized: the next frame is drawn in full."""
+        self._resized = True
 
     def _rows_to_erase(self) -> int:
         """Rows the last frame occupies now; after a narrowing resize, wrapped rows count twice.
@@ -177,6 +182,7 @@ class LiveRegion:
         self._rows = list(live)
         self._widths = [visible_width(line) for line in live]
         self._drawn_columns = columns
+        self._resized = False
 
     def _full_frame(self, committed: str, live: list[str]) -> str:
         parts = [SYNC_START]
@@ -199,7 +205,7 @@ class LiveRegion:
         are there already are skipped, so rows scroll into the scrollback as they would anyway.
         """
         old = self._rows
-        if not old or columns != self._drawn_columns or columns <= 0 or max(self._widths) > columns:
+        if not old or self._resized or columns != self._drawn_columns or columns <= 0 or max(self._widths) > columns:
             return None
         rows = live
         if committed:

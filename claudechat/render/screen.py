@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from claudechat.render.live import LiveRegion
@@ -36,3 +38,25 @@ class Screen:
     def print(self, *renderables: RenderableType) -> None:
         """Print above the live region (which is cleared): for messages between answers."""
         self.region.update("".join(self.render(item) for item in renderables))
+
+    @contextlib.contextmanager
+    def noting_resizes(self) -> Iterator[None]:
+        """While frames are drawn, each resize (SIGWINCH) makes the next frame a full one.
+
+        A frame writes only what changed on the rows it drew, but a terminal that cut those
+        rows when it was narrowed does not give them back when it is widened again, and the
+        width may be the same again by the next frame.
+        """
+        import asyncio
+        import signal
+
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGWINCH, self.region.resized)
+        except (AttributeError, NotImplementedError, RuntimeError, ValueError):  # no SIGWINCH or no loop here
+            yield
+            return
+        try:
+            yield
+        finally:
+            loop.remove_signal_handler(signal.SIGWINCH)

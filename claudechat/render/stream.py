@@ -94,10 +94,10 @@ class MarkdownStream:
             self._tail += "".join(self._pending)
             self._pending.clear()
 
-    def commit_finished(self, deadline: float | None = None) -> str:
+    def commit_finished(self, deadline: float | None = None, clock: Callable[[], float] = time.perf_counter) -> str:
         """Render and hand over the blocks that can no longer change ("" if none).
 
-        With a `deadline` (a `time.perf_counter()` value), rendering stops at the first batch of
+        With a `deadline` (a time of `clock`), rendering stops at the first batch of
         blocks that ends past it; the rest waits for the next call, and until it is all handed
         over the tail is not drawn (it would show below blocks that come before it).
         """
@@ -115,7 +115,7 @@ class MarkdownStream:
         parts = []
         while self._backlog:
             parts.append(self._commit(*self._backlog.popleft()))
-            if deadline is not None and time.perf_counter() >= deadline:
+            if deadline is not None and clock() >= deadline:
                 break
         return "".join(parts)
 

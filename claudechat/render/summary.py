@@ -68,6 +68,10 @@ class SummaryView:
         self._last_draw = 0.0
 
     @property
+    def screen(self) -> Screen:
+        return self._screen
+
+    @property
     def text(self) -> str:
         return "".join(self._text)
 

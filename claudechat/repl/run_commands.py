@@ -126,7 +126,7 @@ async def run_shell_command(app: Repl, command: str) -> None:
     typed: list[str] = []
     frames = asyncio.create_task(_frames(view))
     try:
-        with _stop_keys(stop, view.typed) as typed:
+        with _stop_keys(stop, view.typed) as typed, app.screen.noting_resizes():
             result = await run.run()
     finally:
         frames.cancel()
