@@ -134,6 +134,10 @@ class Reply:
     answer that never ends: its events (role chunk, reasoning and content deltas, without
     finish reason, usage or ``[DONE]``) are sent round and round until the client leaves
     or the double is closed.
+
+    ``pace`` paces the answer like a model generating it: that many seconds pass between one
+    content delta and the next, each written (flushed) on its own as it is due. ``0`` (the
+    default) sends the stream as fast as the socket takes it.
     """
 
     content: str | list[str] | None = None
@@ -153,6 +157,7 @@ class Reply:
     no_space: bool = False
     split_writes: int | None = None
     write_batch: int = 16384
+    pace: float = 0.0  # seconds between content deltas; 0: no pause
     usage_on_finish_chunk: bool = False
     usage_when_asked: bool = False  # like vLLM, Ollama, llama.cpp, TGI: usage only with stream_options
     send_role_chunk: bool = True
@@ -460,6 +465,7 @@ class _Action:
 _DROP = _Action("drop")  # close the connection without the terminating chunk
 _STALL = _Action("stall")  # send nothing more until the client leaves or close() is called
 _END = _Action("end")  # send the terminating chunk now and stop
+_PACE = _Action("pace")  # send what is queued, then wait Reply.pace seconds
 
 
 def _stream_plan(reply: Reply, completion: _Completion) -> list[bytes | _Action]:
@@ -551,6 +557,8 @@ def _stream_plan(reply: Reply, completion: _Completion) -> list[bytes | _Action]
             if r < len(deltas):
                 while faults and faults[0][0] <= sent:
                     fire(faults.pop(0)[2])
+                if reply.pace > 0 and sent:
+                    events.append(_PACE)
                 head, tail = content_templates[i]
                 events.append((head + _json_str(deltas[r]) + tail).encode("utf-8"))
                 sent += 1
@@ -862,6 +870,10 @@ class _Handler(BaseHTTPRequestHandler):
                     write(b"".join(batch))
                     batch.clear()
                     pending = 0
+                if item is _PACE:
+                    # An Event, not sleep: close() cuts the pause short (the next write fails).
+                    self.server.double._closing.wait(reply.pace)
+                    continue
                 if item is _END:
                     ended = True
                     break
@@ -1217,6 +1229,9 @@ def main(argv: list[str] | None = None) -> int:
         "--delta-size", type=int, default=4, help="characters per streamed delta (default: 4)"
     )
     parser.add_argument(
+        "--pace", type=float, default=0.0, help="seconds between streamed content deltas (default: 0, none)"
+    )
+    parser.add_argument(
         "--count-tokens", action="store_true", help="count usage like a tokenizer, not a quarter of the characters"
     )
     parser.add_argument("--context-window", type=int, help="refuse prompts of more tokens than this")
@@ -1228,9 +1243,9 @@ def main(argv: list[str] | None = None) -> int:
     default_reply = None
     if args.content_file is not None:
         with open(args.content_file, encoding="utf-8") as f:
-            default_reply = Reply(content=f.read(), delta_size=args.delta_size)
-    elif args.delta_size != 4:
-        default_reply = Reply(delta_size=args.delta_size)
+            default_reply = Reply(content=f.read(), delta_size=args.delta_size, pace=args.pace)
+    elif args.delta_size != 4 or args.pace:
+        default_reply = Reply(delta_size=args.delta_size, pace=args.pace)
 
     stop = threading.Event()
 

@@ -67,3 +67,123 @@ def markdown_answer(size: int, seed: int = 7) -> str:
         total += len(section) + 1
         number += 1
     return "\n".join(sections)[:size].rstrip() + "\n"
+
+
+# --- a code-heavy answer ------------------------------------------------------------------------
+#
+# Long fenced blocks are where a streaming renderer is slowest: a block stays open (and live) for
+# thousands of characters, and its highlighting depends on what came before the visible rows (a
+# Python docstring opened above them). Each block is about 5 KB, in a language of its own.
+
+_CODE_BLOCK_SIZE = 5_000
+
+
+def _python_unit(rng: random.Random, number: int) -> str:
+    name = f"{rng.choice(_WORDS)}_{number}"
+    doc = "\n".join(f"    {_sentence(rng)}" for _ in range(rng.randint(4, 9)))
+    return (
+        f"def {name}(stream, limit={rng.randint(2, 64)}, *, strict=False):\n"
+        f'    """{_sentence(rng)}\n\n{doc}\n\n'
+        f"    Returns the number of chunks read, at most ``limit``.\n"
+        f'    """\n'
+        f"    count = 0\n"
+        f"    for chunk in stream:\n"
+        f"        if strict and not chunk.strip():\n"
+        f'            raise ValueError(f"empty chunk after {{count}} of {{limit}}")\n'
+        f"        count += len(chunk) // {rng.randint(2, 9)}  # {rng.choice(_WORDS)} {rng.choice(_WORDS)}\n"
+        f"        if count >= limit:\n"
+        f"            break\n"
+        f"    return count\n\n\n"
+    )
+
+
+def _rust_unit(rng: random.Random, number: int) -> str:
+    word = rng.choice(_WORDS).capitalize()
+    return (
+        f"/// {_sentence(rng)}\n"
+        f"#[derive(Debug, Clone, PartialEq)]\n"
+        f"pub struct {word}{number}<'a> {{\n"
+        f"    name: &'a str,\n"
+        f"    sizes: Vec<u{rng.choice((8, 16, 32, 64))}>,\n"
+        f"}}\n\n"
+        f"impl<'a> {word}{number}<'a> {{\n"
+        f"    pub fn total(&self) -> Result<u64, String> {{\n"
+        f"        let mut sum: u64 = 0;\n"
+        f"        for (i, size) in self.sizes.iter().enumerate() {{\n"
+        f"            match *size as u64 {{\n"
+        f"                0 => return Err(format!(\"empty at {{}} in {{}}\", i, self.name)),\n"
+        f"                n if n > {rng.randint(100, 999)} => sum += n / 2, // {rng.choice(_WORDS)}\n"
+        f"                n => sum += n,\n"
+        f"            }}\n"
+        f"        }}\n"
+        f"        Ok(sum)\n"
+        f"    }}\n"
+        f"}}\n\n"
+    )
+
+
+def _json_unit(rng: random.Random, number: int) -> str:
+    words = [rng.choice(_WORDS) for _ in range(4)]
+    return (
+        f'  "{words[0]}_{number}": {{\n'
+        f'    "id": {rng.randint(1000, 99999)},\n'
+        f'    "label": "{" ".join(words)}",\n'
+        f'    "enabled": {rng.choice(("true", "false"))},\n'
+        f'    "ratio": {rng.random():.4f},\n'
+        f'    "tags": ["{words[1]}", "{words[2]}", "{words[3]}"],\n'
+        f'    "limits": {{"min": {rng.randint(0, 9)}, "max": {rng.randint(10, 999)}, "unit": null}}\n'
+        f"  }},\n"
+    )
+
+
+def _shell_unit(rng: random.Random, number: int) -> str:
+    path = "/".join(rng.choice(_WORDS) for _ in range(3))
+    lines = [f"$ ls -l src/{path}", f"total {rng.randint(8, 96)}"]
+    for _ in range(rng.randint(3, 6)):
+        lines.append(
+            f"-rw-r--r-- 1 dev dev {rng.randint(100, 99999):>6} Mar {rng.randint(1, 28):>2} 10:{rng.randint(10, 59)} "
+            f"{rng.choice(_WORDS)}_{number}.py"
+        )
+    lines.append(f"$ grep -rn '{rng.choice(_WORDS)}' src/{path} | head -3")
+    for _ in range(3):
+        lines.append(f"src/{path}/{rng.choice(_WORDS)}.py:{rng.randint(1, 400)}:    {_sentence(rng)}")
+    lines.append("$ echo $?\n0")
+    return "\n".join(lines) + "\n"
+
+
+def _json_block(rng: random.Random) -> str:
+    units, number = [], 0
+    while sum(map(len, units)) < _CODE_BLOCK_SIZE:
+        units.append(_json_unit(rng, number))
+        number += 1
+    return "{\n" + "".join(units).rstrip(",\n") + "\n}\n"
+
+
+def _code_block(rng: random.Random, language: str) -> str:
+    """A fenced block of about `_CODE_BLOCK_SIZE` characters."""
+    if language == "json":
+        return f"```json\n{_json_block(rng)}```\n"
+    unit = {"python": _python_unit, "rust": _rust_unit, "console": _shell_unit}[language]
+    # A module docstring first: several lines of prose inside a string, as a file starts.
+    parts = ['"""' + "\n".join(_sentence(rng) for _ in range(6)) + '\n"""\n\nimport time\n\n\n'] if language == "python" else []
+    number = 0
+    while sum(map(len, parts)) < _CODE_BLOCK_SIZE:
+        parts.append(unit(rng, number))
+        number += 1
+    return f"```{language}\n{''.join(parts).rstrip()}\n```\n"
+
+
+def code_heavy_answer(size: int, seed: int = 11) -> str:
+    """About `size` characters of prose and ~5 KB fenced code blocks (Python, Rust, JSON, shell)."""
+    rng = random.Random(seed)
+    languages = ("python", "rust", "json", "console")
+    parts = ["# Code, mostly\n\n" + _sentence(rng) + "\n"]
+    total = len(parts[0])
+    number = 0
+    while total < size:
+        prose = f"## Step {number + 1}\n\n" + " ".join(_sentence(rng) for _ in range(rng.randint(2, 5))) + "\n"
+        part = prose + "\n" + _code_block(rng, languages[number % len(languages)])
+        parts.append(part)
+        total += len(part) + 1
+        number += 1
+    return "\n".join(parts)[:size].rstrip() + "\n"
