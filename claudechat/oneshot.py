@@ -222,7 +222,6 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         raise UsageError("no prompt given", hint="pass a prompt or pipe text in; see claudechat --help")
 
     from claudechat.api import ChatRequest
-    from claudechat.chat import load_image
     from claudechat.chat.conversation import Message
 
     reasoning_warned = False
@@ -233,7 +232,11 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
         if warning:
             print(f"claudechat: warning: {one_line(warning, 300)}", file=sys.stderr)
             reasoning_warned = True
-    images = [load_image(spec) for spec in options.images]
+    images = []
+    if options.images:
+        from claudechat.chat.attachments import load_image
+
+        images = [load_image(spec) for spec in options.images]
     for image in images:
         if image.note:  # scaled down to fit: said, not hidden
             print(f"claudechat: {one_line(image.note, 500)}", file=sys.stderr)
