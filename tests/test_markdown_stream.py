@@ -345,3 +345,44 @@ def test_finishing_while_behind_draws_the_waiting_blocks_first():
     first = stream.commit_finished(deadline=0.0)
     assert stream.behind
     assert first + stream.finish() == expected
+
+
+CODE_SAMPLES = {
+    "python": 'def f(x):\n    """Doc\n    more doc\n    """\n    s = \'\'\'a\n b\'\'\'\n\treturn x  # c\n\nclass A:\n    pass\n' * 3,
+    "rust": 'fn main() {\n    /* block\n       comment */\n    let s = "str\\n";\n    println!("{}", s);\n}\n' * 3,
+    "json": '{\n  "a": [1, 2, 3],\n  "b": {"c": "d"},\n  "e": null\n}\n',
+    "console": '$ ls -la\ntotal 0\n$ echo "hi"\nhi\n',
+    # A heredoc is recognised only once it closes, here more lines later than are lexed again.
+    "bash": "cat <<EOF\n" + "hello $x\n" * 40 + 'EOF\nfor i in 1 2; do\n  echo "$i"\ndone\n',
+}
+
+
+@pytest.mark.parametrize("language", sorted(CODE_SAMPLES))
+def test_a_streamed_code_block_closes_exactly_as_rendered_whole(language):
+    code = CODE_SAMPLES[language]
+    text = f"Intro.\n\n```{language}\n{code}```\n\nAfter.\n"
+    render = renderer(make_console(60))
+    whole = MarkdownStream(render)
+    whole.feed(text)
+    expected = whole.finish()
+
+    stream = MarkdownStream(render, width=lambda: 60)
+    out = []
+    for start in range(0, len(text), 3):  # three characters a frame, each frame drawn
+        stream.feed(text[start : start + 3])
+        out.append(stream.commit_finished())
+        stream.live_lines(30)
+    assert "".join(out) + stream.finish() == expected
+
+
+def test_lines_inside_a_docstring_opened_above_are_coloured_as_the_string():
+    render = renderer(make_console(60))
+    stream = MarkdownStream(render, width=lambda: 60)
+    stream.feed('```python\nx = 1\n"""\nif while for\n')
+    stream.live_lines(10)
+    stream.feed("return\n")
+    live = stream.live_lines(10)
+    string_colour = "\x1b[38;2;230;219;116"  # monokai's strings
+    keyword_colour = "\x1b[38;2;102;217;239"  # and its keywords
+    assert string_colour in live[-2] and keyword_colour not in live[-2]  # "if while for"
+    assert string_colour in live[-1] and keyword_colour not in live[-1]  # "return"

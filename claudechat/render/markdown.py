@@ -37,6 +37,7 @@ __all__ = [
     "CODE_BLOCK_TOKENS",
     "count_code_blocks",
     "CodeTop",
+    "CodeBottom",
     "code_syntax",
     "LANGUAGE_LIMIT",
 ]
@@ -84,6 +85,13 @@ class _CodeBlock(CodeBlock):
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield CodeTop(self.language, self.number)
         yield code_syntax(str(self.text).rstrip(), self.lexer_name, self.theme)
+        yield CodeBottom()
+
+
+class CodeBottom:
+    """The line that closes a code block."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         line, corner = ("-", "+") if options.ascii_only else ("─", "╰")
         yield Text(corner + line * (options.max_width - 1), style="markdown.code_block.border", no_wrap=True)
 

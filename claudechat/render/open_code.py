@@ -155,3 +155,13 @@ class OpenCodeBlock:
             rows[:0] = drawn
             line -= 1
         return rows[-limit:]
+
+    def closed_rows(self, code: str) -> list[str]:
+        """The rows of the block's whole `code` (it has closed), as a closed block draws them:
+        lexed once more as a whole, each line whose tokens are as they were kept as drawn."""
+        lines = _split_lines(list(self._lexer.get_tokens(code + "\n")))[0] if code else []
+        rows: list[str] = []
+        for index, tokens in enumerate(lines):
+            drawn = self._rows[index] if index < len(self._tokens) and self._tokens[index] == tokens else None
+            rows += drawn if drawn is not None else self._draw(tokens)
+        return rows

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from claudechat.render.markdown import (
     LANGUAGE_LIMIT,
+    CodeBottom,
     CodeTop,
     SafeMarkdown,
     count_code_blocks,
@@ -107,8 +108,10 @@ class MarkdownStream:
             cut, tokens = split_finished(self._tail)
             if cut:
                 done, self._tail = self._tail[:cut], self._tail[cut:]
-                self._open_code = None
+                closing, self._open_code = self._open_code, None
                 self._unchecked_from = max(0, self._unchecked_from - cut)
+                if closing is not None and closing[1] == self._width() and len(tokens) == 1 and tokens[0].type == "fence":
+                    return self._commit_closed_code(tokens, closing)
                 if deadline is None:
                     return self._commit(done, tokens)
                 self._backlog.extend(_batches(done, tokens))
@@ -153,6 +156,21 @@ class MarkdownStream:
         for token in tokens:
             if token.level == 0 and token.nesting >= 0:
                 self._last_block_type = token.type
+        return rendered
+
+    def _commit_closed_code(self, tokens: list, closing: tuple[str, int, OpenCodeBlock]) -> str:  # type: ignore[type-arg]
+        """A code block drawn live while open, now closed: its lines drawn then are kept."""
+        language, _width, block = closing
+        number = self._code_blocks + 1 if self._number_code_blocks else None
+        rows = block.closed_rows(tokens[0].content.rstrip())
+        rendered = (
+            self._separator(tokens)
+            + self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number))
+            + "".join(row + "\n" for row in rows)
+            + self._render(CodeBottom())
+        )
+        self._code_blocks += 1
+        self._last_block_type = "fence"
         return rendered
 
     def live_lines(self, max_lines: int) -> list[str]:
