@@ -386,3 +386,38 @@ def test_lines_inside_a_docstring_opened_above_are_coloured_as_the_string():
     keyword_colour = "\x1b[38;2;102;217;239"  # and its keywords
     assert string_colour in live[-2] and keyword_colour not in live[-2]  # "if while for"
     assert string_colour in live[-1] and keyword_colour not in live[-1]  # "return"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_text_that_trickles_in_is_drawn_a_few_words_at_a_time_and_never_late():
+    from claudechat.render.answer import AnswerView
+    from claudechat.render.screen import Screen
+
+    console = Console(file=io.StringIO(), width=60, height=20, color_system=None)
+    clock = FakeClock()
+    view = AnswerView(Screen(console), model="m", clock=clock)
+
+    def drawn_after(text: str, seconds: float) -> bool:
+        before = console.file.tell()
+        view.content(text)
+        clock.now += seconds
+        view.frame()
+        return console.file.tell() > before
+
+    assert drawn_after("First", 0.04)  # the first words at once
+    assert not drawn_after(" word", 0.04)  # then a word alone waits...
+    assert not drawn_after(" more", 0.04)
+    assert drawn_after(" and more", 0.08)  # ...until the first of them has waited 0.15 s
+    assert not drawn_after(" x", 0.01)
+    assert drawn_after(" " + "enough text to draw at once " * 2, 0.01)  # or 32 characters have come
+    view.finish()
+    screen = pyte.Screen(60, 20)
+    pyte.Stream(screen).feed(console.file.getvalue().replace("\n", "\r\n"))
+    assert screen.display[0].startswith("First word more and more x enough text to draw")

@@ -30,9 +30,11 @@ _TICK = 0.1  # the spinner and elapsed time need a redraw this often even with n
 # While text streams, the text itself shows the answer is alive: the indicator row moves on
 # this slowly then, so most frames rewrite only the end of the text's last row.
 _FLOWING_TICK = 0.5
-# Text that trickles in is drawn a few words at a time (at most _TICK late): a frame per delta
-# at a model's pace would move the cursor and restyle a row to add one word.
-_MIN_NEW_CHARS = 16
+# Text that trickles in is drawn a few words at a time, at most _HOLD late: a frame per delta
+# at a model's pace would move the cursor and restyle a row to add one word, and render the
+# tail again for it. Text arriving faster is drawn every frame.
+_MIN_NEW_CHARS = 32
+_HOLD = 0.15
 # Seconds a frame spends drawing finished blocks when they arrive faster than that: the rest
 # is left for the next frames, so the terminal (and Esc) never wait long for one.
 _FRAME_BUDGET = 0.008
@@ -178,7 +180,6 @@ class AnswerView:
         if not text:
             return
         self._characters += len(text)
-        self._tail = None
         self._last_text_at = now = self._clock()
         if self.first_token_at is None:
             self.first_token_at = now
@@ -208,10 +209,12 @@ class AnswerView:
     def frame(self) -> None:
         """Draw one frame if anything changed (or the indicator's clock is due)."""
         now = self._clock()
-        held = self._held_chars >= _MIN_NEW_CHARS or (self._held_chars and now - self._held_since >= _TICK)
-        if not self._dirty and not held and now - self._last_draw < _TICK:
+        due = self._held_chars >= _MIN_NEW_CHARS or (self._held_chars and now - self._held_since >= _HOLD)
+        if not self._dirty and not due and now - self._last_draw < _TICK:
             return
-        self._held_chars = 0
+        if due or (self._dirty and self._held_chars):  # the text that came is drawn in this frame
+            self._held_chars = 0
+            self._tail = None
         committed = "".join(self._commits)
         self._commits.clear()
         if self._answering and self._tail is None:
