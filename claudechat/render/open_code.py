@@ -54,8 +54,8 @@ def _replay_lexer(tokens: list[_Token]) -> Any:
 
 
 def _split_lines(tokens: list[_Token]) -> tuple[list[list[_Token]], list[bool]]:
-    """Tokens cut into lines (each ending with its newline), and whether lexing may restart
-    after each line."""
+    """Tokens (of text ending with a newline) cut into lines, each ending with its newline, and
+    whether lexing may restart after each line."""
     from pygments.token import Text
 
     lines: list[list[_Token]] = []
@@ -71,17 +71,14 @@ def _split_lines(tokens: list[_Token]) -> tuple[list[list[_Token]], list[bool]]:
             lines.append(current)
             restartable.append(kind in Text)
             current = []
-    if current:
-        lines.append(current)
-        restartable.append(False)
-    return lines, restartable
+    return lines, restartable  # the lexers end the text with a newline (ensurenl): nothing is left over
 
 
 class OpenCodeBlock:
     """The code rows of one open block: `update` with its text so far, then `rows`."""
 
     def __init__(self, language: str, render: Callable[[object], str], code_theme: str) -> None:
-        self._lexer = _lexer_for(language or "text")
+        self._lexer = _lexer_for(language)
         self._render = render
         self._theme = code_theme
         self._body = ""
@@ -146,7 +143,7 @@ class OpenCodeBlock:
             last_line = bisect_right(self._starts, len(body) - 1) - 1
         first = self._restart_line(last_line)
         lexed = _split_lines(list(self._lexer.get_tokens(body[self._starts[first] :] + "\n")))[0]
-        rows = self._draw(lexed[-1]) if lexed else []
+        rows = self._draw(lexed[-1])
         line = last_line - 1
         while len(rows) < limit and line >= 0:
             drawn = self._rows[line]

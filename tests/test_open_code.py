@@ -1,0 +1,156 @@
+"""An open code block drawn line by line: which rows, how little is lexed and drawn again, and
+that what it keeps is what the whole block draws."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from claudechat.render import open_code
+from claudechat.render.open_code import OpenCodeBlock
+
+
+class Renders:
+    """A render function at a fixed width, counting what it draws."""
+
+    def __init__(self, width: int = 40, colour: bool = False) -> None:
+        self.console = Console(
+            file=io.StringIO(), width=width, force_terminal=colour, color_system="truecolor" if colour else None
+        )
+        self.count = 0
+
+    def __call__(self, renderable: object) -> str:
+        self.count += 1
+        with self.console.capture() as capture:
+            self.console.print(renderable)
+        return capture.get()
+
+
+@pytest.fixture
+def lexed(monkeypatch) -> list[str]:
+    """The texts the blocks made in the test hand their lexers."""
+    texts: list[str] = []
+    real = open_code._lexer_for
+
+    class Recording:
+        def __init__(self, lexer) -> None:
+            self._lexer = lexer
+
+        def get_tokens(self, text: str):
+            texts.append(text)
+            return self._lexer.get_tokens(text)
+
+    monkeypatch.setattr(open_code, "_lexer_for", lambda language: Recording(real(language)))
+    return texts
+
+
+def block(language: str = "python", width: int = 40, colour: bool = False) -> tuple[OpenCodeBlock, Renders]:
+    renders = Renders(width, colour)
+    return OpenCodeBlock(language, renders, "monokai"), renders
+
+
+def test_before_any_code_there_are_no_rows():
+    code, _ = block()
+    assert code.rows(10) == []
+
+
+@pytest.mark.parametrize("limit", [0, -3])
+def test_no_rows_asked_for_draws_none(limit):
+    code, _ = block()
+    code.update("x = 1\ny = 2\n")
+    assert code.rows(limit) == []
+
+
+def test_the_last_rows_asked_for_are_the_code_s_end():
+    code, _ = block()
+    code.update("a = 1\nb = 2\nc = 3")
+    assert code.rows(1) == ["c = 3"]
+    assert code.rows(2) == ["b = 2", "c = 3"]
+    assert code.rows(9) == ["a = 1", "b = 2", "c = 3"]
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        ("a = 1\nb = 2\n", ["a = 1", "b = 2"]),
+        ("a = 1\nb = 2\n\n\n", ["a = 1", "b = 2"]),  # blank lines at the end are not drawn
+        ("a = 1\nb = 2   \n  ", ["a = 1", "b = 2"]),  # nor spaces after the last character
+        ("a = 1\n\nb = 2\n\n", ["a = 1", "", "b = 2"]),  # blank lines between are
+        ("a\n", ["a"]),
+    ],
+)
+def test_rows_end_where_the_closed_block_will_end(body, rows):
+    code, _ = block()
+    code.update(body)
+    assert [row.rstrip() for row in code.rows(10)] == rows
+
+
+def test_a_line_longer_than_the_width_takes_the_rows_it_wraps_to():
+    code, _ = block(width=20)
+    code.update("x = 'a long string that wraps'\ny = 2\n")
+    assert len(code.rows(10)) == 3
+
+
+def test_each_finished_line_is_drawn_once_and_the_last_each_time():
+    code, renders = block()
+    code.update("".join(f"v{n} = {n}\n" for n in range(100)))
+    code.rows(5)
+    assert renders.count == 5  # the last line, then the four before it: no more than shown
+    code.update(code_text := "".join(f"v{n} = {n}\n" for n in range(100)) + "w = ")
+    renders.count = 0
+    code.rows(5)
+    assert renders.count == 2  # the growing line, and v99's row (shown before as the last line)
+    code.update(code_text + "1")
+    renders.count = 0
+    code.rows(5)
+    assert renders.count == 1
+
+
+def test_new_lines_lex_only_the_lines_before_them_that_may_have_changed(lexed):
+    code, _ = block()
+    body = "".join(f"v{n} = {n}\n" for n in range(200))
+    code.update(body)
+    lexed.clear()
+    code.update(body + "last = 1\n")
+    assert lexed and lexed[0].count("\n") == 33  # the 32 lines before it, and the new one
+    assert lexed[0].startswith("v168 = 168\n")
+
+
+def test_lines_inside_a_string_opened_above_lex_again_from_where_it_opened(lexed):
+    code, _ = block(colour=True)
+    body = '"""\n' + "".join(f"if {n} while\n" for n in range(60))
+    code.update(body)
+    lexed.clear()
+    code.update(body + "return\n")
+    assert lexed[0].startswith('"""\n')  # from the line that opened it, 61 lines up
+    rows = code.rows(3)
+    assert all("\x1b[38;2;230;219;116" in row for row in rows)  # all in the string's colour
+    assert not any("\x1b[38;2;102;217;239" in row for row in rows)  # none as keywords
+
+
+def test_offsets_stay_right_across_lexing_again_with_tabs_and_blank_lines():
+    code, _ = block()
+    body = "".join(f"\tv{n} = {n}\n" for n in range(50))
+    code.update(body)
+    code.update(body + "\n\n")
+    assert [row.rstrip() for row in code.rows(2)] == ["    v48 = 48", "    v49 = 49"]
+    code.update(body + "\n\nw = 1\n\n")
+    assert [row.rstrip() for row in code.rows(3)] == ["", "", "w = 1"]
+
+
+def test_a_closed_block_draws_again_only_the_lines_whose_tokens_changed():
+    code, renders = block(colour=True)
+    body = "x = 1\n" + "".join(f"y{n} = {n}\n" for n in range(20))
+    code.update(body)
+    drawn = code.rows(100)
+    renders.count = 0
+    assert code.closed_rows(body.rstrip()) == drawn
+    assert renders.count == 1  # only the last line, drawn before as the line still growing
+
+
+def test_a_closed_block_of_no_code_has_no_rows():
+    code, _ = block()
+    code.update("\n")
+    assert code.closed_rows("") == []
