@@ -414,9 +414,9 @@ def test_text_that_trickles_in_is_drawn_a_few_words_at_a_time_and_never_late():
     assert drawn_after("First", 0.04)  # the first words at once
     assert not drawn_after(" word", 0.04)  # then a word alone waits...
     assert not drawn_after(" more", 0.04)
-    assert drawn_after(" and more", 0.08)  # ...until the first of them has waited 0.15 s
+    assert drawn_after(" and more", 0.12)  # ...until the first of them has waited 0.2 s
     assert not drawn_after(" x", 0.01)
-    assert drawn_after(" " + "enough text to draw at once " * 2, 0.01)  # or 32 characters have come
+    assert drawn_after(" " + "enough text to draw at once " * 2, 0.01)  # or 48 characters have come
     view.finish()
     screen = pyte.Screen(60, 20)
     pyte.Stream(screen).feed(console.file.getvalue().replace("\n", "\r\n"))
