@@ -59,6 +59,10 @@ def test_an_unchanged_end_that_starts_with_an_escape_keeps_it():
     assert row_change("a\x1b[1mX\x1b[0m", "b\x1b[1mX\x1b[0m") == (0, "b", False)
 
 
+def test_a_row_that_differs_only_in_codes_that_change_nothing_writes_nothing():
+    assert row_change("\x1b[0m\x1b[1mab", "\x1b[1mab") == (0, "", False)
+
+
 def test_only_the_changed_middle_of_a_row_is_written():
     assert row_change("abcXYZ", "abdXYZ") == (2, "d", False)
     assert row_change("ab", "\x1b[0mab") == (0, "\x1b[0m", False)  # a new code before all of it

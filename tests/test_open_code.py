@@ -116,6 +116,9 @@ def test_new_lines_lex_only_the_lines_before_them_that_may_have_changed(lexed):
     code.update(body + "last = 1\n")
     assert lexed and lexed[0].count("\n") == 33  # the 32 lines before it, and the new one
     assert lexed[0].startswith("v168 = 168\n")
+    lexed.clear()
+    code.update(body + "last = 1\nmore = 2\n")  # lines lexed again stay places to start from
+    assert lexed[0].startswith("v169 = 169\n")
 
 
 def test_lines_inside_a_string_opened_above_lex_again_from_where_it_opened(lexed):
