@@ -421,3 +421,50 @@ def test_text_that_trickles_in_is_drawn_a_few_words_at_a_time_and_never_late():
     screen = pyte.Screen(60, 20)
     pyte.Stream(screen).feed(console.file.getvalue().replace("\n", "\r\n"))
     assert screen.display[0].startswith("First word more and more x enough text to draw")
+
+
+def open_block_rows(text: str, *, numbered: bool = True, committed_first: bool = True) -> list[str]:
+    stream = MarkdownStream(plain_render(40), number_code_blocks=numbered, width=lambda: 40)
+    stream.feed(text)
+    if committed_first:
+        stream.commit_finished()
+    return stream.live_lines(20)
+
+
+def test_an_open_block_is_framed_on_top_as_the_closed_one_will_be():
+    assert open_block_rows("```python extra words\nx = 1\n")[0] == "╭─ python " + "─" * 25 + " #1 ─"
+    assert open_block_rows("```python\nx = 1\n", numbered=False)[0] == "╭─ python " + "─" * 30
+    assert open_block_rows("```\nx = 1\n")[0] == "╭" + "─" * 34 + " #1 ─"  # no language named
+    long = "x" * 60
+    closed = plain_render(40)(SafeMarkdown(f"```{long}\nx = 1\n```\n")).split("\n")[0]
+    assert open_block_rows(f"```{long}\nx = 1\n")[0] == closed
+
+
+def test_an_open_block_after_a_paragraph_is_separated_by_a_blank_row():
+    rows = open_block_rows("Some text.\n\n```sh\necho hi\n")
+    assert rows[:3] == ["", "╭─ sh " + "─" * 29 + " #1 ─", "echo hi"]
+
+
+def test_a_line_like_the_opening_one_inside_the_block_is_code():
+    rows = open_block_rows("```python\na = 1\n```python\nb = 2\n")
+    assert [row.rstrip() for row in rows[1:]] == ["a = 1", "```python", "b = 2"]
+
+
+def test_blocks_after_a_streamed_code_block_are_numbered_and_separated_as_whole():
+    text = "```python\nx = 1\n```\n\nBetween.\n\n```sh\necho 2\n```\n\nEnd.\n"
+    render = renderer(make_console(60))
+    whole = MarkdownStream(render)
+    whole.feed(text)
+    expected = whole.finish()
+    for numbered in (True, False):
+        stream = MarkdownStream(render, width=lambda: 60, number_code_blocks=numbered)
+        out = []
+        for start in range(0, len(text), 2):
+            stream.feed(text[start : start + 2])
+            out.append(stream.commit_finished())
+            stream.live_lines(30)
+        streamed = "".join(out) + stream.finish()
+        if numbered:
+            assert streamed == expected
+        else:
+            assert "#1" not in streamed and "#2" not in streamed and "echo" in streamed
