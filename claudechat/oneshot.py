@@ -338,24 +338,13 @@ async def _ask_on_terminal(
 
 
 async def _stoppable(work: Coroutine[Any, Any, T]) -> T:
-    """Run `work` with Ctrl-C (SIGINT) cancelling it.
+    """Run `work` with Ctrl-C (SIGINT) cancelling it, through the loop's own signal handling:
+    the handler asyncio.run installs may not run before a stalled stream's read timeout."""
+    from claudechat.signals import handled_by_loop
 
-    The loop's own signal handling wakes it through its self-pipe whichever thread the signal
-    lands on; the Python-level handler asyncio.run installs runs only when the main thread next
-    runs bytecode, which a loop waiting on a stalled stream may not do before the read timeout.
-    """
-    import signal
-
-    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
-    try:
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
-    except (NotImplementedError, RuntimeError, ValueError):  # no such handling here (Windows): asyncio.run's
+    with handled_by_loop("SIGINT", task.cancel):
         return await task
-    try:
-        return await task
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
 
 
 async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace: Any = None) -> tuple[int, ChatResult]:

@@ -47,16 +47,7 @@ class Screen:
         rows when it was narrowed does not give them back when it is widened again, and the
         width may be the same again by the next frame.
         """
-        import asyncio
-        import signal
+        from claudechat.signals import handled_by_loop
 
-        try:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGWINCH, self.region.resized)
-        except (AttributeError, NotImplementedError, RuntimeError, ValueError):  # no SIGWINCH or no loop here
+        with handled_by_loop("SIGWINCH", self.region.resized):
             yield
-            return
-        try:
-            yield
-        finally:
-            loop.remove_signal_handler(signal.SIGWINCH)

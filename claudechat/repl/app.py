@@ -492,13 +492,10 @@ class Repl:
     @contextlib.contextmanager
     def _stoppable(self, task: asyncio.Task[Any], on_typed: Callable[[str], None]) -> Iterator[list[str]]:
         """While `task` runs, Ctrl-C and Esc (as keys, or SIGINT from elsewhere) cancel it."""
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
-        try:
-            with stream_stop_keys(task.cancel, on_typed) as typed:
-                yield typed
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
+        from claudechat.signals import handled_by_loop
+
+        with handled_by_loop("SIGINT", task.cancel), stream_stop_keys(task.cancel, on_typed) as typed:
+            yield typed
 
     def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool) -> bool:
         from rich.text import Text

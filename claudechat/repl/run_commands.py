@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from claudechat.repl.chat_commands import complete_clear_or_paths
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.keys import stream_stop_keys
+from claudechat.signals import handled_by_loop
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -84,13 +84,8 @@ def _bytes(count: int) -> str:
 @contextlib.contextmanager
 def _stop_keys(stop: Callable[[], None], on_typed: Callable[[str], None]) -> Iterator[list[str]]:
     """While inside, Ctrl-C and Esc (as keys, or SIGINT from elsewhere) call `stop`."""
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop)
-    try:
-        with stream_stop_keys(stop, on_typed) as typed:
-            yield typed
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
+    with handled_by_loop("SIGINT", stop), stream_stop_keys(stop, on_typed) as typed:
+        yield typed
 
 
 async def _frames(view: CommandView) -> None:
