@@ -416,6 +416,18 @@ class Clock:
         return self.now
 
 
+# The same examples on any machine, as many as a fixed budget allows. No shrinking: a failing
+# answer takes minutes to shrink, and the failure already names the frame, its arguments and
+# the rows that differ. Add Phase.shrink for a smaller example.
+PROPERTY_SETTINGS = dict(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
 def stream_an_answer(draw, columns: int) -> Rig:
     """Draw an answer and play it, frame by frame, through an AnswerView; the rig compares."""
     lines = draw(st.sampled_from([10, 20]))
@@ -461,16 +473,7 @@ def stream_an_answer(draw, columns: int) -> Rig:
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-@settings(
-    max_examples=45,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    # No shrinking: a failing answer takes minutes to shrink, and the failure already names the
-    # frame, its arguments and the rows that differ. Add Phase.shrink for a smaller example.
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=45, **PROPERTY_SETTINGS)
 @given(data=st.data())
 def test_a_streamed_answer_leaves_the_screen_a_full_redraw_leaves(columns, data):
     rig = stream_an_answer(data.draw, columns)
@@ -571,14 +574,7 @@ def _edit(draw, rows: list[Row], columns: int, most: int) -> tuple[str, list[Row
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-@settings(
-    max_examples=50,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=50, **PROPERTY_SETTINGS)
 @given(data=st.data())
 def test_random_edits_of_the_rows_leave_the_screen_a_full_redraw_leaves(columns, data):
     draw = data.draw
