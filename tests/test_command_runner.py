@@ -25,6 +25,18 @@ from claudechat.attach.command import (
 SH = ["/bin/sh", "-c"]
 
 
+@pytest.fixture(autouse=True)
+def sigint_not_ignored():
+    """SIGINT handled, as the chat handles it while a command runs.
+
+    A test run started in the background of a shell without job control inherits SIGINT
+    ignored, and an ignored signal stays ignored in every program started from it.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def run(command: str, **options) -> object:
     return asyncio.run(run_command(command, shell=SH, **options))
 
