@@ -375,6 +375,56 @@ def test_a_streamed_code_block_closes_exactly_as_rendered_whole(language):
     assert "".join(out) + stream.finish() == expected
 
 
+def _stream_up_to_the_closing_fence(language: str, console: Console):
+    """A stream drawing on `console`, fed an answer with a code block of over a thousand
+    tokens up to its closing fence, every line drawn; then the rest. Returns (the stream, what
+    it committed, the rows last drawn, the whole answer)."""
+    code = CODE_SAMPLES[language] * 10
+    text = f"Intro.\n\n```{language}\n{code}```\n\nAfter.\n"
+    stream = MarkdownStream(renderer(console), width=lambda: console.width)
+    close = text.index("```\n\nAfter")
+    committed = []
+    for start in range(0, close, 40):
+        stream.feed(text[start : min(start + 40, close)])
+        committed.append(stream.commit_finished())
+        drawn = stream.live_lines(30)
+    stream.feed(text[close:])
+    return stream, committed, drawn, text
+
+
+@pytest.mark.parametrize("language", ["python", "rust"])
+def test_a_closed_block_too_long_for_one_frame_is_lexed_over_several_and_shown_as_it_was(language):
+    stream, committed, drawn, text = _stream_up_to_the_closing_fence(language, make_console(60))
+    parts = []
+    while True:  # each look at the clock is past the deadline: one slice of tokens a frame
+        parts.append(stream.commit_finished(deadline=0.0, clock=lambda: 1.0))
+        if not stream.behind:
+            break
+        assert parts[-1] == ""
+        assert stream.live_lines(30) == drawn  # the block stays on screen as it was drawn open
+    assert len(parts) > 3
+    assert "".join(committed + parts) + stream.finish() == whole_render(text, 60)
+
+
+def test_finishing_while_a_closed_block_is_lexed_commits_it_whole():
+    stream, committed, _drawn, text = _stream_up_to_the_closing_fence("python", make_console(60))
+    assert stream.commit_finished(deadline=0.0, clock=lambda: 1.0) == ""
+    assert stream.behind
+    assert "".join(committed) + stream.finish() == whole_render(text, 60)
+
+
+def test_a_width_change_while_a_closed_block_is_lexed_draws_it_whole_at_the_new_width():
+    console = make_console(60)
+    stream, committed, _drawn, text = _stream_up_to_the_closing_fence("rust", console)
+    assert stream.commit_finished(deadline=0.0, clock=lambda: 1.0) == ""
+    console.width = 50
+    assert stream.live_lines(30) == []  # its rows were drawn for 60 columns
+    block = stream.commit_finished(deadline=0.0, clock=lambda: 1.0)
+    assert not stream.behind
+    assert "\n╰" + "─" * 49 + "\n" in block and "╰" + "─" * 50 not in block
+    assert block + stream.finish() == "\n" + whole_render(text[text.index("```") :], 50)  # after "Intro."
+
+
 def test_lines_inside_a_docstring_opened_above_are_coloured_as_the_string():
     render = renderer(make_console(60))
     stream = MarkdownStream(render, width=lambda: 60)

@@ -227,8 +227,8 @@ class AnswerView:
     def _live_lines(self, now: float, max_lines: int) -> list[str]:
         if self._answering:
             width = self._screen.console.width
-            if self._markdown.behind:
-                return []  # finished blocks are still being drawn above where the tail goes
+            if self._markdown.behind:  # finished blocks are still being drawn above where the tail goes
+                return self._markdown.live_lines(max_lines)  # nothing, or a closed code block as it was
             if self._tail is None or width != self._tail_width:  # new text, or a new width
                 self._tail = self._markdown.live_lines(max_lines)
                 self._tail_width = width

@@ -14,24 +14,29 @@ it until it closes, so they are coloured as the string they are in. Some constru
 only recognises once they are closed (a heredoc, a string matched whole): the last lines are
 lexed again whenever lines finish, so the line that opened one is coloured right once it
 closes, if that is within a screenful. Where a guess is still wrong, a line may be coloured
-differently while the block is open; when it closes the block is drawn again whole, exactly as
-if rendered at once.
+differently while the block is open; when it closes the block is lexed again whole, exactly as
+if rendered at once (over several frames if it is long, showing as it was meanwhile), and only
+the lines whose tokens changed are drawn again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 
 from claudechat.render.markdown import code_syntax
 
-__all__ = ["OpenCodeBlock"]
+__all__ = ["ClosingCode", "OpenCodeBlock"]
 
 _Token = tuple[Any, str]  # (pygments token type, text)
 # Lines lexed again, before the new ones, each time lines are finished. Some constructs are
 # recognised only once they close (a heredoc, a string some lexers match whole): the lines they
 # began on are coloured as they will be once the close arrives within this many lines.
 _RELEX_LINES = 32
+# Tokens lexed between two looks at the clock while a closed block is lexed again whole.
+_TOKENS_PER_SLICE = 200
 
 
 def _lexer_for(language: str) -> Any:
@@ -153,12 +158,46 @@ class OpenCodeBlock:
             line -= 1
         return rows[-limit:]
 
+    def closing(self, code: str) -> ClosingCode:
+        """The block has closed with `code`: lex it once more as a whole, a slice at a time."""
+        return ClosingCode(self, code)
+
     def closed_rows(self, code: str) -> list[str]:
-        """The rows of the block's whole `code` (it has closed), as a closed block draws them:
-        lexed once more as a whole, each line whose tokens are as they were kept as drawn."""
-        lines = _split_lines(list(self._lexer.get_tokens(code + "\n")))[0] if code else []
+        """The rows of the block's whole `code` (it has closed), as a closed block draws them."""
+        closing = self.closing(code)
+        closing.lex()
+        return closing.rows()
+
+    def _closed_rows(self, tokens: list[_Token]) -> list[str]:
         rows: list[str] = []
-        for index, tokens in enumerate(lines):
-            drawn = self._rows[index] if index < len(self._tokens) and self._tokens[index] == tokens else None
-            rows += drawn if drawn is not None else self._draw(tokens)
+        for index, line in enumerate(_split_lines(tokens)[0]):
+            drawn = self._rows[index] if index < len(self._tokens) and self._tokens[index] == line else None
+            rows += drawn if drawn is not None else self._draw(line)
         return rows
+
+
+class ClosingCode:
+    """A closed block's code lexed whole, as rendering it at once would, in slices that fit a
+    frame's budget (a 5 KB block takes longer than a frame has). Lines whose tokens are as they
+    were while it was open keep the rows drawn then."""
+
+    def __init__(self, block: OpenCodeBlock, code: str) -> None:
+        self._block = block
+        self._tokens: list[_Token] = []
+        self._lexing: Iterator[_Token] | None = iter(block._lexer.get_tokens(code + "\n")) if code else None
+
+    def lex(self, deadline: float | None = None, clock: Callable[[], float] = time.perf_counter) -> bool:
+        """Lex on until done (True) or, with a `deadline` (a time of `clock`), until it passes."""
+        while self._lexing is not None:
+            before = len(self._tokens)
+            self._tokens.extend(islice(self._lexing, _TOKENS_PER_SLICE))
+            if len(self._tokens) - before < _TOKENS_PER_SLICE:
+                self._lexing = None
+            elif deadline is not None and clock() >= deadline:
+                return False
+        return True
+
+    def rows(self) -> list[str]:
+        """The block's rows, once `lex` is done."""
+        assert self._lexing is None, "lex() first"
+        return self._block._closed_rows(self._tokens)

@@ -34,7 +34,7 @@ from claudechat.render.markdown import (
     open_fence,
     split_finished,
 )
-from claudechat.render.open_code import OpenCodeBlock
+from claudechat.render.open_code import ClosingCode, OpenCodeBlock
 from claudechat.sanitize import one_line
 
 __all__ = ["MarkdownStream"]
@@ -85,6 +85,9 @@ class MarkdownStream:
         self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
         self._last_block_type: str | None = None  # type of the last top-level block committed
         self._backlog: deque[tuple[str, list]] = deque()  # type: ignore[type-arg]  # finished, not yet drawn
+        # A code block drawn while open that has closed, being lexed again whole: (its text and
+        # tokens, (language, width, block) as it was open, the lexing). Until done it shows as it did.
+        self._closing: tuple[str, list, tuple[str, int, OpenCodeBlock], ClosingCode] | None = None  # type: ignore[type-arg]
 
     def feed(self, text: str) -> None:
         if text:
@@ -103,6 +106,8 @@ class MarkdownStream:
         over the tail is not drawn (it would show below blocks that come before it).
         """
         self._absorb()
+        if self._closing is not None:
+            return self._commit_closed_code(deadline, clock)
         if not self._backlog and "\n" in self._tail[self._unchecked_from :]:
             self._unchecked_from = self._tail.rfind("\n") + 1
             cut, tokens = split_finished(self._tail)
@@ -111,7 +116,8 @@ class MarkdownStream:
                 closing, self._open_code = self._open_code, None
                 self._unchecked_from = max(0, self._unchecked_from - cut)
                 if closing is not None and closing[1] == self._width() and len(tokens) == 1 and tokens[0].type == "fence":
-                    return self._commit_closed_code(tokens, closing)
+                    self._closing = (done, tokens, closing, closing[2].closing(tokens[0].content.rstrip()))
+                    return self._commit_closed_code(deadline, clock)
                 if deadline is None:
                     return self._commit(done, tokens)
                 self._backlog.extend(_batches(done, tokens))
@@ -125,12 +131,13 @@ class MarkdownStream:
     @property
     def behind(self) -> bool:
         """Whether finished blocks are still waiting to be handed over."""
-        return bool(self._backlog)
+        return bool(self._backlog) or self._closing is not None
 
     def finish(self) -> str:
         """Render what is left: the answer is complete (or was interrupted)."""
         self._absorb()
-        waiting = "".join(self._commit(*batch) for batch in self._backlog)
+        waiting = self._commit_closed_code() if self._closing is not None else ""
+        waiting += "".join(self._commit(*batch) for batch in self._backlog)
         self._backlog.clear()
         rest, self._tail = self._tail, ""
         self._open_code = None
@@ -158,15 +165,22 @@ class MarkdownStream:
                 self._last_block_type = token.type
         return rendered
 
-    def _commit_closed_code(self, tokens: list, closing: tuple[str, int, OpenCodeBlock]) -> str:  # type: ignore[type-arg]
-        """A code block drawn live while open, now closed: its lines drawn then are kept."""
-        language, _width, block = closing
+    def _commit_closed_code(self, deadline: float | None = None, clock: Callable[[], float] = time.perf_counter) -> str:
+        """The code block that closed, once lexed whole ("" until then): its lines drawn while
+        it was open are kept. Drawn again whole if the width changed meanwhile."""
+        assert self._closing is not None
+        text, tokens, (language, width, _block), closing = self._closing
+        if width != self._width():
+            self._closing = None
+            return self._commit(text, tokens)
+        if not closing.lex(deadline, clock):
+            return ""
+        self._closing = None
         number = self._code_blocks + 1 if self._number_code_blocks else None
-        rows = block.closed_rows(tokens[0].content.rstrip())
         rendered = (
             self._separator(tokens)
             + self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number))
-            + "".join(row + "\n" for row in rows)
+            + "".join(row + "\n" for row in closing.rows())
             + self._render(CodeBottom())
         )
         self._code_blocks += 1
@@ -176,6 +190,9 @@ class MarkdownStream:
     def live_lines(self, max_lines: int) -> list[str]:
         """The unfinished tail as rendered rows, at most `max_lines` (its end, if taller)."""
         self._absorb()
+        if self._closing is not None:  # as it was last drawn, until it is committed
+            _text, tokens, (language, width, block), _lexing = self._closing
+            return self._open_code_rows(language, block, tokens, max_lines) if width == self._width() else []
         if self._backlog or not self._tail.strip() or max_lines <= 0:
             return []
         text = self._tail
@@ -201,9 +218,13 @@ class MarkdownStream:
             block.clear_rows()
             self._open_code = (language, width, block)
         block.update(text[text.index(opening) + len(opening) + 1 :])
+        return self._open_code_rows(language, block, markdown_parser().parse(opening + "\n"), max_lines)
+
+    def _open_code_rows(self, language: str, block: OpenCodeBlock, tokens: list, max_lines: int) -> list[str]:  # type: ignore[type-arg]
+        """The last rows of an open code block whose opening fence parses to `tokens`."""
         rows = block.rows(max_lines)
         if len(rows) < max_lines:
             number = self._code_blocks + 1 if self._number_code_blocks else None
             top = self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number)).split("\n")[:-1]
-            rows = self._separator(markdown_parser().parse(opening + "\n")).split("\n")[:-1] + top + rows
+            rows = self._separator(tokens).split("\n")[:-1] + top + rows
         return rows[-max_lines:]
