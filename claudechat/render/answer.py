@@ -210,7 +210,7 @@ class AnswerView:
         """Draw one frame if anything changed (or the indicator's clock is due)."""
         now = self._clock()
         due = self._held_chars >= _MIN_NEW_CHARS or (self._held_chars and now - self._held_since >= _HOLD)
-        if not self._dirty and not due and now - self._last_draw < _TICK:
+        if not self._dirty and not due and now - self._last_draw < self._tick(now):
             return
         if due or (self._dirty and self._held_chars):  # the text that came is drawn in this frame
             self._held_chars = 0
@@ -238,10 +238,14 @@ class AnswerView:
             return self._screen.render(panel).rstrip("\n").split("\n")[-max_lines:]
         return []
 
+    def _tick(self, now: float) -> float:
+        """How often the indicator moves on: slowly while text flows, which shows the answer alive."""
+        flowing = self._last_text_at is not None and now - self._last_text_at < _FLOWING_TICK
+        return _FLOWING_TICK if flowing else _TICK
+
     def _indicator(self, now: float) -> str:
         """The row saying the answer is still coming: time, tokens so far, how to stop it."""
-        flowing = self._last_text_at is not None and now - self._last_text_at < _FLOWING_TICK
-        step = _FLOWING_TICK if flowing else _TICK
+        step = self._tick(now)
         key = (self._answering, self._reasoning_started is not None, self._typed, self._screen.console.width)
         if self._indicator_row is not None and key == self._indicator_key and now - self._indicator_at < step:
             return self._indicator_row
