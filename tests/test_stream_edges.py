@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from claudechat.render.live import ERASE_DOWN, SYNC_END, SYNC_START, LiveRegion, row_change, visible_width
-from claudechat.render.markdown import SafeMarkdown
-from claudechat.render.stream import MarkdownStream
+from claudechat.render.markdown import SafeMarkdown, markdown_parser
+from claudechat.render.stream import MarkdownStream, _batches
 
 CODE_LINES = "".join(f"line {n}\n" for n in range(1, 31))
 
@@ -406,3 +406,123 @@ def test_an_open_code_block_whose_body_repeats_its_opening_line_is_drawn_from_it
     live = texts(fed(text).live_lines(20))
 
     assert live[1:4] == ["line 1", "```md", "line 3"]
+
+
+# --------------------------------------------------------------------------------------
+# MarkdownStream: finished blocks drawn over several frames, in order
+# --------------------------------------------------------------------------------------
+
+
+def test_finished_blocks_are_cut_into_runs_of_whole_blocks_of_about_two_thousand_characters():
+    # Paragraphs and fences (a block that opens and closes in one token) of 1,000 characters.
+    paragraph = "p" * 998 + "\n\n"
+    fence = "```\n" + "c" * 990 + "\n```\n\n"
+    text = (paragraph + fence) * 4 + paragraph
+    batches = _batches(text, markdown_parser().parse(text))
+
+    assert [len(part) for part, _tokens in batches] == [2000, 2000, 2000, 2000, 1000]
+    for part, tokens in batches:  # each run's tokens are those of its own text
+        assert [(t.type, t.content) for t in tokens] == [(t.type, t.content) for t in markdown_parser().parse(part)]
+
+
+def test_blocks_finished_after_some_are_left_behind_come_after_them():
+    render = plain()
+    first = "".join(f"Paragraph {n} " + "x" * 200 + "\n\n" for n in range(30))
+    second = "".join(f"Later {n}\n\n" for n in range(3))
+    whole = MarkdownStream(render)
+    whole.feed(first + second + "tail")
+    expected = whole.commit_finished()
+
+    stream = MarkdownStream(render)
+    stream.feed(first)
+    drawn = stream.commit_finished(deadline=0.0, clock=lambda: 1.0)
+    assert stream.behind
+    stream.feed(second + "tail")
+    drawn += stream.commit_finished()  # no deadline: what was left behind, all of it, first
+    drawn += stream.commit_finished()
+    assert drawn == expected
+
+
+def test_a_frame_stops_drawing_blocks_when_its_deadline_comes_and_not_before():
+    text = "".join(f"Paragraph {n} " + "x" * 990 + "\n\n" for n in range(12)) + "tail"
+    whole = MarkdownStream(plain())
+    whole.feed(text)
+    finished = text[: text.rindex("\n") + 1]
+    runs = [part for part, _tokens in _batches(finished, markdown_parser().parse(finished))]
+    assert len(runs) >= 4
+
+    stream = MarkdownStream(plain())
+    stream.feed(text)
+    readings = iter([0.0, 1.0, 5.0])  # the clock reaches the deadline (1.0) after the second run
+    first = stream.commit_finished(deadline=1.0, clock=lambda: next(readings))
+    assert first == plain()(SafeMarkdown(runs[0] + runs[1]))
+    assert stream.commit_finished(deadline=1.0, clock=lambda: 1.0) == "\n" + plain()(SafeMarkdown(runs[2]))
+
+
+def test_finishing_with_only_blank_lines_left_adds_nothing():
+    stream = fed("A paragraph.\n\n   \n  ")
+    assert stream.finish() == plain()(SafeMarkdown("A paragraph.\n"))
+
+
+def test_a_paragraph_is_finished_once_the_first_line_of_the_next_block_is():
+    stream = fed("A paragraph.\n")
+    assert stream.commit_finished() == ""
+    stream.feed("\n")
+    assert stream.commit_finished() == ""  # the next line may still be a setext underline or a table's
+    stream.feed("Next")
+    assert stream.commit_finished() == ""
+    stream.feed("\n")
+    assert texts(stream.commit_finished().splitlines()) == ["A paragraph."]
+    assert texts(stream.live_lines(5)) == ["", "Next"]
+
+
+class Kinds:
+    """A render function that notes the kind of each thing it draws."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self._render = plain()
+
+    def __call__(self, renderable: object) -> str:
+        self.kinds.append(type(renderable).__name__)
+        return self._render(renderable)
+
+
+@pytest.mark.parametrize("resized", [False, True])
+def test_a_code_block_drawn_open_is_committed_from_its_rows_not_drawn_again_whole(resized):
+    kinds = Kinds()
+    width = [50]
+    stream = MarkdownStream(kinds, width=lambda: width[0])
+    stream.feed("```python\nx = 1\ny = 2\n")
+    stream.live_lines(10)
+    if resized:  # drawn again at another width while open: its rows are those of that width
+        width[0] = 40
+        stream.live_lines(10)
+    kinds.kinds.clear()
+
+    stream.feed("z = 3\n```\n\nAfter.")
+    committed = stream.commit_finished()
+
+    assert "SafeMarkdown" not in kinds.kinds  # the block as a whole is never drawn again
+    # "z = 3", never drawn, and "y = 2", drawn as the last line (which is not kept); "x = 1" is kept.
+    assert kinds.kinds.count("Syntax") == 2
+    assert texts(committed.splitlines())[1:4] == ["x = 1", "y = 2", "z = 3"]
+
+
+@pytest.mark.parametrize(("language", "shown"), [("XML", "XML"), ("~weird", "~weird"), ("x" * 60, "x" * 39 + "…")])
+def test_the_language_shown_on_an_open_block_and_on_it_closed_is_the_fences_cut_to_forty(language, shown):
+    console = Console(file=io.StringIO(), width=120, force_terminal=True, color_system=None)
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    stream = MarkdownStream(render, width=lambda: 120)
+    stream.feed(f"```{language}\nbody\n")
+    open_top = stream.live_lines(5)[0]
+    stream.feed("```\n\nAfter.")
+    closed_top = stream.commit_finished().splitlines()[0]
+
+    assert open_top == closed_top == render(SafeMarkdown(f"```{language}\nbody\n```\n")).splitlines()[0]
+    assert open_top.startswith(f"╭─ {shown} ─")

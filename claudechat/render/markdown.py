@@ -39,6 +39,7 @@ __all__ = [
     "CodeTop",
     "CodeBottom",
     "code_syntax",
+    "fence_language",
     "LANGUAGE_LIMIT",
 ]
 
@@ -61,6 +62,12 @@ def count_code_blocks(tokens: list[Any]) -> int:
     return sum(1 for token in tokens if token.type in CODE_BLOCK_TOKENS)
 
 
+def fence_language(token: Any) -> str:
+    """The language a fence token names: the first word of its info string ("" if none)."""
+    words = (token.info or "").split(maxsplit=1)
+    return words[0] if words else ""
+
+
 class _CodeBlock(CodeBlock):
     """A code block between a top line (language, number) and a bottom line.
 
@@ -76,8 +83,7 @@ class _CodeBlock(CodeBlock):
 
     @classmethod
     def create(cls, markdown: Markdown, token: Any) -> _CodeBlock:
-        words = (token.info or "").split(maxsplit=1)
-        language = words[0] if words else ""
+        language = fence_language(token)
         number = markdown.next_code_number() if isinstance(markdown, SafeMarkdown) else None
         # The language comes from the model: shown as plain text, sanitised, never as markup.
         return cls(language or "text", markdown.code_theme, one_line(language, LANGUAGE_LIMIT), number)

@@ -30,6 +30,7 @@ from claudechat.render.markdown import (
     CodeTop,
     SafeMarkdown,
     count_code_blocks,
+    fence_language,
     markdown_parser,
     open_fence,
     split_finished,
@@ -209,16 +210,16 @@ class MarkdownStream:
     def _open_code_lines(self, text: str, opening: str, max_lines: int) -> list[str]:
         """An open code block's last rows: its finished lines drawn once each, kept until it closes."""
         width = self._width()
+        tokens = markdown_parser().parse(opening + "\n")
         if self._open_code is None:
-            words = opening.strip().lstrip("`~").split(maxsplit=1)
-            language = words[0] if words else ""
+            language = fence_language(tokens[0])  # as the closed block will name it, escapes read
             self._open_code = (language, width, OpenCodeBlock(language or "text", self._render, self._code_theme))
         language, drawn_width, block = self._open_code
         if drawn_width != width:
             block.clear_rows()
             self._open_code = (language, width, block)
         block.update(text[text.index(opening) + len(opening) + 1 :])
-        return self._open_code_rows(language, block, markdown_parser().parse(opening + "\n"), max_lines)
+        return self._open_code_rows(language, block, tokens, max_lines)
 
     def _open_code_rows(self, language: str, block: OpenCodeBlock, tokens: list, max_lines: int) -> list[str]:  # type: ignore[type-arg]
         """The last rows of an open code block whose opening fence parses to `tokens`."""
