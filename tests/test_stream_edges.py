@@ -343,7 +343,8 @@ def test_only_the_visible_end_of_a_long_open_code_block_is_rendered(rows):
 
     live = stream.live_lines(rows)
 
-    assert spy.drawn == [f"line {n}" for n in range(1000, 1000 - rows, -1)]  # the last first, one at a time
+    # The top line once, when the block opens; then the last lines, the last first, one at a time.
+    assert spy.drawn == ["CodeTop"] + [f"line {n}" for n in range(1000, 1000 - rows, -1)]
     # Open, the block has no bottom line yet: that comes when it closes.
     assert texts(live) == [f"line {n}" for n in range(1001 - rows, 1001)]
 
@@ -360,8 +361,9 @@ def test_each_finished_line_of_an_open_code_block_is_drawn_once():
     stream.feed("4")
     live = stream.live_lines(10)
 
-    # The line just finished once; the line still growing (the last) and the top line each frame.
-    assert spy.drawn == ["w =", "z = 3", "CodeTop", "w = 4", "CodeTop"]
+    # The line just finished once, the line still growing (the last) each frame, the top line
+    # never again.
+    assert spy.drawn == ["w =", "z = 3", "w = 4"]
     assert texts(live)[1:] == ["x = 1", "y = 2", "z = 3", "w = 4"]
 
 
@@ -526,3 +528,19 @@ def test_the_language_shown_on_an_open_block_and_on_it_closed_is_the_fences_cut_
 
     assert open_top == closed_top == render(SafeMarkdown(f"```{language}\nbody\n```\n")).splitlines()[0]
     assert open_top.startswith(f"╭─ {shown} ─")
+
+
+def test_an_open_block_drawn_again_at_a_new_width_has_its_top_line_at_that_width():
+    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system=None)
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    stream = MarkdownStream(render, width=lambda: console.width)
+    stream.feed("```sh\necho 1\n")
+    assert len(stream.live_lines(5)[0]) == 50
+    console.width = 30
+    top = stream.live_lines(5)[0]
+    assert top.startswith("╭─ sh ─") and top.endswith(" #1 ─") and len(top) == 30

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from claudechat.render.markdown import (
     LANGUAGE_LIMIT,
@@ -45,6 +46,16 @@ __all__ = ["MarkdownStream"]
 _BATCH_CHARS = 2_000
 # Top-level blocks that close no element of their own before their end.
 _FLAT_BLOCKS = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "hr", "html_block"})
+
+
+@dataclass
+class _OpenCode:
+    """A code block drawn while open."""
+
+    language: str
+    width: int  # the rows kept were drawn at this width
+    block: OpenCodeBlock
+    top: list[str]  # the rows above its code: a blank one if the block before wants one, its top line
 
 
 def _batches(text: str, tokens: list) -> list[tuple[str, list]]:  # type: ignore[type-arg]
@@ -77,7 +88,7 @@ class MarkdownStream:
     ) -> None:
         self._render = render  # renderable -> the ANSI text rich draws for it, ending in "\n"
         self._width = width or (lambda: 0)  # what `render` draws at; rows kept are drawn again when it changes
-        self._open_code: tuple[str, int, OpenCodeBlock] | None = None  # (opening line, width, block)
+        self._open_code: _OpenCode | None = None
         self._code_theme = code_theme
         self._number_code_blocks = number_code_blocks
         self._code_blocks = 0  # code blocks committed so far
@@ -88,7 +99,7 @@ class MarkdownStream:
         self._backlog: deque[tuple[str, list]] = deque()  # type: ignore[type-arg]  # finished, not yet drawn
         # A code block drawn while open that has closed, being lexed again whole: (its text and
         # tokens, (language, width, block) as it was open, the lexing). Until done it shows as it did.
-        self._closing: tuple[str, list, tuple[str, int, OpenCodeBlock], ClosingCode] | None = None  # type: ignore[type-arg]
+        self._closing: tuple[str, list, _OpenCode, ClosingCode] | None = None  # type: ignore[type-arg]
 
     def feed(self, text: str) -> None:
         if text:
@@ -116,8 +127,8 @@ class MarkdownStream:
                 done, self._tail = self._tail[:cut], self._tail[cut:]
                 closing, self._open_code = self._open_code, None
                 self._unchecked_from = max(0, self._unchecked_from - cut)
-                if closing is not None and closing[1] == self._width() and len(tokens) == 1 and tokens[0].type == "fence":
-                    self._closing = (done, tokens, closing, closing[2].closing(tokens[0].content.rstrip()))
+                if closing is not None and closing.width == self._width() and len(tokens) == 1 and tokens[0].type == "fence":
+                    self._closing = (done, tokens, closing, closing.block.closing(tokens[0].content.rstrip()))
                     return self._commit_closed_code(deadline, clock)
                 if deadline is None:
                     return self._commit(done, tokens)
@@ -170,8 +181,8 @@ class MarkdownStream:
         """The code block that closed, once lexed whole ("" until then): its lines drawn while
         it was open are kept. Drawn again whole if the width changed meanwhile."""
         assert self._closing is not None
-        text, tokens, (language, width, _block), closing = self._closing
-        if width != self._width():
+        text, tokens, drawn, closing = self._closing
+        if drawn.width != self._width():
             self._closing = None
             return self._commit(text, tokens)
         if not closing.lex(deadline, clock):
@@ -180,7 +191,7 @@ class MarkdownStream:
         number = self._code_blocks + 1 if self._number_code_blocks else None
         rendered = (
             self._separator(tokens)
-            + self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number))
+            + self._render(CodeTop(one_line(drawn.language, LANGUAGE_LIMIT), number))
             + "".join(row + "\n" for row in closing.rows())
             + self._render(CodeBottom())
         )
@@ -192,8 +203,8 @@ class MarkdownStream:
         """The unfinished tail as rendered rows, at most `max_lines` (its end, if taller)."""
         self._absorb()
         if self._closing is not None:  # as it was last drawn, until it is committed
-            _text, tokens, (language, width, block), _lexing = self._closing
-            return self._open_code_rows(language, block, tokens, max_lines) if width == self._width() else []
+            drawn = self._closing[2]
+            return self._open_code_rows(drawn, max_lines) if drawn.width == self._width() else []
         if self._backlog or not self._tail.strip() or max_lines <= 0:
             return []
         text = self._tail
@@ -210,22 +221,25 @@ class MarkdownStream:
     def _open_code_lines(self, text: str, opening: str, max_lines: int) -> list[str]:
         """An open code block's last rows: its finished lines drawn once each, kept until it closes."""
         width = self._width()
-        tokens = markdown_parser().parse(opening + "\n")
-        if self._open_code is None:
-            language = fence_language(tokens[0])  # as the closed block will name it, escapes read
-            self._open_code = (language, width, OpenCodeBlock(language or "text", self._render, self._code_theme))
-        language, drawn_width, block = self._open_code
-        if drawn_width != width:
-            block.clear_rows()
-            self._open_code = (language, width, block)
-        block.update(text[text.index(opening) + len(opening) + 1 :])
-        return self._open_code_rows(language, block, tokens, max_lines)
-
-    def _open_code_rows(self, language: str, block: OpenCodeBlock, tokens: list, max_lines: int) -> list[str]:  # type: ignore[type-arg]
-        """The last rows of an open code block whose opening fence parses to `tokens`."""
-        rows = block.rows(max_lines)
-        if len(rows) < max_lines:
+        drawn = self._open_code
+        if drawn is None or drawn.width != width:
+            tokens = markdown_parser().parse(opening + "\n")
+            language = fence_language(tokens[0])  # as the closed block will name it
+            if drawn is None:
+                block = OpenCodeBlock(language or "text", self._render, self._code_theme)
+            else:
+                block = drawn.block
+                block.clear_rows()
             number = self._code_blocks + 1 if self._number_code_blocks else None
-            top = self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number)).split("\n")[:-1]
-            rows = self._separator(tokens).split("\n")[:-1] + top + rows
+            top = self._separator(tokens) + self._render(CodeTop(one_line(language, LANGUAGE_LIMIT), number))
+            drawn = self._open_code = _OpenCode(language, width, block, top.split("\n")[:-1])
+        drawn.block.update(text[text.index(opening) + len(opening) + 1 :])
+        return self._open_code_rows(drawn, max_lines)
+
+    @staticmethod
+    def _open_code_rows(drawn: _OpenCode, max_lines: int) -> list[str]:
+        """The last `max_lines` rows of an open code block, its top line included if they reach it."""
+        rows = drawn.block.rows(max_lines)
+        if len(rows) < max_lines:
+            rows = drawn.top + rows
         return rows[-max_lines:]
