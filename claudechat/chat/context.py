@@ -113,8 +113,6 @@ def attachment_tokens(attachment: Attachment, estimator: TokenEstimator) -> int:
 
 def _usage_int(usage: dict[str, Any] | None, *keys: str) -> int:
     """The first of `keys` in `usage` that is a positive whole number (a path for nested ones)."""
-    if not usage:
-        return 0
     for key in keys:
         value: Any = usage
         for step in key.split("."):
