@@ -38,9 +38,27 @@ class TurnOutcome:
 
 
 async def _frames(view: AnswerView) -> None:
+    """Draw a frame whenever one is due, at most one every FRAME_INTERVAL.
+
+    Between frames the task sleeps until the view's next frame is due, or until new input
+    makes one due at once: a model writing a few words a second wakes it a few times a second,
+    not 25 (each wake-up of the event loop costs CPU, the most of an answer at a slow pace).
+    """
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    view.on_due = wake.set
     while True:
         view.frame()
-        await asyncio.sleep(FRAME_INTERVAL)
+        drawn_at = loop.time()
+        wake.clear()
+        wait = view.next_frame_in()
+        if wait > FRAME_INTERVAL:
+            timer = loop.call_later(wait, wake.set)
+            try:
+                await wake.wait()
+            finally:
+                timer.cancel()
+        await asyncio.sleep(max(0.0, drawn_at + FRAME_INTERVAL - loop.time()))
 
 
 async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerView) -> TurnOutcome:
@@ -50,7 +68,7 @@ async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerVi
     frames = asyncio.create_task(_frames(view))
     error: APIError | None = None
     interrupted = False
-    with view.screen.noting_resizes():
+    with view.screen.noting_resizes(view.resized):
         try:
             async with aclosing(client.stream(request)) as events:
                 async for event in events:

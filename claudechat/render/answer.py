@@ -146,6 +146,9 @@ class AnswerView:
         self._indicator_row: str | None = None
         self._indicator_key: tuple[object, ...] = ()
         self._indicator_at = 0.0
+        # Called when new input makes a frame due now (text to draw at once, text typed): the
+        # frame clock sleeps until the next frame is due otherwise (see next_frame_in).
+        self.on_due: Callable[[], None] = lambda: None
 
     @property
     def screen(self) -> Screen:
@@ -164,12 +167,12 @@ class AnswerView:
         if self.first_token_at is None:
             self.first_token_at = now
         self._reasoning.append(sanitize(text))
-        self._dirty = True
+        self._due()
 
     def typed(self, text: str) -> None:
         """What the user has typed meanwhile, shown under the answer until it ends."""
         self._typed = text
-        self._dirty = True
+        self._due()
 
     def refusal(self, text: str) -> None:
         """A refusal is shown where the answer would be, and marked as one at the end."""
@@ -186,13 +189,35 @@ class AnswerView:
         if not self._answering:
             self._close_reasoning()
             self._answering = True
-            self._dirty = True  # the first words are drawn at once
+            self._due()  # the first words are drawn at once
             if self._code_fence:
                 self._markdown.feed(self._code_fence)
         self._markdown.feed(sanitize(text))
         if not self._held_chars:
             self._held_since = now
-        self._held_chars += len(text)
+        before, self._held_chars = self._held_chars, self._held_chars + len(text)
+        if before < _MIN_NEW_CHARS <= self._held_chars:
+            self.on_due()
+
+    def resized(self) -> None:
+        """The terminal was resized: the next frame draws the rows again, and is due now."""
+        self._due()
+
+    def _due(self) -> None:
+        self._dirty = True
+        self.on_due()
+
+    def next_frame_in(self) -> float:
+        """Seconds until a frame would draw something, if no new input comes meanwhile."""
+        if self._dirty or self._held_chars >= _MIN_NEW_CHARS:
+            return 0.0
+        now = self._clock()
+        moments = [self._last_draw + self._tick(now)]
+        if self._held_chars:
+            moments.append(self._held_since + _HOLD)
+        if self._last_text_at is not None and now - self._last_text_at < _FLOWING_TICK:
+            moments.append(self._last_text_at + _FLOWING_TICK)  # the tick shortens when text stops
+        return max(0.0, min(moments) - now)
 
     def _close_reasoning(self) -> None:
         """Reasoning is over: leave its summary (or all of it, or nothing) in the scrollback."""

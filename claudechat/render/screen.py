@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from claudechat.render.live import LiveRegion
@@ -40,8 +40,9 @@ class Screen:
         self.region.update("".join(self.render(item) for item in renderables))
 
     @contextlib.contextmanager
-    def noting_resizes(self) -> Iterator[None]:
-        """While frames are drawn, each resize (SIGWINCH) makes the next frame a full one.
+    def noting_resizes(self, then: Callable[[], None] | None = None) -> Iterator[None]:
+        """While frames are drawn, each resize (SIGWINCH) makes the next frame a full one
+        (and calls `then`: the frame may be wanted at once).
 
         A frame writes only what changed on the rows it drew, but a terminal that cut those
         rows when it was narrowed does not give them back when it is widened again, and the
@@ -49,5 +50,10 @@ class Screen:
         """
         from claudechat.signals import handled_by_loop
 
-        with handled_by_loop("SIGWINCH", self.region.resized):
+        def resized() -> None:
+            self.region.resized()
+            if then is not None:
+                then()
+
+        with handled_by_loop("SIGWINCH", resized):
             yield
