@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from claudechat.api import (
     APIError,
@@ -20,9 +22,34 @@ from claudechat.api import (
     RefusalDelta,
     ResultBuilder,
 )
-from claudechat.render.answer import FRAME_INTERVAL, AnswerView, ending_notes, status_text
+from claudechat.render.answer import FRAME_INTERVAL, ending_notes, status_text
 
-__all__ = ["TurnOutcome", "stream_answer", "outcome_status", "outcome_notes"]
+if TYPE_CHECKING:
+    from claudechat.render.screen import Screen
+
+__all__ = ["TurnOutcome", "TurnView", "stream_answer", "outcome_status", "outcome_notes"]
+
+
+class TurnView(Protocol):
+    """What an answer streams into: `AnswerView`, or `SummaryView` for a summary."""
+
+    first_token_at: float | None
+    on_due: Callable[[], None]  # set by the frame clock: call it when new input wants a frame now
+
+    @property
+    def screen(self) -> Screen: ...
+
+    def content(self, text: str) -> None: ...
+
+    def reasoning(self, text: str) -> None: ...
+
+    def refusal(self, text: str) -> None: ...
+
+    def frame(self) -> None: ...
+
+    def next_frame_in(self) -> float: ...
+
+    def resized(self) -> None: ...
 
 
 @dataclass
@@ -37,7 +64,7 @@ class TurnOutcome:
         return self.result.interrupted
 
 
-async def _frames(view: AnswerView) -> None:
+async def _frames(view: TurnView) -> None:
     """Draw a frame whenever one is due, at most one every FRAME_INTERVAL.
 
     Between frames the task sleeps until the view's next frame is due, or until new input
@@ -61,7 +88,7 @@ async def _frames(view: AnswerView) -> None:
         await asyncio.sleep(max(0.0, drawn_at + FRAME_INTERVAL - loop.time()))
 
 
-async def stream_answer(client: ChatClient, request: ChatRequest, view: AnswerView) -> TurnOutcome:
+async def stream_answer(client: ChatClient, request: ChatRequest, view: TurnView) -> TurnOutcome:
     """Run the request, feeding choice 0 to the view; cancelling the task ends it as interrupted."""
     builder = ResultBuilder()
     started = time.monotonic()

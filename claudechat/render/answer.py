@@ -33,8 +33,8 @@ _FLOWING_TICK = 1.0
 # Text that trickles in is drawn a few words at a time, at most _HOLD late: a frame per delta
 # at a model's pace would move the cursor and restyle a row to add one word, and render the
 # tail again for it. Text arriving faster is drawn every frame.
-_MIN_NEW_CHARS = 48
-_HOLD = 0.2
+_MIN_NEW_CHARS = 64
+_HOLD = 0.3
 # Seconds a frame spends drawing finished blocks when they arrive faster than that: the rest
 # is left for the next frames, so the terminal (and Esc) never wait long for one.
 _FRAME_BUDGET = 0.008

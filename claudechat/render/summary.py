@@ -66,6 +66,7 @@ class SummaryView:
         self._typed = ""
         self._dirty = True
         self._last_draw = 0.0
+        self.on_due: Callable[[], None] = lambda: None  # new input wants a frame now (see AnswerView)
 
     @property
     def screen(self) -> Screen:
@@ -82,7 +83,7 @@ class SummaryView:
             self.first_token_at = self._clock()
         self._text.append(text)
         self._chars += len(text)
-        self._dirty = True
+        self._due()
 
     def refusal(self, text: str) -> None:
         self.content(text)
@@ -91,13 +92,25 @@ class SummaryView:
         """A thinking model thinks first: said on the indicator, not shown (it is not the summary)."""
         if text and not self._thinking:
             self._thinking = True
-            self._dirty = True
+            self._due()
         if text and self.first_token_at is None:
             self.first_token_at = self._clock()
 
     def typed(self, text: str) -> None:
         self._typed = text
-        self._dirty = True
+        self._due()
+
+    def resized(self) -> None:
+        self._due()
+
+    def _due(self) -> None:
+        if not self._dirty:
+            self._dirty = True
+            self.on_due()
+
+    def next_frame_in(self) -> float:
+        """Seconds until a frame would draw something, if no new input comes meanwhile."""
+        return 0.0 if self._dirty else max(0.0, self._last_draw + _TICK - self._clock())
 
     def frame(self) -> None:
         now = self._clock()
