@@ -101,7 +101,7 @@ def test_each_finished_line_is_drawn_once_and_the_last_each_time():
     code.update(code_text := "".join(f"v{n} = {n}\n" for n in range(100)) + "w = ")
     renders.count = 0
     code.rows(5)
-    assert renders.count == 2  # the growing line, and v99's row (shown before as the last line)
+    assert renders.count == 1  # the growing line; v99's row, drawn as the last line once complete, is kept
     code.update(code_text + "1")
     renders.count = 0
     code.rows(5)
@@ -150,10 +150,44 @@ def test_a_closed_block_draws_again_only_the_lines_whose_tokens_changed():
     drawn = code.rows(100)
     renders.count = 0
     assert code.closed_rows(body.rstrip()) == drawn
-    assert renders.count == 1  # only the last line, drawn before as the line still growing
+    assert renders.count == 0  # every line as drawn open, the last (complete when drawn) too
 
 
 def test_a_closed_block_of_no_code_has_no_rows():
     code, _ = block()
     code.update("\n")
     assert code.closed_rows("") == []
+
+
+def test_lines_of_a_docstring_that_look_the_same_once_it_closes_are_not_drawn_again():
+    code, renders = block(colour=True)
+    body = 'def f():\n    """Sum {the} parts, %d of them.\n' + "".join(f"    line {n} {{x}} of it\n" for n in range(8))
+    code.update(body)
+    before = code.rows(20)
+    renders.count = 0
+    code.update(body + '    """\n')  # the string is now a docstring: other tokens, the same colours
+    rows = code.rows(20)
+    assert renders.count == 1  # the closing line: none of the lines above it
+    assert rows[:-1] == before
+    closed = code.closed_rows((body + '    """').rstrip())
+    # Closed, the block is drawn exactly as whole: the lines whose tokens differ are drawn again.
+    whole = Renders(40, colour=True)
+    from claudechat.render.markdown import code_syntax
+
+    assert closed == whole(code_syntax((body + '    """').rstrip(), "python", "monokai")).split("\n")[:-1]
+
+
+def test_a_closing_block_draws_its_changed_lines_a_few_at_a_time_within_the_deadline():
+    code, renders = block(colour=True)
+    body = 'def f():\n    """Sum {the} parts.\n' + "".join(f"    line {n} {{x}}\n" for n in range(12))
+    code.update(body)
+    code.rows(40)
+    body += '    """\n'
+    code.update(body)  # a docstring now: its lines look as they did, and are kept as drawn
+    code.rows(40)
+    closing = code.closing(body.rstrip())
+    steps = 0
+    while not closing.work(deadline=0.0, clock=lambda: 1.0):  # past the deadline at every look
+        steps += 1
+    assert steps >= 10  # a line drawn again per step, beside the lexing
+    assert closing.rows() == code.closed_rows(body.rstrip())

@@ -83,9 +83,12 @@ class OpenCodeBlock:
     """The code rows of one open block: `update` with its text so far, then `rows`."""
 
     def __init__(self, language: str, render: Callable[[object], str], code_theme: str) -> None:
+        from rich.syntax import Syntax
+
         self._lexer = _lexer_for(language)
         self._render = render
         self._theme = code_theme
+        self._style_of = Syntax.get_theme(code_theme).get_style_for_token
         self._body = ""
         self._starts: list[int] = [0]  # offset of each complete line, then of the line after them
         self._tokens: list[list[_Token]] = []  # of each complete line
@@ -115,13 +118,31 @@ class OpenCodeBlock:
             newline = body.find("\n", newline + 1)
         for index, line_tokens in enumerate(tokens, first):
             if index < len(self._tokens):
-                if self._tokens[index] != line_tokens:
+                # A row that looks the same is kept with the tokens it was drawn from.
+                if not self._looks_the_same(self._tokens[index], line_tokens):
                     self._tokens[index], self._rows[index] = line_tokens, None
                 self._restartable[index] = restartable[index - first]
             else:
                 self._tokens.append(line_tokens)
                 self._rows.append(None)
                 self._restartable.append(restartable[index - first])
+
+    def _looks_the_same(self, drawn: list[_Token], tokens: list[_Token]) -> bool:
+        """Whether `tokens` draw the row `drawn` drew: the same text in the same styles. A
+        docstring's lines change when it closes (from a string's pieces to one docstring) but
+        seldom look different."""
+        return drawn == tokens or self._look(drawn) == self._look(tokens)
+
+    def _look(self, tokens: list[_Token]) -> list[tuple[object, str]]:
+        """Runs of text in one style each, as the row draws them."""
+        runs: list[tuple[object, str]] = []
+        for kind, text in tokens:
+            style = self._style_of(kind)
+            if runs and runs[-1][0] == style:
+                runs[-1] = (style, runs[-1][1] + text)
+            elif text:
+                runs.append((style, text))
+        return runs
 
     def clear_rows(self) -> None:
         """Forget the rows drawn (the width changed): each line is drawn again when next shown."""
@@ -148,7 +169,10 @@ class OpenCodeBlock:
             last_line = bisect_right(self._starts, len(body) - 1) - 1
         first = self._restart_line(last_line)
         lexed = _split_lines(list(self._lexer.get_tokens(body[self._starts[first] :] + "\n")))[0]
-        rows = self._draw(lexed[-1])
+        last = self._draw(lexed[-1])
+        if last_line < len(self._tokens) and self._tokens[last_line] == lexed[-1]:
+            self._rows[last_line] = last  # a complete line: kept for the frames after this one
+        rows = list(last)
         line = last_line - 1
         while len(rows) < limit and line >= 0:
             drawn = self._rows[line]
@@ -165,29 +189,34 @@ class OpenCodeBlock:
     def closed_rows(self, code: str) -> list[str]:
         """The rows of the block's whole `code` (it has closed), as a closed block draws them."""
         closing = self.closing(code)
-        closing.lex()
+        closing.work()
         return closing.rows()
 
-    def _closed_rows(self, tokens: list[_Token]) -> list[str]:
-        rows: list[str] = []
-        for index, line in enumerate(_split_lines(tokens)[0]):
-            drawn = self._rows[index] if index < len(self._tokens) and self._tokens[index] == line else None
-            rows += drawn if drawn is not None else self._draw(line)
-        return rows
+    def _closed_row(self, index: int, tokens: list[_Token]) -> tuple[list[str], bool]:
+        """Line `index` of the closed block, lexed to `tokens`: its rows, and whether they were drawn
+        now (its rows drawn open are kept only when drawn from the very same tokens: the bytes
+        must be those of rendering the block whole)."""
+        if index < len(self._tokens) and self._tokens[index] == tokens and self._rows[index] is not None:
+            return self._rows[index], False  # type: ignore[return-value]
+        return self._draw(tokens), True
 
 
 class ClosingCode:
-    """A closed block's code lexed whole, as rendering it at once would, in slices that fit a
-    frame's budget (a 5 KB block takes longer than a frame has). Lines whose tokens are as they
-    were while it was open keep the rows drawn then."""
+    """A closed block drawn as rendering it at once would, in steps that fit a frame's budget
+    (lexing a 5 KB block alone takes longer than a frame has): its code lexed again whole, a
+    slice of tokens at a time, then each line whose tokens are not as they were while it was
+    open drawn again."""
 
     def __init__(self, block: OpenCodeBlock, code: str) -> None:
         self._block = block
         self._tokens: list[_Token] = []
         self._lexing: Iterator[_Token] | None = iter(block._lexer.get_tokens(code + "\n")) if code else None
+        self._lines: list[list[_Token]] | None = None
+        self._rows: list[str] = []
+        self._drawn_lines = 0
 
-    def lex(self, deadline: float | None = None, clock: Callable[[], float] = time.perf_counter) -> bool:
-        """Lex on until done (True) or, with a `deadline` (a time of `clock`), until it passes."""
+    def work(self, deadline: float | None = None, clock: Callable[[], float] = time.perf_counter) -> bool:
+        """Go on until done (True) or, with a `deadline` (a time of `clock`), until it passes."""
         while self._lexing is not None:
             before = len(self._tokens)
             self._tokens.extend(islice(self._lexing, _TOKENS_PER_SLICE))
@@ -195,9 +224,17 @@ class ClosingCode:
                 self._lexing = None
             elif deadline is not None and clock() >= deadline:
                 return False
+        if self._lines is None:
+            self._lines = _split_lines(self._tokens)[0]
+        while self._drawn_lines < len(self._lines):
+            rows, drawn = self._block._closed_row(self._drawn_lines, self._lines[self._drawn_lines])
+            self._rows += rows
+            self._drawn_lines += 1
+            if drawn and deadline is not None and clock() >= deadline and self._drawn_lines < len(self._lines):
+                return False
         return True
 
     def rows(self) -> list[str]:
-        """The block's rows, once `lex` is done."""
-        assert self._lexing is None, "lex() first"
-        return self._block._closed_rows(self._tokens)
+        """The block's rows, once `work` is done."""
+        assert self._lines is not None and self._drawn_lines == len(self._lines), "work() first"
+        return self._rows

@@ -185,7 +185,7 @@ class MarkdownStream:
         if drawn.width != self._width():
             self._closing = None
             return self._commit(text, tokens)
-        if not closing.lex(deadline, clock):
+        if not closing.work(deadline, clock):
             return ""
         self._closing = None
         number = self._code_blocks + 1 if self._number_code_blocks else None
