@@ -97,8 +97,8 @@ class MarkdownStream:
         self._unchecked_from = 0  # the tail before this offset had no new complete line to split at
         self._last_block_type: str | None = None  # type of the last top-level block committed
         self._backlog: deque[tuple[str, list]] = deque()  # type: ignore[type-arg]  # finished, not yet drawn
-        # A code block drawn while open that has closed, being lexed again whole: (its text and
-        # tokens, (language, width, block) as it was open, the lexing). Until done it shows as it did.
+        # A code block drawn while open that has closed, being drawn whole: (its text and tokens,
+        # the block as it was open, the work of drawing it whole). Until done it shows as it did.
         self._closing: tuple[str, list, _OpenCode, ClosingCode] | None = None  # type: ignore[type-arg]
 
     def feed(self, text: str) -> None:
