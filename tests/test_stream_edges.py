@@ -415,14 +415,23 @@ def test_an_open_code_block_whose_body_repeats_its_opening_line_is_drawn_from_it
 # --------------------------------------------------------------------------------------
 
 
-def test_finished_blocks_are_cut_into_runs_of_whole_blocks_of_about_two_thousand_characters():
-    # Paragraphs and fences (a block that opens and closes in one token) of 1,000 characters.
-    paragraph = "p" * 998 + "\n\n"
-    fence = "```\n" + "c" * 990 + "\n```\n\n"
-    text = (paragraph + fence) * 4 + paragraph
+# Paragraphs and fences (a block that opens and closes in one token) of 1,000 characters.
+PARAGRAPH = "p" * 998 + "\n\n"
+FENCE = "```\n" + "c" * 990 + "\n```\n\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ((PARAGRAPH + FENCE) * 4 + PARAGRAPH, [2000, 2000, 2000, 2000, 1000]),
+        ((FENCE + PARAGRAPH) * 4 + FENCE, [2000, 2000, 2000, 2000, 1000]),  # a fence starts a run too
+        ("q" * 1998 + "\n\n" + PARAGRAPH * 3, [2000, 2000, 1000]),  # the first block alone is a run
+    ],
+)
+def test_finished_blocks_are_cut_into_runs_of_whole_blocks_of_about_two_thousand_characters(text, runs):
     batches = _batches(text, markdown_parser().parse(text))
 
-    assert [len(part) for part, _tokens in batches] == [2000, 2000, 2000, 2000, 1000]
+    assert [len(part) for part, _tokens in batches] == runs
     for part, tokens in batches:  # each run's tokens are those of its own text
         assert [(t.type, t.content) for t in tokens] == [(t.type, t.content) for t in markdown_parser().parse(part)]
 
@@ -543,3 +552,84 @@ def test_an_open_block_drawn_again_at_a_new_width_has_its_top_line_at_that_width
     console.width = 30
     top = stream.live_lines(5)[0]
     assert top.startswith("╭─ sh ─") and top.endswith(" #1 ─") and len(top) == 30
+
+
+def test_a_frame_asks_its_own_clock_whether_its_deadline_has_passed():
+    # Far past the deadline by the frame's clock, long before it by the system's.
+    text = "".join(f"Paragraph {n} " + "x" * 990 + "\n\n" for n in range(12)) + "tail"
+    stream = MarkdownStream(plain())
+    stream.feed(text)
+    stream.commit_finished(deadline=1e12, clock=lambda: 1e13)
+    assert stream.behind
+
+    stream = MarkdownStream(plain(), width=lambda: 50)
+    stream.feed("```python\n" + "x = [1, 2, 3]\n" * 300)
+    stream.live_lines(10)
+    stream.feed("```\n\nAfter.")
+    assert stream.commit_finished(deadline=1e12, clock=lambda: 1e13) == ""  # the closed block: a slice
+    assert stream.behind
+
+
+@pytest.fixture
+def parses(monkeypatch) -> list[str]:
+    """The texts the Markdown parser (one, shared) is given while the test runs."""
+    parser = markdown_parser()
+    texts: list[str] = []
+    real = parser.parse
+
+    def parse(text: str, env=None):
+        texts.append(text)
+        return real(text, env)
+
+    monkeypatch.setattr(parser, "parse", parse)
+    return texts
+
+
+def test_finished_blocks_are_parsed_once_to_find_them_and_not_again_to_draw_them(parses):
+    stream = fed("One.\n\nTwo.\n\n- a list\n\nthe tail")
+    committed = stream.commit_finished()
+    assert texts(committed.splitlines())[:3] == ["One.", "", "Two."]
+    assert parses == ["One.\n\nTwo.\n\n- a list\n\n"]
+    parses.clear()
+    stream.live_lines(5)
+    assert parses == ["- a list\n\nthe tail"]  # the tail (the list waits for a complete line) once
+
+
+def test_a_closed_block_drawn_again_at_a_new_width_is_not_parsed_again(parses):
+    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system=None)
+
+    def render(renderable: object) -> str:
+        with console.capture() as capture:
+            console.print(renderable)
+        return capture.get()
+
+    stream = MarkdownStream(render, width=lambda: console.width)
+    stream.feed("```python\n" + "x = 1\n" * 400)
+    stream.live_lines(10)
+    stream.feed("```\n\nAfter.")
+    assert stream.commit_finished(deadline=0.0, clock=lambda: 1.0) == ""
+    console.width = 40
+    parses.clear()
+    assert "x = 1" in stream.commit_finished(deadline=0.0, clock=lambda: 1.0)
+    assert parses == []
+
+
+def test_the_tail_is_split_again_only_when_a_new_line_has_come(monkeypatch):
+    from claudechat.render import stream as stream_module
+
+    calls: list[str] = []
+    real = stream_module.split_finished
+    monkeypatch.setattr(stream_module, "split_finished", lambda text: calls.append(text) or real(text))
+    stream = fed("A first line\nand a second\nand a thi")
+    stream.commit_finished()
+    assert len(calls) == 1
+    for word in ["rd", " line", " still", " going"]:  # no new line: nothing new can be finished
+        stream.feed(word)
+        assert stream.commit_finished() == ""
+    assert len(calls) == 1
+    stream.feed("\n\nNext paragraph\n")  # the next block has begun: the paragraph is done
+    assert " ".join(texts(stream.commit_finished().splitlines())) == "A first line and a second and a third line still going"
+    assert len(calls) == 2
+    stream.feed("more of it")  # after a cut the tail is new: still no split without a new line
+    stream.commit_finished()
+    assert len(calls) == 2
