@@ -16,21 +16,10 @@ from claudechat.chat.context import ContextMeter, ContextPart, content_size, mes
 from claudechat.chat.conversation import Candidate, Message
 from claudechat.chat.estimate import DEFAULT_CHARS_PER_TOKEN, UNKNOWN_IMAGE_TOKENS, TokenEstimator
 from claudechat.chat.session import Session, SessionSettings
+from tests.test_context import session_with, usage
 
 WRAPPER = TokenEstimator().text_tokens(SUMMARY_HEADING) + 4  # the heading and tags around a summary
 IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
-
-
-def usage(prompt: int, completion: int, reasoning: int = 0) -> dict:
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-            "completion_tokens_details": {"reasoning_tokens": reasoning}}
-
-
-def session_with(*turns: tuple[str, str, dict | None], system: str | None = None) -> Session:
-    session = Session(settings=SessionSettings(model="claude-sonnet-4-6", system=system))
-    for question, answer, counted in turns:
-        session.add_turn(Message("user", question), Message("assistant", answer, usage=counted))
-    return session
 
 
 def session_of(*messages: Message, system: str | None = None) -> Session:

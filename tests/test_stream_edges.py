@@ -16,15 +16,20 @@ from claudechat.render.stream import MarkdownStream, _batches
 CODE_LINES = "".join(f"line {n}\n" for n in range(1, 31))
 
 
-def plain(width: int = 50):
-    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+def console_and_renderer(width: int = 50, color_system: str | None = None):
+    """A console, and a render function drawing on it (at its width, which a test may change)."""
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=color_system)
 
     def render(renderable: object) -> str:
         with console.capture() as capture:
             console.print(renderable)
         return capture.get()
 
-    return render
+    return console, render
+
+
+def plain(width: int = 50):
+    return console_and_renderer(width)[1]
 
 
 def texts(rows: list[str]) -> list[str]:
@@ -384,12 +389,7 @@ def test_an_open_code_block_after_a_closed_one_with_the_same_fence_keeps_the_one
 
 
 def test_code_blocks_are_coloured_with_the_theme_asked_for():
-    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system="truecolor")
-
-    def render(renderable: object) -> str:
-        with console.capture() as capture:
-            console.print(renderable)
-        return capture.get()
+    console, render = console_and_renderer(50, "truecolor")
 
     text = "```python\ndef f(x):\n    return 'text' + 1\n```\n"
     drawn = {}
@@ -521,12 +521,7 @@ def test_a_code_block_drawn_open_is_committed_from_its_rows_not_drawn_again_whol
 
 @pytest.mark.parametrize(("language", "shown"), [("XML", "XML"), ("~weird", "~weird"), ("x" * 60, "x" * 39 + "…")])
 def test_the_language_shown_on_an_open_block_and_on_it_closed_is_the_fences_cut_to_forty(language, shown):
-    console = Console(file=io.StringIO(), width=120, force_terminal=True, color_system=None)
-
-    def render(renderable: object) -> str:
-        with console.capture() as capture:
-            console.print(renderable)
-        return capture.get()
+    console, render = console_and_renderer(120)
 
     stream = MarkdownStream(render, width=lambda: 120)
     stream.feed(f"```{language}\nbody\n")
@@ -539,12 +534,7 @@ def test_the_language_shown_on_an_open_block_and_on_it_closed_is_the_fences_cut_
 
 
 def test_an_open_block_drawn_again_at_a_new_width_has_its_top_line_at_that_width():
-    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system=None)
-
-    def render(renderable: object) -> str:
-        with console.capture() as capture:
-            console.print(renderable)
-        return capture.get()
+    console, render = console_and_renderer(50)
 
     stream = MarkdownStream(render, width=lambda: console.width)
     stream.feed("```sh\necho 1\n")
@@ -596,12 +586,7 @@ def test_finished_blocks_are_parsed_once_to_find_them_and_not_again_to_draw_them
 
 
 def test_a_closed_block_drawn_again_at_a_new_width_is_not_parsed_again(parses):
-    console = Console(file=io.StringIO(), width=50, force_terminal=True, color_system=None)
-
-    def render(renderable: object) -> str:
-        with console.capture() as capture:
-            console.print(renderable)
-        return capture.get()
+    console, render = console_and_renderer(50)
 
     stream = MarkdownStream(render, width=lambda: console.width)
     stream.feed("```python\n" + "x = 1\n" * 400)
