@@ -186,8 +186,60 @@ def test_a_closing_block_draws_its_changed_lines_a_few_at_a_time_within_the_dead
     code.update(body)  # a docstring now: its lines look as they did, and are kept as drawn
     code.rows(40)
     closing = code.closing(body.rstrip())
-    steps = 0
+    renders.count = steps = 0
     while not closing.work(deadline=0.0, clock=lambda: 1.0):  # past the deadline at every look
         steps += 1
-    assert steps >= 10  # a line drawn again per step, beside the lexing
+    # The lexing fits one slice; then each step draws one line again, and a line kept takes
+    # no step: the first and the last (the closing quotes, drawn as they are now).
+    assert renders.count == 13  # the docstring's lines drawn while it was a string
+    assert steps == 13
     assert closing.rows() == code.closed_rows(body.rstrip())
+
+
+def test_a_closing_block_stops_as_its_deadline_comes_not_only_after_it():
+    code, renders = block(colour=True)
+    body = "".join(f"x{n} = [{n}, {n + 1}]\n" for n in range(60))  # more tokens than a slice
+    code.update(body)
+    closing = code.closing(body.rstrip() + "\ny = 1")  # a line drawn open for none of it
+    assert not closing.work(deadline=1.0, clock=lambda: 1.0)  # a slice, then the deadline: now
+    renders.count = 0
+    while True:
+        before = renders.count
+        done = closing.work(deadline=1.0, clock=lambda: 1.0)
+        assert renders.count - before <= 1  # a line, then the deadline (now) ends the call
+        if renders.count == 61:  # none drawn open: each line drawn now...
+            break
+        assert not done
+    assert done  # ...and the call that draws the last is the last call
+
+
+def look(rows: list[str]) -> list[list[tuple[str, str, bool]]]:
+    """Each row as a terminal shows it: each cell's character, colour and boldness."""
+    import pyte
+
+    screen = pyte.Screen(60, len(rows))
+    pyte.Stream(screen).feed("\r\n".join(rows))
+    return [[(cell.data, cell.fg, cell.bold) for cell in screen.buffer[line].values()] for line in range(len(rows))]
+
+
+GROWN = {
+    "python": 'def f(x):\n    """Doc {x}\n    more %s doc\n    """\n    return x  # c\n',
+    "rust": 'fn main() {\n    /* block\n       comment */\n    let s = "str\\n";\n}\n',
+    # Recognised only once closed, within the lines lexed again: coloured as a heredoc then.
+    "bash": "cat <<EOF\n" + "hello $x\n" * 5 + 'EOF\nfor i in 1 2; do\n  echo "$i"\ndone\n',
+}
+
+
+@pytest.mark.parametrize("language", sorted(GROWN))
+def test_grown_line_by_line_a_block_looks_as_the_same_code_given_at_once(language):
+    """Lines whose colours change when a later line closes something (a heredoc, a docstring)
+    are drawn again; lines that only change tokens may keep their rows."""
+    body = GROWN[language]
+    grown, _ = block(language, width=60, colour=True)
+    for end in range(1, len(body) + 1):
+        if body[end - 1] == "\n":
+            grown.update(body[:end])
+            grown.rows(30)
+    whole, _ = block(language, width=60, colour=True)
+    whole.update(body)
+    assert look(grown.rows(30)) == look(whole.rows(30))
