@@ -121,7 +121,7 @@ def test_non_stream_completion_gives_the_same_events():
     assert result.usage is not None and result.usage.total_tokens == 3
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200) | st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(

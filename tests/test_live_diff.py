@@ -473,7 +473,7 @@ def stream_an_answer(draw, columns: int) -> Rig:
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-@settings(max_examples=45, **PROPERTY_SETTINGS)
+@settings(max_examples=36, **PROPERTY_SETTINGS)
 @given(data=st.data())
 def test_a_streamed_answer_leaves_the_screen_a_full_redraw_leaves(columns, data):
     rig = stream_an_answer(data.draw, columns)
@@ -574,7 +574,7 @@ def _edit(draw, rows: list[Row], columns: int, most: int) -> tuple[str, list[Row
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-@settings(max_examples=50, **PROPERTY_SETTINGS)
+@settings(max_examples=40, **PROPERTY_SETTINGS)
 @given(data=st.data())
 def test_random_edits_of_the_rows_leave_the_screen_a_full_redraw_leaves(columns, data):
     draw = data.draw

@@ -69,7 +69,7 @@ def whole_render(text: str, width: int = 80) -> str:
     return renderer(make_console(width))(SafeMarkdown(text))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     blocks=st.lists(st.sampled_from(BLOCKS), min_size=1, max_size=10),
     blank_lines=st.lists(st.integers(1, 2), min_size=10, max_size=10),
@@ -203,7 +203,7 @@ def test_code_blocks_are_numbered_as_copy_counts_them_nested_ones_included():
     assert ["python" in lines[tops[0]], "sh" in lines[tops[2]], "js" in lines[tops[3]]] == [True] * 3
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     code=st.lists(st.sampled_from(CODE_BLOCKS), min_size=2, max_size=6),
     prose=st.lists(st.sampled_from([*BLOCKS, ""]), min_size=6, max_size=6),

@@ -1528,7 +1528,7 @@ def _outline(markdown: str) -> list[tuple[str, str, str]]:
     return shown
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(lines=st.lists(_MARKDOWN_LINES, max_size=14), by=st.integers(1, 5))
 def test_shifting_headings_changes_only_their_levels(lines: list[str], by: int) -> None:
     from claudechat.chat.transcript import shift_headings

@@ -106,7 +106,7 @@ _streams = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(stream=_streams, data=st.data())
 def test_any_split_into_reads_gives_the_same_events(stream: bytes, data: st.DataObject):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
@@ -114,7 +114,7 @@ def test_any_split_into_reads_gives_the_same_events(stream: bytes, data: st.Data
     assert decode(*pieces) == decode(stream)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(stream=st.binary(max_size=300), data=st.data())
 def test_arbitrary_bytes_never_raise_and_split_invariant(stream: bytes, data: st.DataObject):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
