@@ -47,6 +47,18 @@ def test_reasoning_content_and_reasoning_field_names():
     assert events == [ReasoningDelta(0, "hmm"), ReasoningDelta(0, "so")]
 
 
+def test_reasoning_that_is_not_text_is_left_out_and_the_next_field_is_read():
+    parser = ChunkParser()
+    events = parser.parse('{"choices": [{"index": 0, "delta": {"reasoning_content": 5, "reasoning": "so"}}]}')
+    events += parser.parse('{"choices": [{"index": 0, "delta": {"reasoning_content": ["x"], "content": "a"}}]}')
+    assert events == [ReasoningDelta(0, "so"), ContentDelta(0, "a")]
+
+
+def test_a_groq_field_that_is_not_an_object_holds_no_usage():
+    events = ChunkParser().parse('{"choices": [{"index": 0, "delta": {"content": "a"}}], "x_groq": "id-1"}')
+    assert events == [ContentDelta(0, "a")]
+
+
 @pytest.mark.parametrize(
     "chunk",
     [

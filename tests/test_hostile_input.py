@@ -61,8 +61,8 @@ from tests.fuzz import (
 
 # --- examples per property test --------------------------------------------------------------------
 
-SSE_BYTES_EXAMPLES = 100
-SSE_TOKENS_EXAMPLES = 133
+SSE_BYTES_EXAMPLES = 300
+SSE_TOKENS_EXAMPLES = 400
 CHUNK_JSON_EXAMPLES = 100
 CHUNK_SHAPED_EXAMPLES = 50
 CHUNK_TEXT_EXAMPLES = 100

@@ -459,6 +459,13 @@ def test_copy_of_an_empty_untitled_session(sessions: Path) -> None:
     assert_same(read_session_file(write_new(sessions, twin)), twin)
 
 
+@pytest.mark.parametrize("system", ["", "Be brief."])
+def test_copy_keeps_the_system_prompt_as_it_is_even_an_empty_one(system: str) -> None:
+    session = Session(settings=make_settings(system=system), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    assert session.copy().settings.system == system
+
+
 # --- where the system prompt changed ------------------------------------------------------------
 
 
