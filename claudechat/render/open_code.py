@@ -184,7 +184,7 @@ class OpenCodeBlock:
 
     def closing(self, code: str) -> ClosingCode:
         """The block has closed with `code`: lex it once more as a whole, a slice at a time."""
-        return ClosingCode(self, code)
+        return ClosingCode(self, iter(self._lexer.get_tokens(code + "\n")) if code else iter(()))
 
     def closed_rows(self, code: str) -> list[str]:
         """The rows of the block's whole `code` (it has closed), as a closed block draws them."""
@@ -207,10 +207,10 @@ class ClosingCode:
     slice of tokens at a time, then each line whose tokens are not as they were while it was
     open drawn again."""
 
-    def __init__(self, block: OpenCodeBlock, code: str) -> None:
+    def __init__(self, block: OpenCodeBlock, tokens: Iterator[_Token]) -> None:
         self._block = block
         self._tokens: list[_Token] = []
-        self._lexing: Iterator[_Token] | None = iter(block._lexer.get_tokens(code + "\n")) if code else None
+        self._lexing: Iterator[_Token] | None = tokens  # None once all are read
         self._lines: list[list[_Token]] | None = None
         self._rows: list[str] = []
         self._drawn_lines = 0
