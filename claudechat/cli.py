@@ -209,10 +209,15 @@ def _dispatch(args: list[str]) -> int:
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)
+    chat = _starts_chat(options)
+    if not chat:
+        from claudechat.tls import preload_tls_context
+
+        preload_tls_context()  # the request needs it ~100 ms of imports from now
     settings = None
     try:
         settings = _load_settings(options)
-        if _starts_chat(options):
+        if chat:
             from claudechat.repl.app import run_repl
             from claudechat.first_run import ensure_token
 

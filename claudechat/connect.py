@@ -19,6 +19,7 @@ def client_for(
     from claudechat.api import ChatClient
     from claudechat.config import DEFAULT_BASE_URL, server_key
     from claudechat.servers import ServerMemory
+    from claudechat.tls import tls_context
 
     server = server_key(settings.base_url)
     memory = ServerMemory()
@@ -36,6 +37,7 @@ def client_for(
         on_retry=on_retry,
         no_token_hint=_no_token_hint(settings),
         trace=trace,
+        verify=tls_context(),
     )
 
 

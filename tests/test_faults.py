@@ -22,10 +22,8 @@ from __future__ import annotations
 import json
 import re
 import resource
-import shutil
 import signal
 import ssl
-import subprocess
 import termios
 import threading
 import time
@@ -38,6 +36,7 @@ from claudechat.chat.store import read_session_file
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, RawReply, Reply, ServiceDouble
 from tests.sockets import full_accept_queue
 from tests.terminal import Keys, Terminal, columns_for_paths_under
+from tests.test_tls import TLS_DIR
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
@@ -387,22 +386,9 @@ def test_connection_refused_and_connect_timeout_then_the_server_is_back(terminal
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
+def certificates():
     """Two self-signed certificates for 127.0.0.1: (cert, key) of one the client trusts, and of one it does not."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs openssl to make certificates")
-    directory = tmp_path_factory.mktemp("tls")
-    made = []
-    for name in ("trusted", "untrusted"):
-        cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1"],
-            check=True, capture_output=True,
-        )
-        made.append((cert, key))
-    return made
+    return [(TLS_DIR / f"{name}.pem", TLS_DIR / f"{name}.key") for name in ("trusted", "untrusted")]
 
 
 def test_a_certificate_that_fails_verification_then_a_good_one(terminal, certificates):

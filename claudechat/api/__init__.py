@@ -6,6 +6,7 @@ Importing this package imports httpx; the CLI imports it only once a request is 
 from claudechat.api.client import ChatClient, RetryNotice
 from claudechat.api.errors import (
     APIConnectionError,
+    TLSError,
     APIError,
     APIStatusError,
     APITimeoutError,
@@ -35,6 +36,7 @@ __all__ = [
     "ChatClient",
     "RetryNotice",
     "APIConnectionError",
+    "TLSError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",

@@ -18,7 +18,7 @@ import httpx
 
 from claudechat import __version__
 from claudechat.api.chunks import events_from_completion, raise_for_error_object
-from claudechat.api.errors import APIError, MalformedStreamError, error_from_response
+from claudechat.api.errors import APIError, MalformedStreamError, TLSError, error_from_response
 from claudechat.api.events import StreamEvent
 from claudechat.api.network import connection_error
 from claudechat.api.reader import ERROR_BODY_LIMIT, StreamReader, answer_too_large
@@ -237,7 +237,7 @@ class ChatClient:
             if self._trace is not None:
                 self._trace.note(f"transport error: {type(exc).__name__}: {exc}")
             error = connection_error(exc, self.url, self.timeout, self.connect_timeout)
-            if isinstance(exc, httpx.ReadTimeout):
+            if isinstance(exc, httpx.ReadTimeout) or isinstance(error, TLSError):
                 raise error from None
             raise _RetryableFailure(error, None) from None
         if self._trace is not None:

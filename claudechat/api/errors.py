@@ -14,6 +14,7 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APIConnectionError",
+    "TLSError",
     "APITimeoutError",
     "ContextWindowError",
     "StreamError",
@@ -167,6 +168,11 @@ def _tokens(count: int) -> str:
 
 class APIConnectionError(APIError):
     """No usable connection: refused, DNS, TLS, dropped."""
+
+
+class TLSError(APIConnectionError):
+    """The secure connection could not be made: a certificate nobody vouches for, TLS spoken
+    to a plain HTTP port. Asking again changes nothing, so it is not retried."""
 
 
 class APITimeoutError(APIConnectionError):

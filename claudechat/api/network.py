@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from claudechat.api.errors import APIConnectionError, APIError, APITimeoutError
+from claudechat.api.errors import APIConnectionError, APIError, APITimeoutError, TLSError
 
 __all__ = ["connection_error"]
 
@@ -58,7 +58,12 @@ def connection_error(exc: httpx.TransportError, url: str, timeout: float, connec
     causes = _walk_causes(exc)
     if any(isinstance(cause, ssl.SSLError) for cause in causes) or "SSL" in str(exc) or "CERTIFICATE" in str(exc):
         reason = next((str(c) for c in causes if isinstance(c, ssl.SSLError)), str(exc))
-        return APIConnectionError(
+        # A certificate that fails verification, or a plain HTTP port, fails the same way again;
+        # a handshake cut short (an overloaded server) may not.
+        lasting = any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes) or (
+            "WRONG_VERSION_NUMBER" in reason
+        )
+        return (TLSError if lasting else APIConnectionError)(
             f"secure connection to {where} failed: {reason}",
             hint="check --base-url (http vs https) and the server's certificate",
         )

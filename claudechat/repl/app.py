@@ -52,7 +52,10 @@ __all__ = ["Repl", "run_repl"]
 
 
 def _warm_imports() -> None:
-    """Import what the first answer needs while the user types it."""
+    """Import what the first answer needs, and load the certificates, while the user types it."""
+    from claudechat.tls import preload_tls_context
+
+    preload_tls_context()
     with contextlib.suppress(Exception):
         import httpx  # noqa: F401
         import pygments.lexers.python  # noqa: F401
@@ -455,6 +458,7 @@ class Repl:
         )
         try:
             request.validate()
+            self._get_client()  # certificates that cannot be loaded: said before the answer starts
         except ClaudechatError as err:
             self.error(str(err))
             return False

@@ -420,7 +420,7 @@ def _first_byte_row(env: dict[str, str], raw: list[str], runs: int) -> Row:
         f"first byte through a pipe, from spawn (median of {runs})",
         f"{cc:.0f} ms",
         f"raw client {floor:.0f} ms",
-        f"+{cc - floor:.0f} ms",
+        f"{cc - floor:+.0f} ms",
         f"<= +{TARGET_TTFB_EXTRA_MS:.0f} ms",
         cc - floor <= TARGET_TTFB_EXTRA_MS,
     )
