@@ -1,5 +1,6 @@
-"""Tab completion of slash-commands (with their one-line help) and of their arguments, and of
-`@path` mentions anywhere in a message (claudechat.repl.mention_completion)."""
+"""Tab completion of slash-commands (with their one-line help; the user's own marked with where
+their file is) and of their arguments, and of `@path` mentions anywhere in a message
+(claudechat.repl.mention_completion)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from claudechat.repl.commands import COMMANDS
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
     from claudechat.repl.mention_completion import MentionCompleter
 
 __all__ = ["SlashCompleter"]
 
 
 class SlashCompleter(Completer):
-    def __init__(self, app: Repl) -> None:
+    def __init__(self, app: ChatApp) -> None:
         self.app = app
         self._mentions: MentionCompleter | None = None  # made at the first "@": not at start-up
 
@@ -38,6 +39,10 @@ class SlashCompleter(Completer):
                         yield Completion(
                             "/" + candidate, start_position=-len(text), display_meta=command.summary
                         )
+            for own in self.app.user_commands:  # the user's own, marked as such
+                if own.name.lower().startswith(name.lower()):
+                    meta = f"({own.scope}) {own.summary}"
+                    yield Completion("/" + own.name, start_position=-len(text), display_meta=meta)
             return
         command = COMMANDS.find(name)
         if command is None or command.complete is None:
