@@ -13,13 +13,13 @@ import sys
 
 import pytest
 
+from claudechat.config.folders import project_dir, user_and_project_folders
 from claudechat.config.markdown_files import MarkdownFileError
 from claudechat.repl.commands import CommandError, split_command
 from claudechat.repl.user_commands import (
     UserCommands,
     apply_role,
     expand,
-    project_commands_dir,
     read_user_command,
 )
 
@@ -138,9 +138,18 @@ def test_the_project_is_the_nearest_folder_holding_claudechat(tmp_path):
     (tmp_path / "repo" / ".claudechat").mkdir(parents=True)
     deep = tmp_path / "repo" / "src" / "pkg"
     deep.mkdir(parents=True)
-    assert project_commands_dir(deep) == tmp_path / "repo" / ".claudechat" / "commands"
+    assert project_dir(deep) == tmp_path / "repo" / ".claudechat"
     (tmp_path / "repo" / "src" / ".claudechat").mkdir()
-    assert project_commands_dir(deep) == tmp_path / "repo" / "src" / ".claudechat" / "commands"
+    assert user_and_project_folders("commands", user_dir=tmp_path / "u", start=deep) == [
+        ("user", tmp_path / "u"),
+        ("project", tmp_path / "repo" / "src" / ".claudechat" / "commands"),
+    ]
+
+
+def test_the_users_folder_is_not_also_a_project(tmp_path):
+    (tmp_path / ".claudechat" / "commands").mkdir(parents=True)
+    same = tmp_path / ".claudechat" / "commands"
+    assert user_and_project_folders("commands", user_dir=same, start=tmp_path) == [("user", same)]
 
 
 def test_the_projects_file_wins_over_the_users_and_both_are_listed(tmp_path):

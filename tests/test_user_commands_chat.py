@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.double import ServiceDouble
+from tests.double import ErrorReply, ServiceDouble
 from tests.terminal import Terminal
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
@@ -88,6 +88,16 @@ def test_mentions_in_the_body_attach_files_as_typed_ones_do(tmp_path, terminal, 
     assert "the secret word is plum" in str(content[1:])
 
 
+def test_a_command_that_fails_comes_back_to_the_input_as_it_was_typed(tmp_path, terminal, double):
+    write(user_dir(tmp_path), "ask.md", "Tell me about $1\n")
+    double.enqueue(ErrorReply(500, "api_error", "boom"))
+    term = terminal()
+    term.type_line("/ask 'deep sea fish'")
+    term.wait_for("boom")
+    term.wait_for_prompt("/ask 'deep sea fish'")
+    assert sent(double, 1)["messages"] == [{"role": "user", "content": "Tell me about deep sea fish"}]
+
+
 def test_the_model_of_the_front_matter_is_used_for_that_request_only(tmp_path, terminal, double):
     write(user_dir(tmp_path), "deep.md", "---\nmodel: claude-opus-4-6\n---\nThink hard about $ARGUMENTS\n")
     term = terminal()
@@ -104,8 +114,9 @@ def test_the_projects_file_beats_the_users_and_help_shows_both_groups_and_the_fi
     write(user_dir(tmp_path), "mine.md", "---\ndescription: only the user has it\n---\nmine $ARGUMENTS\n")
     write(project_dir(tmp_path), "review.md", "---\ndescription: the project's review\n---\nproject review\n")
     term = terminal(cols=WIDE)
-    command(term, "/help", "Ctrl-D exits")
+    command(term, "/help", "Enter sends · Alt-Enter")
     lines = term.all_lines()
+    assert "your commands (/help NAME shows the file):" in lines, term.dump()
     heading = lines.index("your commands (/help NAME shows the file):")
     assert lines.index(next(line for line in lines if line.startswith("/help [COMMAND]"))) < heading
     own = [line.split() for line in lines[heading + 1 : heading + 3]]
@@ -142,7 +153,7 @@ def test_a_file_shadowing_a_builtin_is_refused_with_one_warning_naming_it(tmp_pa
     write(user_dir(tmp_path), "help.md", "not the help\n")
     write(project_dir(tmp_path), "quit.md", "not quitting\n")
     term = terminal(cols=WIDE)
-    command(term, "/help", "Ctrl-D exits")
+    command(term, "/help", "Enter sends · Alt-Enter")
     command(term, "/help help", "/help [COMMAND]  list the commands")
     assert warnings(term) == [
         "warning: ~/config/claudechat/commands/help.md: /help is a built-in command; this file is not used (rename it)",
@@ -180,7 +191,7 @@ def test_a_file_added_while_the_chat_runs_works_without_a_restart(tmp_path, term
     assert sent(double, 1)["messages"] == [{"role": "user", "content": "Later: now"}]
 
     write(project_dir(tmp_path), "broken.md", "---\nmodel: two words\n---\n")
-    command(term, "/help", "Ctrl-D exits")
+    command(term, "/help", "Enter sends · Alt-Enter")
     assert warnings(term) == [
         "warning: ~/.claudechat/commands/broken.md:2: model 'two words' is not a model id; /broken is not available"
     ]

@@ -274,7 +274,7 @@ class Repl:
             key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
-            completer=SlashCompleter(self),
+            completer=SlashCompleter(self, lambda: self.user_commands),
             complete_while_typing=True,
             enable_open_in_editor=True,
             editing_mode=EditingMode.VI if self.settings.editing_mode == "vi" else EditingMode.EMACS,
@@ -304,7 +304,8 @@ class Repl:
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.settings.debug:
             self._open_trace()
-        self._warn_about_user_commands(refresh=True)
+        if _may_have_user_commands():  # else nothing to read: the prompt comes sooner
+            self._warn_about_user_commands(refresh=True)
         if self.session.messages:
             self.show_session(self._opened)
 
@@ -564,6 +565,12 @@ class Repl:
         return True
 
 _RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
+
+
+def _may_have_user_commands() -> bool:
+    from claudechat.config.folders import user_and_project_folders
+
+    return any(folder.is_dir() for _, folder in user_and_project_folders("commands"))
 
 
 def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> int:

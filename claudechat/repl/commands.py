@@ -136,10 +136,10 @@ def _help(app: ChatApp, argument: str) -> None:
             lines.append(command.details)
         app.notice("\n".join(lines))
         return
-    from rich.console import RenderableType
     from rich.text import Text
 
     from claudechat.render.columns import two_columns
+    from claudechat.textwidth import cell_width
 
     keys = (
         "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR · "
@@ -148,12 +148,19 @@ def _help(app: ChatApp, argument: str) -> None:
         "!COMMAND runs a shell command, its output goes with the next message"
     )
     rows = [(command.usage, command.summary) for command in COMMANDS]
-    shown: list[RenderableType] = [two_columns(rows, left="command", right="command.help")]
     own = [(command.usage, f"({command.scope}) {command.summary}") for command in app.user_commands]
-    if own:
-        shown.append(Text("\nyour commands (/help NAME shows the file):", style="notice"))
-        shown.append(two_columns(own, left="command", right="command.help"))
-    app.screen.print(*shown, Text("\n" + keys, style="notice"))
+    if not own:
+        app.screen.print(two_columns(rows, left="command", right="command.help"), Text("\n" + keys, style="notice"))
+        return
+    # Two tables, one under the other: padded to one width, their second columns line up.
+    width = max(cell_width(usage) for usage, _ in rows + own)
+    rows, own = ([(usage + " " * (width - cell_width(usage)), text) for usage, text in group] for group in (rows, own))
+    app.screen.print(
+        two_columns(rows, left="command", right="command.help"),
+        Text("\nyour commands (/help NAME shows the file):", style="notice"),
+        two_columns(own, left="command", right="command.help"),
+        Text("\n" + keys, style="notice"),
+    )
 
 
 @COMMANDS.command("exit", "leave claudechat (Ctrl-D on an empty line does too)", aliases=("quit",))

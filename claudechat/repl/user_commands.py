@@ -13,7 +13,6 @@ each folder; the files only when one changed), so a file added while the chat ru
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -29,19 +28,15 @@ if TYPE_CHECKING:
     from claudechat.repl.interface import ChatApp
 
 __all__ = [
-    "PROJECT_DIR",
     "UserCommand",
     "UserCommands",
     "apply_role",
     "expand",
     "parse_user_command",
-    "project_commands_dir",
     "read_user_command",
-    "user_commands_dir",
 ]
 
-PROJECT_DIR = ".claudechat"
-COMMANDS_DIR = "commands"
+KIND = "commands"  # the folder's name, in the user's config directory and the project's .claudechat
 _PLACEHOLDER = re.compile(r"\$(ARGUMENTS|[1-9])")
 _KEYS = ("description", "model", "role", "argument_hint")
 # Claude Code's keys that mean nothing here (there are no tools to allow): read without a word.
@@ -75,20 +70,6 @@ class UserCommand:
         if self.argument_hint:
             return f"/{self.name} {one_line(self.argument_hint, 60)}"
         return f"/{self.name} [ARGS]" if _PLACEHOLDER.search(self.body) else f"/{self.name}"
-
-
-def user_commands_dir() -> Path:
-    from claudechat.config import config_dir
-
-    return config_dir() / COMMANDS_DIR
-
-
-def project_commands_dir(start: Path) -> Path | None:
-    """`.claudechat/commands` of the nearest of `start` and its parents that holds `.claudechat/`."""
-    for directory in (start, *start.parents):
-        if os.path.isdir(directory / PROJECT_DIR):
-            return directory / PROJECT_DIR / COMMANDS_DIR
-    return None
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -304,12 +285,9 @@ class UserCommands:
         self._shown = set(problems)
 
     def _directories(self) -> list[tuple[str, Path]]:
-        user = self._user_dir if self._user_dir is not None else user_commands_dir()
-        directories = [("user", user)]
-        project = project_commands_dir(self._start if self._start is not None else Path.cwd())
-        if project is not None and project != user:
-            directories.append(("project", project))
-        return directories
+        from claudechat.config.folders import user_and_project_folders
+
+        return user_and_project_folders(KIND, user_dir=self._user_dir, start=self._start)
 
     def _read(self, path: Path, scope: str, now: int) -> _Cached:
         try:
