@@ -252,3 +252,32 @@ def test_a_command_sends_its_filled_body_with_its_model_and_puts_the_typed_line_
 
     asyncio.run(command.run(App(), '"the question" code'))  # type: ignore[arg-type]
     assert sent == [("Answer the question about code", "claude-opus-4-6", '/ask "the question" code')]
+
+
+def test_no_module_of_the_chat_imports_back_into_a_loop_not_even_for_types():
+    import ast
+    from pathlib import Path
+
+    import claudechat.repl
+
+    package = Path(claudechat.repl.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        found = imports.setdefault(path.stem, set())
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "claudechat.repl":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("claudechat.repl."):
+                found.add(node.module.split(".")[2])
+    assert "app" not in imports["commands"] and "app" not in imports["interface"]
+
+    def loop_from(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        for imported in sorted(imports.get(module, ())):
+            if imported in path:
+                return path[path.index(imported):] + (imported,)
+            found = loop_from(imported, path + (imported,))
+            if found:
+                return found
+        return None
+
+    assert [loop for module in sorted(imports) if (loop := loop_from(module, (module,)))] == []

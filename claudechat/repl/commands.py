@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from claudechat.errors import UsageError
 from claudechat.render.reasoning import REASONING_MODES
+from claudechat.repl.interface import Command, Completer, Handler
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from claudechat.repl.interface import ChatApp
 
 __all__ = ["Command", "CommandError", "CommandRegistry", "COMMANDS", "no_argument", "shown", "split_command"]
-
-Handler = Callable[["ChatApp", str], "Awaitable[None] | None"]
-Completer = Callable[["ChatApp", str], list[str]]
 
 
 class CommandError(UsageError):
@@ -42,19 +37,6 @@ def shown(text: str, limit: int = 60) -> str:
 def no_argument(name: str, argument: str) -> None:
     if argument:
         raise CommandError(f"/{name} takes no argument, got {shown(argument)}")
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    summary: str  # one line, shown in /help and next to completions
-    usage: str
-    run: Handler
-    complete: Completer | None = None
-    aliases: tuple[str, ...] = ()
-    details: str = ""
-    source: Path | None = None  # the file a user's command comes from; None for a built-in one
-    scope: str = ""  # where that file is: "user" or "project"
 
 
 class CommandRegistry:

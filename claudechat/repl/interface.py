@@ -1,14 +1,16 @@
-"""What a slash-command may do to the chat: the one interface every command is written against.
+"""What a slash-command is, and what it may do to the chat: the contract between the two.
 
 Commands (repl/commands.py and the *_commands modules), Tab completion and key bindings take a
 `ChatApp`, never the chat loop itself (repl/app.py), so they can be imported, read and tested
 without it, and the loop imports them, not the other way round. `Repl` is the one
-implementation; a command needing something new adds it here first.
+implementation; a command needing something new adds it here first. This module imports no
+other module of the chat, so nothing here can lead back in a loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -21,11 +23,28 @@ if TYPE_CHECKING:
     from claudechat.chat.session import Session
     from claudechat.config import Settings
     from claudechat.render.screen import Screen
+    from pathlib import Path
+
     from claudechat.render.theme import Theme
-    from claudechat.repl.commands import Command
     from claudechat.turn import TurnOutcome
 
-__all__ = ["ChatApp", "CommandSource"]
+__all__ = ["ChatApp", "Command", "CommandSource", "Completer", "Handler"]
+
+Handler = Callable[["ChatApp", str], "Awaitable[None] | None"]
+Completer = Callable[["ChatApp", str], list[str]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str  # one line, shown in /help and next to completions
+    usage: str
+    run: Handler
+    complete: Completer | None = None
+    aliases: tuple[str, ...] = ()
+    details: str = ""
+    source: Path | None = None  # the file a user's command comes from; None for a built-in one
+    scope: str = ""  # where that file is: "user" or "project"
 
 
 class CommandSource(Protocol):
