@@ -197,3 +197,12 @@ def test_a_file_added_while_the_chat_runs_works_without_a_restart(tmp_path, term
     ]
     command(term, "/help later", "from ~/config/claudechat/commands/later.md (user)")
     assert len(warnings(term)) == 1  # said once
+
+
+def test_a_command_naming_a_role_is_refused_until_roles_exist_and_nothing_is_sent(tmp_path, terminal, double):
+    write(user_dir(tmp_path), "tighten.md", "---\nrole: editor\ndescription: tighten prose\n---\nTighten: $ARGUMENTS\n")
+    term = terminal(cols=WIDE)
+    command(term, "/help tighten", "role: editor")
+    command(term, "/tighten this text", "error: this command asks for the role 'editor', but roles are not available")
+    command(term, "/help", "Enter sends · Alt-Enter")
+    assert double.requests == [] and warnings(term) == []
