@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from claudechat.dirs import APP_NAME  # noqa: F401  (re-exported)
 from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
 
-
-APP_NAME = "claudechat"
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_BASE_URL = "https://api.acedata.cloud/v1"
 DEFAULT_MODEL = "claude-sonnet-4-6"

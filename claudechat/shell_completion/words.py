@@ -26,15 +26,19 @@ def model_ids() -> list[str]:
 
 
 def session_ids() -> list[str]:
-    """Saved session ids, the most recently used first."""
-    from claudechat.chat.store import SessionStore
+    """Saved session ids, the most recently used first, from the file names alone."""
+    from claudechat.chat.listing import SESSIONS_DIR_NAME, session_ids
+    from claudechat.dirs import data_dir
 
-    return SessionStore().ids()
+    try:
+        return session_ids(data_dir() / SESSIONS_DIR_NAME)
+    except OSError:
+        return []  # `claudechat sessions` says why; a Tab offers nothing
 
 
 def role_names() -> list[str]:
     """The built-in roles, then the stems of the `*.md` files in `config_dir()/roles`, sorted."""
-    from claudechat.config import config_dir
+    from claudechat.dirs import config_dir
 
     try:
         found = sorted(path.stem for path in (config_dir() / "roles").glob("*.md") if not path.name.startswith("."))
