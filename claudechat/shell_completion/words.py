@@ -101,7 +101,7 @@ def words_main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in KINDS:
         given = " ".join(argv)[:60] or "nothing"
         raise UsageError(f"completion --words takes one of {', '.join(KINDS)}, not {given!r}",
-                         hint="it is what the completion scripts call; see `claudechat completion --help`")
+                         hint="the completion scripts call it; make them anew with `claudechat completion SHELL`")
     found = words(argv[0])
     if found:
         sys.stdout.write("\n".join(found) + "\n")
