@@ -16,12 +16,7 @@ SUFFIX = ".jsonl"
 SESSIONS_DIR_NAME = "sessions"  # in the user data directory
 
 
-def session_files(directory: Path) -> list[tuple[float, Path]]:
-    """(last used, path) of every session file, the most recently used first.
-
-    A missing directory has no sessions; one that cannot be listed raises OSError. Hidden
-    files (a save in progress) and entries that vanish while listed are left out.
-    """
+def _scan(directory: Path) -> list[tuple[float, os.DirEntry[str]]]:
     try:
         entries = list(os.scandir(directory))
     except FileNotFoundError:
@@ -30,13 +25,23 @@ def session_files(directory: Path) -> list[tuple[float, Path]]:
     for entry in entries:
         if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
             try:
-                found.append((entry.stat(follow_symlinks=False).st_mtime, Path(entry.path)))
+                found.append((entry.stat(follow_symlinks=False).st_mtime, entry))
             except OSError:
                 continue
     found.sort(key=lambda item: item[0], reverse=True)
     return found
 
 
+def session_files(directory: Path) -> list[tuple[float, Path]]:
+    """(last used, path) of every session file, the most recently used first.
+
+    A missing directory has no sessions; one that cannot be listed raises OSError. Hidden
+    files (a save in progress) and entries that vanish while listed are left out.
+    """
+    return [(used, Path(entry.path)) for used, entry in _scan(directory)]
+
+
 def session_ids(directory: Path) -> list[str]:
     """The id of every session in `directory`, the most recently used first."""
-    return [path.stem for _, path in session_files(directory)]
+    # From the names, without a Path a session: thousands are listed on a Tab.
+    return [entry.name[: -len(SUFFIX)] for _, entry in _scan(directory)]
