@@ -94,12 +94,11 @@ def _complete_config_keys(parser: argparse.ArgumentParser) -> None:
     from claudechat.config import OPTIONS
 
     keys = [name for name in OPTIONS if name != "api_key"]
-    for action in parser._actions:
-        for name, subparser in (action.choices or {}).items() if isinstance(action.choices, dict) else ():
-            if name in ("set", "unset"):
-                for positional in subparser._get_positional_actions():
-                    if positional.dest == "key":
-                        positional.choices = keys
+    actions = [action for action in parser._actions if isinstance(action.choices, dict)]  # its subcommands
+    for subparser in (action.choices[name] for action in actions for name in ("set", "unset")):
+        for positional in subparser._get_positional_actions():
+            if positional.dest == "key":
+                positional.choices = keys
 
 
 def completion_script(shell: str) -> str:
