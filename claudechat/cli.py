@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions")
+SUBCOMMANDS = ("config", "auth", "sessions", "completion")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -49,6 +49,7 @@ SUBCOMMANDS_HELP = (
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json)"),
+    ("claudechat completion SHELL", "a completion script for bash, zsh or fish (see the README)"),
 )
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
@@ -199,6 +200,11 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: list[str]) -> int:
+    if args[:2] == ["completion", "--words"]:
+        # Run by the shell on a Tab: only what the list needs is imported, not the subcommands.
+        from claudechat.shell_completion.words import words_main
+
+        return words_main(args[2:])
     if args and args[0] in SUBCOMMANDS:
         from claudechat import subcommands
 
@@ -206,6 +212,8 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.config_main(args[1:])
         if args[0] == "sessions":
             return subcommands.sessions_main(args[1:])
+        if args[0] == "completion":
+            return subcommands.completion_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)

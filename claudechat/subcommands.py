@@ -24,7 +24,7 @@ from claudechat.sanitize import json_line, one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "config_main", "run_auth_flow", "sessions_main"]
+__all__ = ["auth_main", "completion_main", "config_main", "parsers", "run_auth_flow", "sessions_main"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -347,3 +347,47 @@ def sessions_main(argv: list[str]) -> int:
     else:
         _note("no saved sessions yet; each chat is saved after its first answer")
     return 0
+
+
+# --- claudechat completion ------------------------------------------------------------------
+
+
+def _completion_parser() -> argparse.ArgumentParser:
+    from claudechat.shell_completion.script import SHELLS
+
+    parser = _parser(
+        "claudechat completion",
+        "Print a completion script for your shell: subcommands, options and their values, model "
+        "ids, session ids, roles, profiles and themes. See the README for where to put it.",
+    )
+    parser.add_argument("shell", metavar="SHELL", choices=SHELLS, help="one of " + ", ".join(SHELLS))
+    return parser
+
+
+def completion_main(argv: list[str]) -> int:
+    """`claudechat completion bash|zsh|fish`: the completion script, on standard output.
+
+    `claudechat completion --words KIND`, which the scripts call at Tab time, is not in the
+    parser (nor in --help): the CLI answers it before loading this module.
+    """
+    if argv[:1] == ["--words"]:
+        from claudechat.shell_completion.words import words_main
+
+        return words_main(argv[1:])
+    args = _parse(_completion_parser(), argv)
+    if isinstance(args, int):
+        return args
+    from claudechat.shell_completion.script import completion_script
+
+    sys.stdout.write(completion_script(args.shell))
+    return 0
+
+
+def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
+    """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
+    return {
+        "config": ("show or change the settings", _config_parser()),
+        "auth": ("store the API token for a server", _auth_parser()),
+        "sessions": ("list the saved chats", _sessions_parser()),
+        "completion": ("print a shell completion script", _completion_parser()),
+    }

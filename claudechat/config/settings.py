@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from claudechat.dirs import APP_NAME  # noqa: F401  (re-exported)
 from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
 
-
-APP_NAME = "claudechat"
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_BASE_URL = "https://api.acedata.cloud/v1"
 DEFAULT_MODEL = "claude-sonnet-4-6"
@@ -26,6 +25,7 @@ ENV_MODEL = "CLAUDECHAT_MODEL"
 MAX_TOKEN_LENGTH = 4096
 REASONING_MODES = ("collapsed", "expanded", "hidden")
 EDITING_MODES = ("emacs", "vi")
+SEND_KEYS = ("enter", "alt-enter")
 
 
 
@@ -60,6 +60,7 @@ class Settings:
     reasoning: str = "collapsed"
     theme: str = "dark"
     editing_mode: str = "emacs"
+    send_key: str = "enter"  # the key that sends a message; the other one inserts a new line
     context_window: int | None = None  # tokens, for models the catalogue does not know
     attach_max_share: float = 0.5  # of the context window, that one message's attachments may fill
     auto_compact: float = 0.0  # compact before a request past this share of the window; 0 is off
@@ -264,6 +265,13 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                 "key bindings of the input line",
                 "one of " + ", ".join(EDITING_MODES),
                 _choice(EDITING_MODES),
+            ),
+            Option(
+                "send_key",
+                str,
+                "the key that sends a message (the other inserts a new line)",
+                "one of " + ", ".join(SEND_KEYS),
+                _choice(SEND_KEYS),
             ),
             Option(
                 "context_window",

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from claudechat.dirs import config_dir, data_dir, state_dir
 from claudechat.errors import ConfigError
 from claudechat.files import make_private_dir, write_atomically
 from claudechat.sanitize import one_line
 from claudechat.config.settings import (
-    APP_NAME,
     CONFIG_FILE_NAME,
     DEFAULT_BASE_URL,
     OPTIONS,
@@ -49,31 +49,9 @@ _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 # --- locations -----------------------------------------------------------------------------
 
 
-def config_dir() -> Path:
-    """The per-user configuration directory (follows XDG_CONFIG_HOME on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME))
-
-
 def config_path() -> Path:
     """The config file: `config_dir()/config.toml`."""
     return config_dir() / CONFIG_FILE_NAME
-
-
-def data_dir() -> Path:
-    """The per-user data directory (follows XDG_DATA_HOME on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def state_dir() -> Path:
-    """The per-user state directory (follows XDG_STATE_HOME on Linux): what claudechat learned,
-    and debug logs."""
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir(APP_NAME))
 
 
 # --- reading -------------------------------------------------------------------------------

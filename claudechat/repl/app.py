@@ -246,6 +246,7 @@ class Repl:
             context_tokens=tokens,
             context_window=window,
             context_level=level,
+            send_key=self.settings.send_key,
         )
         return toolbar_fragments(state, app.output.get_size().columns)
 
@@ -271,7 +272,7 @@ class Repl:
             message=[("class:prompt", "› ")],
             multiline=True,
             prompt_continuation=lambda width, line, wrap: [("class:continuation", "· ".rjust(width))],
-            key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
+            key_bindings=merge_key_bindings([prompt_key_bindings(self.settings.send_key), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
             completer=SlashCompleter(self, lambda: self.user_commands),

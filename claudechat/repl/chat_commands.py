@@ -313,7 +313,8 @@ def _edit(app: ChatApp, argument: str) -> None:
         found = (attachment_from_part(part) for part in last.content)
         app.attachments = [attachment for attachment in found if attachment is not None]
     app.editing = True
-    app.notice("editing your last message: Enter replaces that exchange, Ctrl-C cancels")
+    send = "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
+    app.notice(f"editing your last message: {send} replaces that exchange, Ctrl-C cancels")
 
 
 def _candidate_numbers(app: ChatApp, argument: str) -> list[str]:

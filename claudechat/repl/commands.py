@@ -123,8 +123,13 @@ def _help(app: ChatApp, argument: str) -> None:
     from claudechat.render.columns import two_columns
     from claudechat.textwidth import cell_width
 
+    sending = (
+        "Alt-Enter or Esc Enter sends · Enter or Ctrl-J: new line (send_key = \"alt-enter\")"
+        if app.settings.send_key == "alt-enter"
+        else "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line"
+    )
     keys = (
-        "Enter sends · Alt-Enter, Esc Enter or Ctrl-J: new line · Ctrl-X Ctrl-E: edit in $EDITOR · "
+        f"{sending} · Ctrl-X Ctrl-E: edit in $EDITOR · "
         "Ctrl-C or Esc stops an answer · Ctrl-C clears the line · Ctrl-L clears the screen · Ctrl-D exits · "
         "Ctrl-R searches history · Ctrl-V pastes the clipboard's image (or text) · "
         "!COMMAND runs a shell command, its output goes with the next message"

@@ -1,9 +1,10 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
 Fields are kept by priority: the model first, then an edit in progress, the attachments, the
-system prompt, the context meter, the request settings, the tokens spent, and the key hints
-last. Long values are shortened (file names, never paths; the system prompt's first words);
-when the row is still too wide for the terminal, the least important fields are dropped whole.
+system prompt, the context meter, the request settings, the tokens spent, "Alt-Enter sends"
+when that is the send key, and the key hints last. Long values are shortened (file names,
+never paths; the system prompt's first words); when the row is still too wide for the
+terminal, the least important fields are dropped whole.
 
 The toolbar is drawn on every keystroke, so nothing here may cost more than formatting.
 """
@@ -34,6 +35,7 @@ class ToolbarState:
     context_tokens: int | None = None  # what the next request would use
     context_window: int | None = None  # of the model; None when unknown
     context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
+    send_key: str = "enter"  # the send_key setting
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
@@ -98,6 +100,9 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         fields.append(settings)
     if state.tokens_used:
         fields.append(_field(" spent", f"{state.tokens_used:,} tokens"))
+    if state.send_key == "alt-enter":
+        # Enter sends everywhere else: where it does not, the row says so as long as it can.
+        fields.append([("class:toolbar.key", "   Alt-Enter sends")])
     fields.append([("class:toolbar.key", "   /help · Ctrl-D exits ")])
 
     # Drop from the end (the least important) until the row fits; the model always stays.
