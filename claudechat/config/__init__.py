@@ -22,6 +22,7 @@ from claudechat.config.settings import (
 )
 from claudechat.config.store import (
     LoadedConfig,
+    cache_dir,
     config_dir,
     config_path,
     data_dir,
@@ -53,6 +54,7 @@ __all__ = [
     "LoadedConfig",
     "Option",
     "Settings",
+    "cache_dir",
     "check_token",
     "config_dir",
     "config_path",

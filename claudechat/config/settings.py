@@ -65,10 +65,10 @@ class Settings:
     attach_max_share: float = 0.5  # of the context window, that one message's attachments may fill
     auto_compact: float = 0.0  # compact before a request past this share of the window; 0 is off
     default_profile: str | None = None  # the profile used when no --profile says otherwise
-    # The profile in use (--profile, CLAUDECHAT_PROFILE or default_profile), None for none.
-    profile: str | None = None
     # Not in the config file: only --debug or CLAUDECHAT_DEBUG turn it on, for one run.
     debug: bool = False
+    # The profile in use (--profile, CLAUDECHAT_PROFILE or default_profile), None for none.
+    profile: str | None = None
     # The servers the config file holds a token for (the tokens themselves stay in the file).
     token_servers: tuple[str, ...] = ()
 

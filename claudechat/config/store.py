@@ -74,6 +74,13 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """The per-user cache directory (follows XDG_CACHE_HOME on Linux): what can be fetched again."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 # --- reading -------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
-Fields are kept by priority: the model first, then an edit in progress, the attachments, the
+Fields are kept by priority: the model first, the server (while a profile is in use), then an edit in progress, the attachments, the
 system prompt, the context meter, the request settings, the tokens spent, and the key hints
 last. Long values are shortened (file names, never paths; the system prompt's first words);
 when the row is still too wide for the terminal, the least important fields are dropped whole.
@@ -25,6 +25,7 @@ _VALUE_WIDTH = 28  # a shortened attachment list or system prompt
 @dataclass(frozen=True)
 class ToolbarState:
     model: str
+    server: str | None = None  # shown while a profile is in use: "host (profile)"
     attachments: tuple[str, ...] = ()  # as the user gave them: paths or URLs
     system: str | None = None
     n: int = 1
@@ -78,6 +79,8 @@ def context_field(tokens: int, window: int | None, level: str = "") -> Fragments
 def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
     """The toolbar for a terminal `columns` wide."""
     fields: list[Fragments] = [_field("model", _short(state.model, 60))]
+    if state.server:
+        fields.append(_field(" server", _short(state.server, 60)))
     if state.editing:
         fields.append([("class:toolbar.value", "  editing your last message")])
     if state.attachments:
