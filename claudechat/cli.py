@@ -337,13 +337,12 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
         "temperature": settings.temperature if options.temperature is not None else None,
         "max_tokens": options.max_tokens,
         "n": options.n,
-        "profile": settings.profile if options.profile is not None or options.base_url is not None else None,
     }
     given = {key: value for key, value in flags.items() if value is not None}
     if options.response_format:
         given["json"] = options.response_format == "json"
-    if given.get("profile") == keeper.session.settings.profile:
-        del given["profile"]
+    if (options.profile is not None or options.base_url is not None) and settings.profile != saved:
+        given["profile"] = settings.profile  # None too: this run uses no profile, nor will -c
     if given:
         keeper.session.change_settings(**given)
     return keeper, note, settings

@@ -143,6 +143,7 @@ def test_flags_and_the_environment_win_over_the_profile_and_no_token_follows_ano
     # The local profile pointed at the gateway's server: the local token stays home.
     refused = user.run("--profile", "local", "--base-url", gateway.url, "--retries", "0", "hi")
     assert refused.returncode == 1 and "401" in refused.stderr, refused
+    assert "claudechat auth --profile local" in refused.stderr, refused  # how to give it one
     assert [bearer(request) for request in gateway.requests] == [None]
     assert LOCAL_TOKEN not in refused.stderr + refused.stdout
     shown = user.run("config", "show", "--profile", "gateway")
