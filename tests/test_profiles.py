@@ -271,3 +271,57 @@ def test_auth_profile_stores_the_token_for_the_profiles_server(monkeypatch, caps
     assert "tokens" not in tomllib.loads(path.read_text())["profiles"]["local"]
     with pytest.raises(UsageError, match="no profile 'nope'"):
         auth_main(["--profile", "nope", "--remove"])
+
+
+# --- /profile in the chat, in-process ------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    from claudechat.chat import SessionKeeper, SessionSettings, SessionStore
+    from claudechat.repl.app import Repl
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    keeper = SessionKeeper(SessionStore(tmp_path / "sessions"), SessionSettings(model="claude-sonnet-4-6"))
+    repl = Repl(config.Settings(theme="light"), keeper)
+    repl.console.size = (10_000, 25)
+    return repl
+
+
+def dispatch(app, line: str) -> None:
+    import asyncio
+
+    from claudechat.repl.commands import COMMANDS
+
+    asyncio.run(COMMANDS.dispatch(app, line))
+
+
+def test_profile_without_profiles_says_how_to_make_one(app, capsys):
+    dispatch(app, "/profile")
+    assert "no profiles; a [profiles.NAME] table in" in capsys.readouterr().out
+
+
+def test_profile_switches_server_token_and_model_and_records_it(app, capsys):
+    write(PROFILES + '[profiles.broken]\nretries = "x"\n')
+    dispatch(app, "/profile work")
+    assert app.settings.base_url == "https://gateway.example.com/v1"
+    assert app.settings.api_key == WORK_TOKEN and app.settings.profile == "work" and app.settings.retries == 5
+    assert app.settings.theme == "light"  # not the profile's to change
+    assert app.model == "claude-opus-4-6" and app.session.settings.profile == "work"
+    assert {"op": "settings", "settings": {"model": "claude-opus-4-6", "profile": "work"}} in app.session.pending
+    out = capsys.readouterr().out
+    assert "profile work: gateway.example.com · model claude-opus-4-6" in out and WORK_TOKEN not in out
+    dispatch(app, "/profile")
+    rows = capsys.readouterr().out.splitlines()
+    assert "▸ work    gateway.example.com  claude-opus-4-6" in rows
+    assert any(row.startswith("  broken  left out: profile 'broken': retries must be") for row in rows)
+    from claudechat.repl.profile_commands import _complete
+
+    assert _complete(app, "") == ["work", "local", "opus"]  # the broken one is not offered
+    with pytest.raises(UsageError, match="no profile 'nope'"):
+        dispatch(app, "/profile nope")
+    with pytest.raises(ConfigError, match="retries must be"):
+        dispatch(app, "/profile broken")
+    assert app.settings.profile == "work"  # a failed switch changes nothing

@@ -1,8 +1,8 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
-Fields are kept by priority: the model first, the server (while a profile is in use), then an edit in progress, the attachments, the
-system prompt, the context meter, the request settings, the tokens spent, and the key hints
-last. Long values are shortened (file names, never paths; the system prompt's first words);
+Fields are kept by priority: the model first, the server (while a profile is in use), then an
+edit in progress, the attachments, the system prompt, the context meter, the request settings,
+the tokens spent, and the key hints last. Long values are shortened (file names, never paths; the system prompt's first words);
 when the row is still too wide for the terminal, the least important fields are dropped whole.
 
 The toolbar is drawn on every keystroke, so nothing here may cost more than formatting.
@@ -25,7 +25,6 @@ _VALUE_WIDTH = 28  # a shortened attachment list or system prompt
 @dataclass(frozen=True)
 class ToolbarState:
     model: str
-    server: str | None = None  # shown while a profile is in use: "host (profile)"
     attachments: tuple[str, ...] = ()  # as the user gave them: paths or URLs
     system: str | None = None
     n: int = 1
@@ -35,6 +34,7 @@ class ToolbarState:
     context_tokens: int | None = None  # what the next request would use
     context_window: int | None = None  # of the model; None when unknown
     context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
+    server: str | None = None  # shown while a profile is in use: "host (profile)"
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
