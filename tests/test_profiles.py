@@ -325,3 +325,10 @@ def test_profile_switches_server_token_and_model_and_records_it(app, capsys):
     with pytest.raises(ConfigError, match="retries must be"):
         dispatch(app, "/profile broken")
     assert app.settings.profile == "work"  # a failed switch changes nothing
+
+
+def test_many_broken_profiles_are_warned_about_up_to_a_limit():
+    write("".join(f"[profiles.p{number}]\ntimeout = -1\n" for number in range(30)) + '[profiles.ok]\nretries = 3\n')
+    loaded = load()
+    assert len(loaded.warnings) == 11 and "more profiles have problems" in loaded.warnings[-1]
+    assert len(loaded.profiles) == 31 and load(profile="ok").settings.retries == 3

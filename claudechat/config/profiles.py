@@ -52,6 +52,7 @@ PROFILES_TABLE = "profiles"
 PROFILE_KEYS = ("base_url", "model", "timeout", "retries", "context_window")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _NAME_RULE = "letters, digits, '-' and '_' (at most 64)"
+_MAX_WARNINGS = 10
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ def read_profiles(data: Mapping[str, Any], text: str, path: Path) -> tuple[dict[
     for name, value in table.items():
         profile, unknown = _read_one(name, value)
         profiles[name] = profile
+        if not (profile.problem or unknown):
+            continue
+        if len(warnings) >= _MAX_WARNINGS:  # finding each one's line reads the file again
+            warnings.append(f"config file {path}: more profiles have problems; run `claudechat config show`")
+            break
         where = _where(path, text, name)
         if profile.problem:
             warnings.append(f"{where}: {profile.problem}; the profile is left out")
@@ -158,6 +164,8 @@ def read_profiles(data: Mapping[str, Any], text: str, path: Path) -> tuple[dict[
                 f"{where}: profile {one_line(name, 60)!r}: unknown key {one_line(key, 60)!r} ignored "
                 f"(valid keys: {', '.join(PROFILE_KEYS)}){hint}"
             )
+    if len(profiles) < len(table):
+        profiles.update((name, _read_one(name, value)[0]) for name, value in table.items() if name not in profiles)
     return profiles, warnings
 
 
