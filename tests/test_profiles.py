@@ -210,7 +210,7 @@ def test_config_set_and_unset_take_a_profile_key(capsys):
         ("profiles.local.theme", "light", "a profile has no key 'theme'"),
         ("profiles.local", "x", "names no profile key"),
         ("profiles.a b.model", "x", "cannot name a profile"),
-        ("profiles.local.retries", "99", "retries must be a whole number from 0 to 10"),
+        ("profiles.local.retries", "99", "profile 'local': retries must be a whole number from 0 to 10, got '99'"),
     ],
 )
 def test_config_set_refuses_a_bad_profile_key_or_value(key, value, fragment):

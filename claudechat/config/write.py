@@ -25,6 +25,7 @@ from claudechat.config.settings import (
     parse_option,
     server_key,
 )
+from claudechat.errors import ConfigError
 from claudechat.config.store import config_path, read_config_data, save_config_data
 from claudechat.config.tokens import with_token, without_token
 
@@ -42,7 +43,10 @@ def set_option(key: str, raw: str, path: Path | None = None) -> Any:
     in_profile = profile_key(key)
     if in_profile is not None:
         name, option_name = in_profile
-        value = parse_option(option_name, raw)
+        try:
+            value = parse_option(option_name, raw)
+        except ConfigError as err:
+            raise ConfigError(f"profile {name!r}: {err.message}", hint=err.hint) from None
         data = read_config_data(path)
         if value is None:
             data, removed = without_profile_value(data, name, option_name)
