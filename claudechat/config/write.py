@@ -25,9 +25,9 @@ from claudechat.config.settings import (
     parse_option,
     server_key,
 )
-from claudechat.errors import ConfigError
 from claudechat.config.store import config_path, read_config_data, save_config_data
 from claudechat.config.tokens import with_token, without_token
+from claudechat.errors import ConfigError
 
 __all__ = ["remove_token", "save_token", "set_option", "unset_option"]
 
