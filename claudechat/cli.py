@@ -45,7 +45,7 @@ EXAMPLES = (
     ("claudechat -- config is a prompt", "a prompt that starts with a subcommand word"),
 )
 SUBCOMMANDS_HELP = (
-    ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin)"),
+    ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin); --profile NAME for a profile"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json)"),
@@ -54,6 +54,7 @@ SUBCOMMANDS_HELP = (
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
     ("CLAUDECHAT_BASE_URL", "the server; CLAUDECHAT_MODEL the model (both override the config file)"),
+    ("CLAUDECHAT_PROFILE", "the profile to use, as --profile does"),
     ("CLAUDECHAT_DEBUG=1", "the same as --debug"),
 )
 EXIT_CODES_HELP = (
@@ -134,6 +135,8 @@ def _build_parser():  # type: ignore[no-untyped-def]
         help="attach a text file, PDF, image, folder or glob ('src/**/*.py'); repeatable",
     )
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default https://api.acedata.cloud/v1)")
+    parser.add_argument("-p", "--profile", metavar="NAME",
+                        help="use the profile [profiles.NAME] of the config file (server, token, model)")
     parser.add_argument("--no-stream", action="store_true", help="use a non-streaming request")
     parser.add_argument("--timeout", metavar="SECONDS", help="idle read timeout (default 120)")
     parser.add_argument("--retries", metavar="N", help="retries on 429/502/503/504 and connect failures (default 2)")
@@ -151,7 +154,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
 # What `claudechat` alone parses to: the commonest start, the chat, skips loading argparse.
 NO_ARGUMENTS = {
     "prompt": [], "model": None, "system": None, "temperature": None, "max_tokens": None, "n": None,
-    "response_format": None, "image": [], "file": [], "base_url": None, "no_stream": False, "timeout": None,
+    "response_format": None, "image": [], "file": [], "base_url": None, "profile": None, "no_stream": False, "timeout": None,
     "retries": None, "output": "text", "reasoning": False, "theme": None, "continue_last": False,
     "resume": None, "debug": False,
 }
@@ -224,12 +227,12 @@ def _dispatch(args: list[str]) -> int:
         preload_tls_context()  # the request needs it ~100 ms of imports from now
     settings = None
     try:
-        settings = _load_settings(options)
+        settings = _load_settings(options, options.profile)
         if chat:
             from claudechat.repl.app import run_repl
             from claudechat.first_run import ensure_token
 
-            keeper, opened = _open_session(options, settings)
+            keeper, opened, settings = _open_session(options, settings)
             try:
                 return run_repl(ensure_token(settings), keeper, opened=opened)
             finally:
@@ -240,7 +243,7 @@ def _dispatch(args: list[str]) -> int:
 
         continuing = None
         if options.continue_last or options.resume:
-            continuing = _continue_in_oneshot(options, settings)
+            continuing, settings = _continue_in_oneshot(options, settings)
             settings = dataclasses.replace(settings, model=continuing.session.settings.model)
         oneshot = OneShotOptions(
             prompt=" ".join(options.prompt),
@@ -282,15 +285,16 @@ def _dispatch(args: list[str]) -> int:
         raise
 
 
-def _load_settings(options):  # type: ignore[no-untyped-def]
+def _load_settings(options, profile: str | None = None, *, warn: bool = True):  # type: ignore[no-untyped-def]
+    """The settings of this run; `profile` (the flag's, or a continued session's) over the config's choice."""
     import dataclasses
     import os
 
     from claudechat.config import load_settings_with_warnings, parse_option
 
     # The base URL first: the token sent is the one stored for its server, or none.
-    settings, warnings = load_settings_with_warnings(os.environ, base_url=options.base_url)
-    for warning in warnings:
+    settings, warnings = load_settings_with_warnings(os.environ, base_url=options.base_url, profile=profile)
+    for warning in warnings if warn else ():
         print(f"claudechat: warning: {warning}", file=sys.stderr)
     overrides: dict[str, object] = {}
     if options.debug or os.environ.get("CLAUDECHAT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
@@ -308,7 +312,11 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
 
 
 def _open_session(options, settings):  # type: ignore[no-untyped-def]
-    """The chat's session: a new one, or a saved one with the flags given on top of its settings."""
+    """The chat's session: a new one, or a saved one with the flags given on top of its settings.
+
+    Returns the keeper, the note about the session opened, and the settings to use: a saved
+    session goes on with the profile it used last, unless --profile or --base-url says otherwise.
+    """
     from claudechat.chat import SessionKeeper, SessionSettings, SessionStore
 
     keeper = SessionKeeper(
@@ -320,13 +328,17 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
             max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
             n=options.n or 1,
             json=options.response_format == "json",
+            profile=settings.profile,
         ),
     )
     if options.continue_last and options.resume:
         raise UsageError("give either -c or --resume, not both")
     if not (options.continue_last or options.resume):
-        return keeper, None
+        return keeper, None, settings
     note = keeper.continue_last() if options.continue_last else keeper.open(options.resume)
+    saved = keeper.session.settings.profile
+    if saved is not None and options.profile is None and options.base_url is None and saved != settings.profile:
+        settings = _settings_of_saved_profile(options, settings, saved)
     flags = {  # the parsed values of the flags given on this command line
         "model": settings.model if options.model is not None else None,
         "system": options.system,
@@ -337,17 +349,30 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
     given = {key: value for key, value in flags.items() if value is not None}
     if options.response_format:
         given["json"] = options.response_format == "json"
+    if (options.profile is not None or options.base_url is not None) and settings.profile != saved:
+        given["profile"] = settings.profile  # None too: this run uses no profile, nor will -c
     if given:
         keeper.session.change_settings(**given)
-    return keeper, note
+    return keeper, note, settings
+
+
+def _settings_of_saved_profile(options, settings, profile):  # type: ignore[no-untyped-def]
+    """The settings with the profile a continued session used last."""
+    try:
+        return _load_settings(options, profile, warn=False)  # said once already
+    except ClaudechatError as err:
+        # The profile went from the config file since: the session goes on with what is there.
+        print(f"claudechat: warning: the session's profile cannot be used: {err}", file=sys.stderr)
+        return settings
 
 
 def _continue_in_oneshot(options, settings):  # type: ignore[no-untyped-def]
-    """The saved session a one-shot question continues; the note about it goes to stderr."""
-    keeper, note = _open_session(options, settings)
+    """The saved session a one-shot question continues, and the settings it goes on with;
+    the note about it goes to stderr."""
+    keeper, note, settings = _open_session(options, settings)
     if note:
         print(f"claudechat: note: {note}", file=sys.stderr)
-    return keeper
+    return keeper, settings
 
 
 def _save_answer(keeper, content, result) -> None:  # type: ignore[no-untyped-def]

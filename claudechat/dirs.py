@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["APP_NAME", "config_dir", "data_dir", "state_dir"]
+__all__ = ["APP_NAME", "cache_dir", "config_dir", "data_dir", "state_dir"]
 
 APP_NAME = "claudechat"
 
@@ -33,3 +33,10 @@ def state_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    """The per-user cache directory (follows XDG_CACHE_HOME on Linux): what can be fetched again."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))

@@ -73,6 +73,7 @@ class SessionSettings:
     max_tokens: int | None = None
     n: int = 1
     json: bool = False
+    profile: str | None = None  # the config profile (server, token) the session used last
 
 
 @dataclass
@@ -357,6 +358,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "max_tokens": (int,),
     "n": (int,),
     "json": (bool,),
+    "profile": (str,),
 }
 
 

@@ -1,4 +1,4 @@
-"""Settings: defaults < config file < environment < command-line flags."""
+"""Settings: defaults < config file < its chosen profile < environment < command-line flags."""
 
 from claudechat.config.settings import (
     APP_NAME,
@@ -8,6 +8,7 @@ from claudechat.config.settings import (
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_MODEL,
+    ENV_PROFILE,
     MAX_TOKEN_LENGTH,
     OPTIONS,
     REASONING_MODES,
@@ -22,6 +23,7 @@ from claudechat.config.settings import (
 )
 from claudechat.config.store import (
     LoadedConfig,
+    cache_dir,
     config_dir,
     config_path,
     data_dir,
@@ -29,13 +31,11 @@ from claudechat.config.store import (
     load_settings,
     load_settings_with_warnings,
     read_config_data,
-    remove_token,
     state_dir,
     save_config_data,
-    save_token,
-    set_option,
-    unset_option,
 )
+from claudechat.config.write import remove_token, save_token, set_option, unset_option
+from claudechat.config.profiles import PROFILE_KEYS, Profile, check_profile_name
 
 __all__ = [
     "APP_NAME",
@@ -45,6 +45,10 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_MODEL",
+    "ENV_PROFILE",
+    "PROFILE_KEYS",
+    "Profile",
+    "check_profile_name",
     "MAX_TOKEN_LENGTH",
     "OPTIONS",
     "REASONING_MODES",
@@ -52,6 +56,7 @@ __all__ = [
     "LoadedConfig",
     "Option",
     "Settings",
+    "cache_dir",
     "check_token",
     "config_dir",
     "config_path",

@@ -26,6 +26,7 @@ from claudechat.repl import (  # noqa: F401  (they register themselves)
     context_commands,
     file_commands,
     paste,
+    profile_commands,
     report_commands,
     run_commands,
     session_commands,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
+    from claudechat.repl.server_models import ServerModels
     from claudechat.repl.user_commands import UserCommands
     from claudechat.turn import TurnOutcome
 
@@ -88,6 +90,7 @@ class Repl:
         self._history_warned = False
         self._context_meter: ContextMeter | None = None
         self._user_commands: UserCommands | None = None
+        self._server_models: ServerModels | None = None
         for warning in theme_warnings:
             self.warning(warning)
 
@@ -128,6 +131,30 @@ class Repl:
 
             self._context_meter = ContextMeter()
         return self._context_meter
+
+    @property
+    def server_models(self) -> ServerModels:
+        """What the server in use lists of its models (asked when /model first needs it)."""
+        if self._server_models is None:
+            from claudechat.repl.server_models import ServerModels
+
+            self._server_models = ServerModels()
+        return self._server_models
+
+    def refresh_completions(self) -> None:
+        """Offer the completions again (a list they come from has arrived), if the menu is wanted."""
+        if self._session is None or not self._session.app.is_running:
+            return
+        buffer = self._session.app.current_buffer
+        if buffer.complete_state is not None or buffer.text.startswith("/"):
+            buffer.start_completion(select_first=False)
+
+    async def use_settings(self, settings: Settings) -> None:
+        """From the next request on, talk to `settings`' server with its token (/profile)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+        self.settings = settings
 
     @property
     def context_window(self) -> int | None:
@@ -237,6 +264,7 @@ class Repl:
             tokens, level = use.tokens, use.level
         state = ToolbarState(
             model=self.model,
+            server=self._toolbar_server(),
             attachments=tuple(("!" if attachment.kind == "command" else "") + attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
@@ -249,6 +277,14 @@ class Repl:
             send_key=self.settings.send_key,
         )
         return toolbar_fragments(state, app.output.get_size().columns)
+
+    def _toolbar_server(self) -> str | None:
+        """`host (profile)` while a profile is in use: which server the next message goes to."""
+        if self.settings.profile is None:
+            return None
+        from claudechat.config import server_key
+
+        return f"{server_key(self.settings.base_url)} ({self.settings.profile})"
 
     def _make_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
@@ -300,7 +336,8 @@ class Repl:
         from claudechat.repl.output import prompt_output
 
         host = one_line(urlsplit(self.settings.base_url).netloc, 80)
-        banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host} · /help for commands"
+        profile = f" · profile {self.settings.profile}" if self.settings.profile else ""
+        banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host}{profile} · /help for commands"
         # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.settings.debug:
@@ -376,6 +413,8 @@ class Repl:
         finally:
             if self._client is not None:
                 await self._client.aclose()
+            if self._server_models is not None:
+                await self._server_models.aclose()
             if self._trace is not None:
                 self._trace.close()
             with contextlib.suppress(OSError):  # saved even if the error cannot be shown

@@ -8,6 +8,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from claudechat.chat.conversation import Message
+from claudechat.config import server_key
 from claudechat.models import MODELS, find_model, image_warning, is_model_id
 from claudechat.render.sessions import turns_text
 from claudechat.repl.commands import COMMANDS, CommandError, no_argument, shown
@@ -26,7 +27,11 @@ _DEFAULT_WORDS = ("default", "off", "none")
 
 
 def _model_ids(app: ChatApp, argument: str) -> list[str]:
-    return [model.id for model in MODELS]
+    # Never waits: the server's list if known, else the catalogue while the list is asked for.
+    known, ids = app.server_models.known(app.settings)
+    if not known:
+        app.server_models.prefetch(app.settings, app.refresh_completions)
+    return ids or [model.id for model in MODELS]
 
 
 @COMMANDS.command(
@@ -34,28 +39,52 @@ def _model_ids(app: ChatApp, argument: str) -> list[str]:
     "list the models, or switch to one for the next requests",
     usage="/model [ID]",
     complete=_model_ids,
-    details="Models marked vision accept images; thinking models stream their reasoning first.\n"
-    "An id missing from the list is used anyway, with a warning: the service adds models.",
+    details="A server that lists its models (GET /models: llama.cpp, vLLM, Ollama, LiteLLM) shows its own;\n"
+    "otherwise the catalogue: models marked vision accept images, thinking models stream their\n"
+    "reasoning first. An id missing from the list is used anyway, with a warning.",
 )
-def _model(app: ChatApp, argument: str) -> None:
+async def _model(app: ChatApp, argument: str) -> None:
+    served = await app.server_models.get(app.settings)
     if not argument:
-        width = max(len(model.id) for model in MODELS)
-        lines = []
-        for model in MODELS:
-            marks = " ".join(mark for mark, has in (("vision", model.vision), ("thinking", model.thinking)) if has)
-            current = "▸" if model.id == app.model else " "
-            lines.append(f"{current} {model.id.ljust(width)}  {marks}")
-        if find_model(app.model) is None:
-            lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
-        app.notice("\n".join(lines))
+        app.notice(_served_listing(app, served) if served else _catalogue_listing(app))
         return
     if not is_model_id(argument):
         raise CommandError(f"{shown(argument)} is not a model id", hint="see /model")
     app.session.change_settings(model=argument)
     app.notice(f"model is now {argument}")
-    if find_model(argument) is None:
+    if served and argument not in served:
+        server = one_line(server_key(app.settings.base_url), 80)
+        app.warning(f"{argument} is not among the models {server} lists (see /model); using it anyway")
+    elif not served and find_model(argument) is None:
         app.warning(f"{argument} is not in the catalogue; using it anyway (the service adds models)")
     _warn_if_images_unsupported(app)
+
+
+def _marks(model_id: str) -> str:
+    model = find_model(model_id)
+    if model is None:
+        return ""
+    return " ".join(mark for mark, has in (("vision", model.vision), ("thinking", model.thinking)) if has)
+
+
+def _catalogue_listing(app: ChatApp) -> str:
+    width = max(len(model.id) for model in MODELS)
+    lines = [f"{'▸' if model.id == app.model else ' '} {model.id.ljust(width)}  {_marks(model.id)}" for model in MODELS]
+    if find_model(app.model) is None:
+        lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
+    return "\n".join(lines)
+
+
+def _served_listing(app: ChatApp, served: list[str]) -> str:
+    server = one_line(server_key(app.settings.base_url), 80)
+    width = min(60, max(len(model_id) for model_id in served))
+    lines = [f"models {server} lists:"]
+    for model_id in served:
+        current = "▸" if model_id == app.model else " "
+        lines.append(f"{current} {one_line(model_id, 200).ljust(width)}  {_marks(model_id)}".rstrip())
+    if app.model not in served:
+        lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
+    return "\n".join(lines)
 
 
 def _warn_if_images_unsupported(app: ChatApp) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from claudechat.render.theme import Theme
+    from claudechat.repl.server_models import ServerModels
     from claudechat.turn import TurnOutcome
 
 __all__ = ["ChatApp", "Command", "CommandSource", "Completer", "Handler"]
@@ -63,6 +64,14 @@ class ChatApp(Protocol):
 
     @property
     def settings(self) -> Settings: ...
+
+    async def use_settings(self, settings: Settings) -> None:
+        """From the next request on, talk to `settings`' server with its token (/profile)."""
+
+    @property
+    def server_models(self) -> ServerModels: ...
+
+    def refresh_completions(self) -> None: ...
 
     @property
     def theme(self) -> Theme: ...

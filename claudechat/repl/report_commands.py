@@ -100,7 +100,8 @@ def _info(app: ChatApp, argument: str) -> None:
     room = max(20, app.console.width - len("candidates (n)") - 2)
     rows = [
         ("model", one_line(settings.model, 200)),
-        ("server", one_line(app.settings.base_url, 200)),
+        ("server", one_line(app.settings.base_url, 200)
+         + (f" (profile {app.settings.profile})" if app.settings.profile else "")),
         ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
         ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
         ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),

@@ -1,10 +1,10 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
-Fields are kept by priority: the model first, then an edit in progress, the attachments, the
-system prompt, the context meter, the request settings, the tokens spent, "Alt-Enter sends"
-when that is the send key, and the key hints last. Long values are shortened (file names,
-never paths; the system prompt's first words); when the row is still too wide for the
-terminal, the least important fields are dropped whole.
+Fields are kept by priority: the model first, the server (while a profile is in use), then an
+edit in progress, the attachments, the system prompt, the context meter, the request settings,
+the tokens spent, "Alt-Enter sends" when that is the send key, and the key hints last. Long
+values are shortened (file names, never paths; the system prompt's first words); when the row
+is still too wide for the terminal, the least important fields are dropped whole.
 
 The toolbar is drawn on every keystroke, so nothing here may cost more than formatting.
 """
@@ -36,6 +36,7 @@ class ToolbarState:
     context_window: int | None = None  # of the model; None when unknown
     context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
     send_key: str = "enter"  # the send_key setting
+    server: str | None = None  # shown while a profile is in use: "host (profile)"
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
@@ -80,6 +81,8 @@ def context_field(tokens: int, window: int | None, level: str = "") -> Fragments
 def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
     """The toolbar for a terminal `columns` wide."""
     fields: list[Fragments] = [_field("model", _short(state.model, 60))]
+    if state.server:
+        fields.append(_field(" server", _short(state.server, 60)))
     if state.editing:
         fields.append([("class:toolbar.value", "  editing your last message")])
     if state.attachments:
