@@ -291,6 +291,13 @@ def test_bash_completes_session_ids_of_this_user_newest_first(cli: CLI, bash_com
 
 
 @pytest.mark.e2e
+def test_bash_completes_profiles_of_the_config_file(cli: CLI, bash_complete) -> None:
+    cli.write_config('[profiles.work]\nmodel = "claude-opus-4-6"\n\n[profiles.local]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    assert bash_complete("claudechat", "--profile", "") == ["work", "local"]
+    assert bash_complete("claudechat", "-p", "lo") == ["local"]
+
+
+@pytest.mark.e2e
 def test_bash_completes_themes(bash_complete) -> None:
     assert bash_complete("claudechat", "--theme", "solar") == ["solarized-dark"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claudechat.dirs import cache_dir, config_dir, data_dir, state_dir
+from claudechat.dirs import cache_dir, config_dir, data_dir, state_dir  # noqa: F401  (re-exported by claudechat.config)
 from claudechat.errors import ClaudechatError, ConfigError
 from claudechat.files import make_private_dir, write_atomically
 from claudechat.sanitize import one_line
