@@ -24,7 +24,7 @@ from claudechat.sanitize import json_line, one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "config_main", "run_auth_flow", "sessions_main"]
+__all__ = ["auth_main", "config_main", "roles_main", "run_auth_flow", "sessions_main"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -346,4 +346,48 @@ def sessions_main(argv: list[str]) -> int:
         _out(session_table(summaries, width=width))
     else:
         _note("no saved sessions yet; each chat is saved after its first answer")
+    return 0
+
+
+# --- claudechat roles ----------------------------------------------------------------------
+
+
+def _roles_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat roles",
+        "List the roles: the built-in ones and the Markdown files in the roles directory "
+        "(a file replaces a built-in role of the same name). Use one with `claudechat -r NAME`, "
+        "or `/role NAME` in the chat.",
+    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    return parser
+
+
+def _home_path(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
+
+
+def roles_main(argv: list[str]) -> int:
+    """`claudechat roles [--output json]`: each role's name, description and where it comes from."""
+    from claudechat.roles import BUILTIN, load_roles, roles_dir
+
+    args = _parse(_roles_parser(), argv)
+    if isinstance(args, int):
+        return args
+    roles, warnings = load_roles()
+    for warning in warnings:
+        _warn(one_line(warning, 2000))
+    if args.output == "json":
+        _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
+        return 0
+    rows = [(name, one_line(role.description, 200) or "-",
+             "built-in" if role.source == BUILTIN else one_line(_home_path(role.source), 500))
+            for name, role in roles.items()]
+    name_width = max(len(row[0]) for row in rows)
+    description_width = max(len(row[1]) for row in rows)
+    for name, description, source in rows:
+        _out(f"{name.ljust(name_width)}  {description.ljust(description_width)}  {source}".rstrip())
+    if not any(source != "built-in" for _, _, source in rows):
+        _note(f"add your own as NAME.md in {roles_dir()}")
     return 0
