@@ -101,6 +101,7 @@ def _info(app: Repl, argument: str) -> None:
     rows = [
         ("model", one_line(settings.model, 200)),
         ("server", one_line(app.settings.base_url, 200)),
+        ("role", one_line(settings.role, 64) if settings.role else "none"),
         ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
         ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
         ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),

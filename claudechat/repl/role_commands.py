@@ -37,11 +37,13 @@ def _listing(app: Repl) -> str:
         app.warning(warning)
     current = app.session.settings.role
     width = max(len(name) for name in roles)
+    descriptions = {name: one_line(role.description, 100) or "-" for name, role in roles.items()}
+    described = max(len(text) for text in descriptions.values())
     lines = [f"role: {one_line(current, 64)}" if current else "no role (/role NAME takes one on)"]
     for name, role in roles.items():
         mark = "▸" if name == current else " "
         where = "built-in" if role.source == BUILTIN else "file"
-        lines.append(f"{mark} {name.ljust(width)}  {one_line(role.description, 100) or '-'}  ({where})")
+        lines.append(f"{mark} {name.ljust(width)}  {descriptions[name].ljust(described)}  {where}")
     return "\n".join(lines)
 
 
