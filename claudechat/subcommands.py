@@ -363,13 +363,9 @@ def _roles_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _home_path(path: str) -> str:
-    home = os.path.expanduser("~")
-    return "~" + path[len(home):] if home not in ("", "/") and path.startswith(home + os.sep) else path
-
-
 def roles_main(argv: list[str]) -> int:
     """`claudechat roles [--output json]`: each role's name, description and where it comes from."""
+    from claudechat.paths import short_path
     from claudechat.roles import BUILTIN, load_roles, roles_dir
 
     args = _parse(_roles_parser(), argv)
@@ -382,7 +378,7 @@ def roles_main(argv: list[str]) -> int:
         _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
         return 0
     rows = [(name, one_line(role.description, 200) or "-",
-             "built-in" if role.source == BUILTIN else one_line(_home_path(role.source), 500))
+             "built-in" if role.source == BUILTIN else short_path(role.source))
             for name, role in roles.items()]
     name_width = max(len(row[0]) for row in rows)
     description_width = max(len(row[1]) for row in rows)

@@ -182,3 +182,28 @@ def test_a_session_keeps_its_role_across_continue(tmp_path, double, chat):
     oneshot = Terminal(tmp_path, base_url=double.url, args=["-c", "third"], env={"SHELL": "/bin/sh"})
     assert oneshot.wait_exit() == 0
     assert system_of(double.requests[-1].json) == code_prompt
+
+
+def test_a_template_role_is_refused_for_the_chat(tmp_path, double):
+    roles = tmp_path / "config" / "claudechat" / "roles"
+    roles.mkdir(parents=True)
+    (roles / "tr.md").write_text("Translate: {{input}}\n")
+    term = Terminal(tmp_path, base_url=double.url, args=["-r", "tr"])
+    assert term.wait_exit() == 2
+    assert "claudechat: error: role 'tr' is a template for one question ({{input}} in it) " \
+           "(ask with claudechat -r tr \"...\")" in term.text().replace("\n", "")
+    assert double.requests == []
+
+
+def test_continuing_with_another_role_takes_it_on(tmp_path, double, chat):
+    term = chat("-r", "code")
+    send(term, double, "first")
+    assert term.close() == 0
+    double.enqueue(Reply(content="plain answer 2"))
+    oneshot = Terminal(tmp_path, base_url=double.url, args=["-c", "-r", "explain", "second"])
+    assert oneshot.wait_exit() == 0
+    assert system_of(double.requests[-1].json) == builtin_roles()["explain"].prompt
+
+    again = chat("-c")
+    assert any("role explain" in line for line in again.all_lines()[:3])
+    assert system_of(send(again, double, "third")) == builtin_roles()["explain"].prompt
