@@ -238,6 +238,11 @@ def _convert(key: str, value: Any) -> Any:
         raise ValueError(option.valid) from None
     if converted is None:  # an empty value: as if the key were not there
         raise ValueError(option.valid)
+    if key == "model":
+        from claudechat.models import is_model_id
+
+        if not is_model_id(converted):  # what a session can record (at most 200 characters)
+            raise ValueError(option.valid + " of at most 200 characters")
     return converted
 
 

@@ -125,6 +125,13 @@ def test_bad_values_and_unknown_keys_each_give_one_warning_naming_file_and_line(
     ]
 
 
+def test_a_model_id_too_long_for_a_session_is_refused(config):
+    path = write_role(config, "long", f'+++\nmodel = "{"m" * 201}"\n+++\nBody\n')
+    role = find_role("long")
+    assert role.model is None
+    assert role.warnings[0].startswith(f"{path}:2: model must be a model id without spaces of at most 200 characters")
+
+
 def test_a_flat_bad_value_names_its_line_too(config):
     path = write_role(config, "flat", "---\n\ndescription: x\ntemperature: hot\n---\nBody\n")
     [warning] = find_role("flat").warnings
