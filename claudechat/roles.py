@@ -1,6 +1,8 @@
 """Roles: a named system prompt with the request settings that go with it.
 
-A role is `NAME.md` in the roles directory (`config_dir()/roles`): optional front matter
+A role is `NAME.md` in the user's roles folder (`config_dir()/roles`) or the project's
+(`.claudechat/roles/` of the working directory or the nearest parent with one, which wins over
+the user's): optional front matter
 (`model`, `temperature`, `max_tokens`, `reasoning`, `response_format`, `description`) and the
 system prompt as its body. Three roles are built in (`shell`, `code`, `explain`); a file of the
 same name replaces one.
@@ -44,6 +46,7 @@ __all__ = [
     "parse_variables",
     "placeholders",
     "role_from_file",
+    "role_folders",
     "roles_dir",
     "runs_commands",
     "session_changes",
@@ -64,6 +67,7 @@ class Role:
     prompt: str  # the body: the system prompt, or a template holding {{input}}
     description: str = ""
     source: str = BUILTIN  # BUILTIN, or the path of the file it comes from
+    scope: str = BUILTIN  # BUILTIN, or where the file is: "user" or "project"
     model: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
@@ -105,6 +109,7 @@ class Role:
             "name": self.name,
             "description": self.description,
             "source": self.source,
+            "scope": self.scope,
             **self.settings(),
             "variables": self.variables,
             "template": self.is_template,
@@ -190,9 +195,19 @@ def builtin_roles() -> dict[str, Role]:
 
 
 def roles_dir() -> Path:
+    """The user's roles folder."""
     from claudechat.config import config_dir
 
     return config_dir() / "roles"
+
+
+def role_folders(directory: Path | None = None) -> list[tuple[str, Path]]:
+    """(scope, folder) to read roles from, the one that wins last: `directory` alone when given."""
+    if directory is not None:
+        return [("user", directory)]
+    from claudechat.config.folders import user_and_project_folders
+
+    return user_and_project_folders("roles", user_dir=roles_dir())
 
 
 def check_role_name(name: str) -> str:
@@ -246,7 +261,7 @@ def _convert(key: str, value: Any) -> Any:
     return converted
 
 
-def role_from_file(name: str, markdown: MarkdownFile) -> Role:
+def role_from_file(name: str, markdown: MarkdownFile, scope: str = "user") -> Role:
     """The role a parsed file describes; its front-matter problems are in `Role.warnings`."""
     from claudechat.config.settings import show_toml_value
 
@@ -262,46 +277,49 @@ def role_from_file(name: str, markdown: MarkdownFile) -> Role:
             values[key] = _convert(key, value)
         except ValueError as err:
             warnings.append(f"{where}: {key} must be {err}, got {show_toml_value(value)}; ignored")
-    return Role(name=name, prompt=markdown.body.strip(), source=str(markdown.path), warnings=tuple(warnings), **values)
+    return Role(name=name, prompt=markdown.body.strip(), source=str(markdown.path), scope=scope,
+                warnings=tuple(warnings), **values)
 
 
-def _read_role(name: str, path: Path) -> Role:
-    return role_from_file(name, read_markdown_file(path))
+def _read_role(name: str, path: Path, scope: str) -> Role:
+    return role_from_file(name, read_markdown_file(path), scope)
 
 
 def load_roles(directory: Path | None = None) -> tuple[dict[str, Role], list[str]]:
     """Every role, by name (files over built-ins), and a warning for each file or key that is bad."""
     roles = builtin_roles()
     warnings: list[str] = []
-    for name, path in markdown_files(roles_dir() if directory is None else directory):
-        try:
-            role = _read_role(name, path)
-        except MarkdownFileError as err:
-            warnings.append(str(err))
-            continue
-        roles[name] = role
-        warnings += role.warnings
+    for scope, folder in role_folders(directory):
+        for name, path in markdown_files(folder):
+            try:
+                role = _read_role(name, path, scope)
+            except MarkdownFileError as err:
+                warnings.append(str(err))
+                continue
+            roles[name] = role
+            warnings += role.warnings
     return dict(sorted(roles.items())), warnings
 
 
 def find_role(name: str, directory: Path | None = None) -> Role:
     """The role called `name` (its warnings in `Role.warnings`); UsageError if there is none."""
     check_role_name(name)
-    directory = roles_dir() if directory is None else directory
-    path = directory / f"{name}.md"
-    if path.is_file():
-        try:
-            return _read_role(name, path)
-        except MarkdownFileError as err:
-            raise UsageError(f"role {name!r} cannot be used: {err}", hint="fix the file or remove it") from None
+    folders = role_folders(directory)
+    for scope, folder in reversed(folders):  # the project's first: it wins
+        path = folder / f"{name}.md"
+        if path.is_file():
+            try:
+                return _read_role(name, path, scope)
+            except MarkdownFileError as err:
+                raise UsageError(f"role {name!r} cannot be used: {err}", hint="fix the file or remove it") from None
     builtin = builtin_roles().get(name)
     if builtin is not None:
         return builtin
-    known = sorted(set(builtin_roles()) | {found for found, _ in markdown_files(directory)})
+    known = sorted(set(builtin_roles()).union(*({found for found, _ in markdown_files(folder)} for _, folder in folders)))
     import difflib
 
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"roles: {', '.join(known)}; a file {directory}/{name}.md adds one"
+    hint = f"did you mean {close[0]!r}?" if close else f"roles: {', '.join(known)}; a file {folders[0][1]}/{name}.md adds one"
     raise UsageError(f"no role {name!r}", hint=hint)
 
 

@@ -355,9 +355,9 @@ def sessions_main(argv: list[str]) -> int:
 def _roles_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "claudechat roles",
-        "List the roles: the built-in ones and the Markdown files in the roles directory "
-        "(a file replaces a built-in role of the same name). Use one with `claudechat -r NAME`, "
-        "or `/role NAME` in the chat.",
+        "List the roles: the built-in ones, the Markdown files in your roles folder and those in "
+        "the project's .claudechat/roles/ (a file replaces a role of the same name; the project's "
+        "wins). Use one with `claudechat -r NAME`, or `/role NAME` in the chat.",
     )
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
@@ -378,7 +378,7 @@ def roles_main(argv: list[str]) -> int:
         _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
         return 0
     rows = [(name, one_line(role.description, 200) or "-",
-             "built-in" if role.source == BUILTIN else short_path(role.source))
+             "built-in" if role.source == BUILTIN else f"{short_path(role.source)} ({role.scope})")
             for name, role in roles.items()]
     name_width = max(len(row[0]) for row in rows)
     description_width = max(len(row[1]) for row in rows)

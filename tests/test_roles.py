@@ -82,9 +82,28 @@ def test_a_file_replaces_a_built_in_role(config):
     path = write_role(config, "shell", "+++\ndescription = \"mine\"\n+++\nPowerShell only.\n")
     roles, warnings = load_roles()
     assert warnings == []
-    assert roles["shell"] == Role("shell", "PowerShell only.", "mine", source=str(path))
+    assert roles["shell"] == Role("shell", "PowerShell only.", "mine", source=str(path), scope="user")
     assert roles["shell"].runs_commands  # still offers to run what it answers
     assert find_role("shell").prompt == "PowerShell only."
+
+
+def test_a_project_role_wins_over_the_users_and_both_over_a_built_in(config, tmp_path, monkeypatch):
+    project = tmp_path / "work" / ".claudechat" / "roles"
+    project.mkdir(parents=True)
+    (tmp_path / "work" / "src").mkdir()
+    monkeypatch.chdir(tmp_path / "work" / "src")  # the nearest parent with .claudechat/ is the project
+    write_role(config, "review", "The user's.\n")
+    write_role(config, "mine", "Only the user's.\n")
+    write_role(project, "review", "The project's.\n")
+    write_role(project, "code", "The project's code.\n")
+    roles, warnings = load_roles()
+    assert warnings == []
+    assert (roles["review"].prompt, roles["review"].scope) == ("The project's.", "project")
+    assert (roles["mine"].prompt, roles["mine"].scope) == ("Only the user's.", "user")
+    assert (roles["code"].prompt, roles["code"].scope) == ("The project's code.", "project")
+    assert roles["shell"].scope == BUILTIN
+    assert find_role("review").prompt == "The project's."
+    assert find_role("mine").prompt == "Only the user's."
 
 
 # --- role files --------------------------------------------------------------------------------

@@ -197,8 +197,8 @@ def test_roles_lists_name_description_and_source(cli):
     assert lines["code"].endswith("built-in") and "code only, no prose" in lines["code"]
     home = str(cli.home)
     shown = "~" + str(path)[len(home):] if str(path).startswith(home + os.sep) else str(path)
-    assert "review a diff" in lines["review"] and lines["review"].endswith(shown)
-    assert "my shell" in lines["shell"] and lines["shell"].endswith("shell.md")
+    assert "review a diff" in lines["review"] and lines["review"].endswith(f"{shown} (user)")
+    assert "my shell" in lines["shell"] and lines["shell"].endswith("shell.md (user)")
 
 
 def test_roles_as_json(cli):
@@ -207,9 +207,9 @@ def test_roles_as_json(cli):
     assert result.returncode == 0, result
     roles = {role["name"]: role for role in json.loads(result.stdout)}
     assert list(roles) == ["code", "explain", "shell", "tr"]
-    assert roles["tr"] == {"name": "tr", "description": "", "source": str(path), "model": "claude-opus-4-6",
-                           "variables": ["to"], "template": True}
-    assert roles["shell"]["source"] == "built-in"
+    assert roles["tr"] == {"name": "tr", "description": "", "source": str(path), "scope": "user",
+                           "model": "claude-opus-4-6", "variables": ["to"], "template": True}
+    assert roles["shell"]["source"] == roles["shell"]["scope"] == "built-in"
 
 
 def test_broken_role_files_give_one_warning_each_and_the_others_are_listed(cli):

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
+    from claudechat.repl.user_commands import UserCommands
     from claudechat.turn import TurnOutcome
 
 __all__ = ["Repl", "run_repl"]
@@ -91,10 +92,11 @@ class Repl:
         self._history_problem: str | None = None  # to show once, after the prompt returns
         self._history_warned = False
         self._context_meter: ContextMeter | None = None
+        self._user_commands: UserCommands | None = None
         for warning in theme_warnings:
             self.warning(warning)
 
-    # --- what commands use -------------------------------------------------------------
+    # --- what commands use (claudechat.repl.interface.ChatApp) ----------------------------
 
     @property
     def screen(self) -> Screen:
@@ -141,6 +143,24 @@ class Repl:
     def context_use(self, typed: str = "") -> ContextUse:
         """What the next request would use: the conversation, what is attached, `typed`."""
         return self.context_meter.use(self.session, self.context_window, typed, self.attachments)
+
+    @property
+    def user_commands(self) -> UserCommands:
+        """The user's own commands, this chat's: read from their folders when first needed."""
+        if self._user_commands is None:
+            from claudechat.repl.user_commands import UserCommands
+
+            self._user_commands = UserCommands(lambda name: COMMANDS.find(name) is not None)
+        return self._user_commands
+
+    def _warn_about_user_commands(self, *, refresh: bool) -> None:
+        """Say what is wrong with the user's command files, each problem once. Not while the
+        prompt is drawn (completion reads them then): at start and when it returns."""
+        if refresh:
+            self.user_commands.refresh(deep=True)
+        if self._user_commands is not None:
+            for warning in self._user_commands.take_warnings():
+                self.warning(warning)
 
     def save_session(self) -> bool:
         """Save what changed; on failure say so and go on (it is retried at the next save)."""
@@ -260,7 +280,7 @@ class Repl:
             key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
-            completer=SlashCompleter(self),
+            completer=SlashCompleter(self, lambda: self.user_commands),
             complete_while_typing=True,
             enable_open_in_editor=True,
             editing_mode=EditingMode.VI if self.settings.editing_mode == "vi" else EditingMode.EMACS,
@@ -291,6 +311,8 @@ class Repl:
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.settings.debug:
             self._open_trace()
+        if _may_have_user_commands():  # else nothing to read: the prompt comes sooner
+            self._warn_about_user_commands(refresh=True)
         if self.session.messages:
             self.show_session(self._opened)
 
@@ -394,6 +416,7 @@ class Repl:
             if self._history_problem is not None and not self._history_warned:
                 self._history_warned = True
                 self.warning(self._history_problem)
+            self._warn_about_user_commands(refresh=text.lstrip().startswith("/"))
             if not text.strip():
                 continue
             if text.lstrip().startswith(("/", "!")):
@@ -414,33 +437,36 @@ class Repl:
             self._client = client_for(self.settings, lambda notice: self.warning(str(notice)), trace=self._trace)
         return self._client
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: str, *, model: str | None = None, typed: str | None = None) -> None:
         """Send a typed message (with what is attached and the paths it mentions as `@path`);
-        after /edit it replaces the last exchange."""
+        after /edit it replaces the last exchange. `model` is for this request only; `typed` is
+        what goes back in the input if it is not sent (a user's command: the command line)."""
+        unsent = text if typed is None else typed
         pending = self.attachments
         attachments = await file_commands.attachments_for(self, text)
         if attachments is None:  # a mentioned path cannot be attached (it was said why): not sent
-            self._unsent = text
+            self._unsent = unsent
             return
         content: Content = text
         if attachments:
             content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
         replace = self.editing and len(self.session.messages) >= 2
         if not replace and not await context_commands.compact_if_due(self, text, attachments):
-            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+            self._unsent = " ".join(part for part in (unsent.rstrip(), self._unsent) if part)
             return
         self.attachments = []
         if attachments:
             from claudechat.render.exchange import attached_names
 
             self.screen.print(attached_names([attachment.label for attachment in attachments]))
-        if await self.ask(Message("user", content, model=self.model), replace_last=replace):
+        model = model or self.model
+        if await self.ask(Message("user", content, model=model), replace_last=replace, model=model):
             self.editing = False
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
             # while it was out), the attachments stay (its mentions are read again when resent).
             self.attachments = pending
-            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+            self._unsent = " ".join(part for part in (unsent.rstrip(), self._unsent) if part)
 
     async def retry(self) -> None:
         """Ask again for the last answer; it is replaced only if a new one comes."""
@@ -449,14 +475,16 @@ class Repl:
         user = self.session.messages[-2]
         await self.ask(Message("user", user.content, model=self.model, created=user.created), replace_last=True)
 
-    async def ask(self, user: Message, *, replace_last: bool = False) -> bool:
-        """One request and its answer on screen; True when the answer entered the session."""
+    async def ask(self, user: Message, *, replace_last: bool = False, model: str | None = None) -> bool:
+        """One request and its answer on screen; True when the answer entered the session.
+        `model` is for this request only (the session's model otherwise)."""
         from claudechat.api import ChatRequest
         from claudechat.render.answer import AnswerView
 
         settings = self.session.settings
+        model = model or self.model
         request = ChatRequest(
-            model=settings.model,
+            model=model,
             messages=self.session.request_messages(drop_last=2 if replace_last else 0) + [user.to_api()],
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
@@ -473,13 +501,13 @@ class Repl:
             self.notice(f"candidate 1 of {settings.n}")
         view = AnswerView(
             self.screen,
-            model=self.model,
+            model=model,
             reasoning_mode=self.reasoning_mode,
             code_theme=self.theme.code_theme,
             code_language="json" if settings.json else "shell" if runs_commands(settings.role) else None,
         )
         outcome, typed = await self.stream(request, view)
-        kept = self._finish_turn(user, view, outcome, replace_last)
+        kept = self._finish_turn(user, view, outcome, replace_last, model)
         self._unsent += "".join(typed)  # typed while the answer streamed: it starts the next message
         if kept:
             await role_commands.after_answer(self)
@@ -510,7 +538,7 @@ class Repl:
         with handled_by_loop("SIGINT", task.cancel), stream_stop_keys(task.cancel, on_typed) as typed:
             yield typed
 
-    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool) -> bool:
+    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool, model: str) -> bool:
         from rich.text import Text
 
         from claudechat.render.answer import error_text, interrupted_text
@@ -518,7 +546,7 @@ class Repl:
         from claudechat.turn import outcome_notes, outcome_status
 
         result = outcome.result
-        self.session.record_result(result, self.model)
+        self.session.record_result(result, model)
         if outcome.error is not None or (outcome.interrupted and not (result.content or result.refusal)):
             # Nothing usable came back: the history stays as it was.
             if outcome.error is not None:
@@ -527,7 +555,7 @@ class Repl:
                 view.finish(Text("⏹ interrupted before the answer began", style="interrupted"))
             self.save_session()  # the tokens it cost, if any
             return False
-        answer = answer_from_result(result, self.model, interrupted=outcome.interrupted)
+        answer = answer_from_result(result, model, interrupted=outcome.interrupted)
         if replace_last:
             self.session.replace_turn(user, answer)
         else:
@@ -536,7 +564,7 @@ class Repl:
         if outcome.interrupted:
             after.append(interrupted_text())
         after += outcome_notes(outcome, "/max-tokens N raises it")
-        after.append(Text(outcome_status(outcome, self.model), style="status"))
+        after.append(Text(outcome_status(outcome, model), style="status"))
         if self.session.settings.json:
             after.append(json_verdict(answer.text))
         contents = [candidate.content for candidate in answer.candidates]
@@ -546,6 +574,12 @@ class Repl:
         return True
 
 _RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
+
+
+def _may_have_user_commands() -> bool:
+    from claudechat.config.folders import user_and_project_folders
+
+    return any(folder.is_dir() for _, folder in user_and_project_folders("commands"))
 
 
 def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["CHOICES", "choose", "edit_command", "offer_in_chat", "offer_on_terminal", "run_on_terminal"]
 
@@ -80,7 +80,7 @@ def _copy_notice(ways: list[str]) -> str:
 # --- the chat -----------------------------------------------------------------------------------
 
 
-async def offer_in_chat(app: Repl, command: str) -> None:
+async def offer_in_chat(app: ChatApp, command: str) -> None:
     """After a shell role's answer in the chat: run, edit or copy `command`, or nothing."""
     from claudechat.repl.clipboard import copy_text
     from claudechat.repl.run_commands import run_shell_command

@@ -15,13 +15,13 @@ from claudechat.repl.commands import COMMANDS, CommandError, shown
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
     from claudechat.roles import Role
 
-__all__ = ["after_answer", "role_names"]
+__all__ = ["after_answer", "role_names", "take_on_role"]
 
 
-def role_names(app: Repl, argument: str) -> list[str]:
+def role_names(app: ChatApp, argument: str) -> list[str]:
     """For Tab after `/role `: every role's name, then `none`."""
     from claudechat.roles import load_roles
 
@@ -29,7 +29,7 @@ def role_names(app: Repl, argument: str) -> list[str]:
     return [*roles, "none"]
 
 
-def _listing(app: Repl) -> str:
+def _listing(app: ChatApp) -> str:
     from claudechat.roles import BUILTIN, load_roles
 
     roles, warnings = load_roles()
@@ -42,12 +42,12 @@ def _listing(app: Repl) -> str:
     lines = [f"role: {one_line(current, 64)}" if current else "no role (/role NAME takes one on)"]
     for name, role in roles.items():
         mark = "▸" if name == current else " "
-        where = "built-in" if role.source == BUILTIN else "file"
+        where = "built-in" if role.source == BUILTIN else f"{role.scope} file"
         lines.append(f"{mark} {name.ljust(width)}  {descriptions[name].ljust(described)}  {where}")
     return "\n".join(lines)
 
 
-def _base_values(app: Repl, keys: set[str]) -> dict[str, Any]:
+def _base_values(app: ChatApp, keys: set[str]) -> dict[str, Any]:
     """The settings `keys` as they were before any role: config, environment, command line."""
     base = app.base_settings
     values = {"system": base.system, "model": base.model, "temperature": base.temperature,
@@ -55,7 +55,7 @@ def _base_values(app: Repl, keys: set[str]) -> dict[str, Any]:
     return {key: values[key] for key in keys if key in values}
 
 
-def _drop_role(app: Repl) -> dict[str, Any]:
+def _drop_role(app: ChatApp) -> dict[str, Any]:
     """What goes back when the current role is dropped: the keys it set, as they were without it."""
     name = app.session.settings.role
     if name is None:
@@ -69,7 +69,7 @@ def _drop_role(app: Repl) -> dict[str, Any]:
     return {**_base_values(app, keys), "role": None}
 
 
-def _take_on(app: Repl, role: Role, variables: dict[str, str]) -> None:
+def _take_on(app: ChatApp, role: Role, variables: dict[str, str]) -> None:
     from claudechat.roles import check_variables, session_changes
 
     if role.is_template:
@@ -97,13 +97,14 @@ def _take_on(app: Repl, role: Role, variables: dict[str, str]) -> None:
     "take on a role (its system prompt and settings), drop it with `none`, or list them",
     usage="/role [NAME [VAR=VALUE ...]|none]",
     complete=role_names,
-    details="Roles are built in (shell, code, explain) or Markdown files in ~/.config/claudechat/roles/:\n"
+    details="Roles are built in (shell, code, explain) or Markdown files in ~/.config/claudechat/roles/\n"
+    "or the project's .claudechat/roles/ (which wins): "
     "front matter (model, temperature, max_tokens, reasoning, response_format, description), then the\n"
     "system prompt. VAR=VALUE fills {{VAR}} in it. `none` drops the role and what it set.\n"
     "The shell role answers with one command, then offers [r]un [e]dit [c]opy [q]uit.",
 )
-def _role(app: Repl, argument: str) -> None:
-    from claudechat.roles import NONE_WORDS, find_role, parse_variables
+def _role(app: ChatApp, argument: str) -> None:
+    from claudechat.roles import NONE_WORDS
 
     if not argument:
         app.notice(_listing(app))
@@ -122,15 +123,23 @@ def _role(app: Repl, argument: str) -> None:
         app.reasoning_mode = app.base_settings.reasoning
         app.notice(f"role {current} dropped; the system prompt and settings are as configured")
         return
+    take_on_role(app, name, specs)
+
+
+def take_on_role(app: ChatApp, name: str, specs: list[str] | None = None) -> None:
+    """Take on the role `name` as `/role NAME VAR=VALUE ...` does (a user's command naming one does
+    too); CommandError, changing nothing, if it cannot be."""
+    from claudechat.roles import find_role, parse_variables
+
     try:
         role = find_role(name)
-        variables = parse_variables(specs)
+        variables = parse_variables(specs or [])
     except UsageError as err:
         raise CommandError(err.message, hint=err.hint) from None
     _take_on(app, role, variables)
 
 
-async def after_answer(app: Repl) -> None:
+async def after_answer(app: ChatApp) -> None:
     """Under an answer of the shell role: offer to run, edit or copy its command."""
     from claudechat.roles import extract_command, runs_commands
 
