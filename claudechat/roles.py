@@ -1,11 +1,10 @@
 """Roles: a named system prompt with the request settings that go with it.
 
 A role is `NAME.md` in the user's roles folder (`config_dir()/roles`) or the project's
-(`.claudechat/roles/` of the working directory or the nearest parent with one, which wins over
-the user's): optional front matter
-(`model`, `temperature`, `max_tokens`, `reasoning`, `response_format`, `description`) and the
-system prompt as its body. Three roles are built in (`shell`, `code`, `explain`); a file of the
-same name replaces one.
+(`.claudechat/roles/` of the working directory or the nearest parent with one; it wins over the
+user's): optional front matter (`model`, `temperature`, `max_tokens`, `reasoning`,
+`response_format`, `description`) and the system prompt as its body. Three roles are built in
+(`shell`, `code`, `explain`); a file of the same name replaces one.
 
 A body may hold placeholders: `{{input}}` makes the role a template whose filled-in body is the
 user message (one-shot: the prompt and piped text), and `{{NAME}}` is filled by `--var NAME=VALUE`.
@@ -30,11 +29,11 @@ from claudechat.sanitize import one_line
 
 __all__ = [
     "BUILTIN",
-    "answers_in_code",
     "INPUT",
     "NONE_WORDS",
     "ROLE_KEYS",
     "Role",
+    "answers_in_code",
     "builtin_roles",
     "check_role_name",
     "check_variables",
@@ -54,7 +53,7 @@ __all__ = [
 
 BUILTIN = "built-in"
 INPUT = "input"  # the placeholder the user's text goes in
-NONE_WORDS = ("none", "off", "clear")  # `/role none`: no role
+NONE_WORDS = ("none",)  # `/role none`: no role
 ROLE_KEYS = ("model", "temperature", "max_tokens", "reasoning", "response_format", "description")
 RESPONSE_FORMATS = ("json", "text")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
