@@ -24,7 +24,7 @@ from claudechat.sanitize import json_line, one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "completion_main", "config_main", "parsers", "run_auth_flow", "sessions_main"]
+__all__ = ["auth_main", "completion_main", "config_main", "parsers", "roles_main", "run_auth_flow", "sessions_main"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -419,6 +419,46 @@ def sessions_main(argv: list[str]) -> int:
     return 0
 
 
+# --- claudechat roles ----------------------------------------------------------------------
+
+
+def _roles_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat roles",
+        "List the roles: the built-in ones, the Markdown files in your roles folder and those in "
+        "the project's .claudechat/roles/ (a file replaces a role of the same name; the project's "
+        "wins). Use one with `claudechat -r NAME`, or `/role NAME` in the chat.",
+    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    return parser
+
+
+def roles_main(argv: list[str]) -> int:
+    """`claudechat roles [--output json]`: each role's name, description and where it comes from."""
+    from claudechat.paths import short_path
+    from claudechat.roles import BUILTIN, load_roles, roles_dir
+
+    args = _parse(_roles_parser(), argv)
+    if isinstance(args, int):
+        return args
+    roles, warnings = load_roles()
+    for warning in warnings:
+        _warn(one_line(warning, 2000))
+    if args.output == "json":
+        _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
+        return 0
+    rows = [(name, one_line(role.description, 200) or "-",
+             "built-in" if role.source == BUILTIN else f"{short_path(role.source)} ({role.scope})")
+            for name, role in roles.items()]
+    name_width = max(len(row[0]) for row in rows)
+    description_width = max(len(row[1]) for row in rows)
+    for name, description, source in rows:
+        _out(f"{name.ljust(name_width)}  {description.ljust(description_width)}  {source}".rstrip())
+    if not any(source != "built-in" for _, _, source in rows):
+        _note(f"add your own as NAME.md in {roles_dir()}")
+    return 0
+
+
 # --- claudechat completion ------------------------------------------------------------------
 
 
@@ -459,5 +499,6 @@ def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
         "config": ("show or change the settings", _config_parser()),
         "auth": ("store the API token for a server", _auth_parser()),
         "sessions": ("list the saved chats", _sessions_parser()),
+        "roles": ("list the roles", _roles_parser()),
         "completion": ("print a shell completion script", _completion_parser()),
     }

@@ -118,17 +118,11 @@ def test_bad_values_name_the_file_and_line(tmp_path, front, message):
         read_user_command(path, "user")
 
 
-def test_a_role_is_refused_clearly_until_roles_exist():
-    if "claudechat.roles" in sys.modules or _module_exists("claudechat.roles"):
-        pytest.skip("roles are there: the refusal is gone")
-    with pytest.raises(CommandError, match=r"asks for the role 'editor', but roles are not available"):
-        apply_role(None, "editor")  # type: ignore[arg-type]
-
-
-def _module_exists(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
+def test_a_role_that_does_not_exist_stops_the_command_before_anything_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CommandError, match=r"^no role 'editor'"):
+        apply_role(None, "editor")  # type: ignore[arg-type]  (refused before the chat is touched)
 
 
 # --- the folders ---------------------------------------------------------------------------------

@@ -199,10 +199,20 @@ def test_a_file_added_while_the_chat_runs_works_without_a_restart(tmp_path, term
     assert len(warnings(term)) == 1  # said once
 
 
-def test_a_command_naming_a_role_is_refused_until_roles_exist_and_nothing_is_sent(tmp_path, terminal, double):
+def test_a_command_naming_a_role_takes_it_on_and_an_unknown_role_sends_nothing(tmp_path, terminal, double):
     write(user_dir(tmp_path), "tighten.md", "---\nrole: editor\ndescription: tighten prose\n---\nTighten: $ARGUMENTS\n")
+    write(user_dir(tmp_path), "lost.md", "---\nrole: nobody\n---\nHello\n")
     term = terminal(cols=WIDE)
     command(term, "/help tighten", "role: editor")
-    command(term, "/tighten this text", "error: this command asks for the role 'editor', but roles are not available")
-    command(term, "/help", "Enter sends · Alt-Enter")
+    command(term, "/tighten this text", "error: no role 'editor'")
     assert double.requests == [] and warnings(term) == []
+    assert term.prompt_input() == ""
+    write(tmp_path / "config" / "claudechat" / "roles", "editor.md", "+++\ntemperature = 0.3\n+++\nYou edit prose.\n")
+    turn(term, "/tighten this text")
+    body = sent(double, 1)
+    assert body["messages"][0] == {"role": "system", "content": "You edit prose."}
+    assert body["messages"][-1] == {"role": "user", "content": "Tighten: this text"}
+    assert body["temperature"] == 0.3
+    term.wait_for(lambda t: "role editor" in t.screen_lines()[-1])  # taken on, as /role does: the toolbar says so
+    command(term, "/lost", "error: no role 'nobody'")
+    assert len(double.requests) == 1

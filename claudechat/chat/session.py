@@ -74,6 +74,9 @@ class SessionSettings:
     n: int = 1
     json: bool = False
     profile: str | None = None  # the config profile (server, token) the session used last
+    # The role the settings came from (-r, /role), shown in the toolbar; None when there is none.
+    # Older files have no such key and older versions ignore it, so the format stays the same.
+    role: str | None = None
 
 
 @dataclass
@@ -359,6 +362,7 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "n": (int,),
     "json": (bool,),
     "profile": (str,),
+    "role": (str,),
 }
 
 

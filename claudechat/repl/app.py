@@ -28,12 +28,14 @@ from claudechat.repl import (  # noqa: F401  (they register themselves)
     paste,
     profile_commands,
     report_commands,
+    role_commands,
     run_commands,
     session_commands,
 )
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
+from claudechat.roles import runs_commands
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -68,10 +70,13 @@ def _warm_imports() -> None:
 
 
 class Repl:
-    def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> None:
+    def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
+                 base: Settings | None = None) -> None:
         from claudechat.render.theme import load_theme
 
         self.settings = settings
+        # The settings without the role the chat started with: what dropping a role goes back to.
+        self.base_settings = base if base is not None else settings
         self.keeper = keeper
         self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
@@ -265,6 +270,7 @@ class Repl:
         state = ToolbarState(
             model=self.model,
             server=self._toolbar_server(),
+            role=settings.role,
             attachments=tuple(("!" if attachment.kind == "command" else "") + attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
@@ -337,7 +343,8 @@ class Repl:
 
         host = one_line(urlsplit(self.settings.base_url).netloc, 80)
         profile = f" · profile {self.settings.profile}" if self.settings.profile else ""
-        banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host}{profile} · /help for commands"
+        role = f" · role {one_line(self.session.settings.role, 64)}" if self.session.settings.role else ""
+        banner = f"claudechat {__version__} · {one_line(self.model, 80)}{role} · {host}{profile} · /help for commands"
         # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.settings.debug:
@@ -537,11 +544,13 @@ class Repl:
             model=model,
             reasoning_mode=self.reasoning_mode,
             code_theme=self.theme.code_theme,
-            code_language="json" if settings.json else None,
+            code_language="json" if settings.json else "shell" if runs_commands(settings.role) else None,
         )
         outcome, typed = await self.stream(request, view)
         kept = self._finish_turn(user, view, outcome, replace_last, model)
         self._unsent += "".join(typed)  # typed while the answer streamed: it starts the next message
+        if kept:
+            await role_commands.after_answer(self)
         return kept
 
     async def stream(self, request: ChatRequest, view: Any) -> tuple[TurnOutcome, list[str]]:
@@ -613,5 +622,6 @@ def _may_have_user_commands() -> bool:
     return any(folder.is_dir() for _, folder in user_and_project_folders("commands"))
 
 
-def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> int:
-    return asyncio.run(Repl(settings, keeper, opened=opened).run())
+def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
+             base: Settings | None = None) -> int:
+    return asyncio.run(Repl(settings, keeper, opened=opened, base=base).run())

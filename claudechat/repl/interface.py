@@ -74,6 +74,10 @@ class ChatApp(Protocol):
     def refresh_completions(self) -> None: ...
 
     @property
+    def base_settings(self) -> Settings:
+        """The settings without the role the chat started with: what dropping a role goes back to."""
+
+    @property
     def theme(self) -> Theme: ...
 
     def apply_theme(self, name: str) -> None: ...

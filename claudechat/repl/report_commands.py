@@ -102,6 +102,7 @@ def _info(app: ChatApp, argument: str) -> None:
         ("model", one_line(settings.model, 200)),
         ("server", one_line(app.settings.base_url, 200)
          + (f" (profile {app.settings.profile})" if app.settings.profile else "")),
+        ("role", one_line(settings.role, 64) if settings.role else "none"),
         ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
         ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
         ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),

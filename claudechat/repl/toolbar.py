@@ -26,6 +26,7 @@ _VALUE_WIDTH = 28  # a shortened attachment list or system prompt
 @dataclass(frozen=True)
 class ToolbarState:
     model: str
+    role: str | None = None
     attachments: tuple[str, ...] = ()  # as the user gave them: paths or URLs
     system: str | None = None
     n: int = 1
@@ -83,6 +84,8 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
     fields: list[Fragments] = [_field("model", _short(state.model, 60))]
     if state.server:
         fields.append(_field(" server", _short(state.server, 60)))
+    if state.role:
+        fields.append(_field(" role", _short(state.role, 30)))
     if state.editing:
         fields.append([("class:toolbar.value", "  editing your last message")])
     if state.attachments:
@@ -90,7 +93,7 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         count = len(state.attachments)
         label = "attached" if count == 1 else f"{count} attached"
         fields.append(_field(f" {label}", _short(names)))
-    if state.system:
+    if state.system and not state.role:  # a role's prompt is the role: its name says it
         fields.append(_field(" system", _short(state.system, 20)))
     if state.context_tokens is not None:
         fields.append(context_field(state.context_tokens, state.context_window, state.context_level))

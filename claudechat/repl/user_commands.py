@@ -172,21 +172,11 @@ def _words(name: str, argument: str) -> list[str]:
 
 
 def apply_role(app: ChatApp, role: str) -> None:
-    """Take on `role` for the request a command sends. Roles live in `claudechat.roles`; until it
-    is there, a command that names one is refused (nothing is sent)."""
-    import importlib
+    """Take on `role` before the command's message is sent, as `/role NAME` does (it stays
+    until `/role none`); a role that cannot be taken on stops the command: nothing is sent."""
+    from claudechat.repl.role_commands import take_on_role
 
-    try:
-        roles: Any = importlib.import_module("claudechat.roles")
-    except ImportError:
-        roles = None
-    apply = getattr(roles, "apply_role", None)
-    if apply is None:
-        raise CommandError(
-            f"this command asks for the role {role!r}, but roles are not available",
-            hint="remove `role` from its front matter",
-        )
-    apply(app, role)
+    take_on_role(app, role)
 
 
 def command_for(command: UserCommand) -> Command:

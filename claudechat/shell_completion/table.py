@@ -24,4 +24,4 @@ OPTION_WORDS: dict[str, str] = {
 }
 
 # Options that are being added to the parser; remove one from here once it is there.
-NOT_YET_IN_PARSER: frozenset[str] = frozenset({"--role"})
+NOT_YET_IN_PARSER: frozenset[str] = frozenset()
