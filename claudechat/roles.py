@@ -204,7 +204,7 @@ def role_folders(directory: Path | None = None) -> list[tuple[str, Path]]:
     """(scope, folder) to read roles from, the one that wins last: `directory` alone when given."""
     if directory is not None:
         return [("user", directory)]
-    from claudechat.config.folders import user_and_project_folders
+    from claudechat.folders import user_and_project_folders
 
     return user_and_project_folders("roles", user_dir=roles_dir())
 

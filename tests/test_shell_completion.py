@@ -88,7 +88,7 @@ def test_the_options_that_exist_get_their_completion_in_every_shell() -> None:
 
 def test_scripts_complete_subcommands_and_choices() -> None:
     bash = completion_script("bash")
-    assert "_shtab_claudechat_subparsers=(config auth sessions completion)" in bash
+    assert "_shtab_claudechat_subparsers=(config auth sessions roles completion)" in bash
     assert "_shtab_claudechat___output_choices=(text json)" in bash
     assert "_shtab_claudechat___response_format_choices=(json text)" in bash
     assert "_shtab_claudechat_config_subparsers=(show set unset path)" in bash
@@ -259,7 +259,7 @@ def bash_complete(cli: CLI):
 @pytest.mark.e2e
 def test_bash_completes_subcommands_and_their_words(bash_complete) -> None:
     assert bash_complete("claudechat", "con") == ["config"]
-    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "completion"]
+    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "roles", "completion"]
     assert bash_complete("claudechat", "config", "") == ["show", "set", "unset", "path"]
     assert bash_complete("claudechat", "config", "set", "edi") == ["editing_mode"]
     assert bash_complete("claudechat", "completion", "") == ["bash", "zsh", "fish"]
@@ -298,6 +298,15 @@ def test_bash_completes_profiles_of_the_config_file(cli: CLI, bash_complete) -> 
 
 
 @pytest.mark.e2e
+def test_bash_completes_roles_built_in_and_the_users(cli: CLI, bash_complete) -> None:
+    roles = cli.config_dir / "roles"
+    roles.mkdir(parents=True)
+    (roles / "review.md").write_text("Review this.\n", encoding="utf-8")
+    assert bash_complete("claudechat", "-r", "") == ["shell", "code", "explain", "review"]
+    assert bash_complete("claudechat", "--role", "re") == ["review"]
+
+
+@pytest.mark.e2e
 def test_bash_completes_themes(bash_complete) -> None:
     assert bash_complete("claudechat", "--theme", "solar") == ["solarized-dark"]
 
@@ -332,6 +341,9 @@ zpty -w z 'compadd () { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin
 zpty -w z "print -r -- '<'ready'>'"
 zpty -r -m z line '*<ready>*'
 zpty -n -w z "$2"$'\t'
+# Keys typed while a completion runs make zsh abandon it: wait until it has offered its words
+# (every line the tests complete offers some), for at most 20 s.
+for i in {1..400}; do [[ -s $3 ]] && break; sleep 0.05; done
 zpty -w z $'\C-u'"print -r -- '<'done'>'"
 zpty -r -m z line '*<done>*'
 zpty -d z

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from claudechat.config.folders import project_dir, user_and_project_folders
+from claudechat.folders import project_dir, user_and_project_folders
 from claudechat.config.markdown_files import MarkdownFileError
 from claudechat.repl.commands import CommandError, split_command
 from claudechat.repl.user_commands import (

@@ -617,7 +617,7 @@ _RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
 
 
 def _may_have_user_commands() -> bool:
-    from claudechat.config.folders import user_and_project_folders
+    from claudechat.folders import user_and_project_folders
 
     return any(folder.is_dir() for _, folder in user_and_project_folders("commands"))
 

@@ -275,7 +275,7 @@ class UserCommands:
         self._shown = set(problems)
 
     def _directories(self) -> list[tuple[str, Path]]:
-        from claudechat.config.folders import user_and_project_folders
+        from claudechat.folders import user_and_project_folders
 
         return user_and_project_folders(KIND, user_dir=self._user_dir, start=self._start)
 

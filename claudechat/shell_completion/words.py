@@ -37,14 +37,17 @@ def session_ids() -> list[str]:
 
 
 def role_names() -> list[str]:
-    """The built-in roles, then the stems of the `*.md` files in `config_dir()/roles`, sorted."""
-    from claudechat.dirs import config_dir
+    """The built-in roles, then the stems of the `*.md` files in the user's and the project's
+    roles folders, sorted."""
+    from claudechat.folders import user_and_project_folders
 
-    try:
-        found = sorted(path.stem for path in (config_dir() / "roles").glob("*.md") if not path.name.startswith("."))
-    except OSError:
-        found = []
-    return list(dict.fromkeys([*BUILTIN_ROLES, *found]))
+    found: set[str] = set()
+    for _, folder in user_and_project_folders("roles"):
+        try:
+            found.update(path.stem for path in folder.glob("*.md") if not path.name.startswith("."))
+        except OSError:
+            pass
+    return list(dict.fromkeys([*BUILTIN_ROLES, *sorted(found)]))
 
 
 def profile_names() -> list[str]:

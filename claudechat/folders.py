@@ -29,7 +29,7 @@ def user_and_project_folders(kind: str, *, user_dir: Path | None = None, start: 
     """[("user", its folder), ("project", its folder)], the project's only where there is one and
     it is not the user's; in that order, so that what is read last (the project's) wins."""
     if user_dir is None:
-        from claudechat.config.store import config_dir
+        from claudechat.dirs import config_dir
 
         user_dir = config_dir() / kind
     folders = [("user", user_dir)]
