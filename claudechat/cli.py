@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions")
+SUBCOMMANDS = ("config", "auth", "sessions", "usage")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -49,6 +49,7 @@ SUBCOMMANDS_HELP = (
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json)"),
+    ("claudechat usage", "tokens and cost of the saved chats per model (--since DATE, --output json)"),
 )
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
@@ -206,6 +207,10 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.config_main(args[1:])
         if args[0] == "sessions":
             return subcommands.sessions_main(args[1:])
+        if args[0] == "usage":
+            from claudechat.usage_command import usage_main
+
+            return usage_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)

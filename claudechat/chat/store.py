@@ -346,6 +346,10 @@ class SessionStore:
         found.sort(key=lambda item: item[0], reverse=True)
         return found
 
+    def paths(self) -> list[Path]:
+        """Every session file, the most recently used first."""
+        return [path for _, path in self._files()]
+
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""
         summaries = []

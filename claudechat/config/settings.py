@@ -10,10 +10,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
+
+if TYPE_CHECKING:
+    from claudechat.prices import Price
 
 
 APP_NAME = "claudechat"
@@ -67,6 +70,14 @@ class Settings:
     debug: bool = False
     # The servers the config file holds a token for (the tokens themselves stay in the file).
     token_servers: tuple[str, ...] = ()
+    # The config file's [prices."MODEL"] tables: (model, prices) over the built-in table.
+    prices: tuple[tuple[str, Price], ...] = ()
+
+    def price_table(self) -> Any:
+        """The prices answers are costed with (a `claudechat.prices.PriceTable`)."""
+        from claudechat.prices import PriceTable
+
+        return PriceTable(self.prices)
 
 
 # --- value parsers and checks ----------------------------------------------------------------

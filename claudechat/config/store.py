@@ -43,6 +43,7 @@ from claudechat.config.settings import (
 from claudechat.config.tokens import TOKENS_TABLE, InvalidToken, stored_tokens, with_token, without_token
 
 MAX_CONFIG_BYTES = 256 * 1024
+PRICES_TABLE = "prices"  # [prices."MODEL"] tables: prices over the built-in ones
 MAX_KEY_PARTS = 64
 _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 
@@ -249,6 +250,12 @@ def load_config(
         for key, value in data.items():
             if key in ("api_key", TOKENS_TABLE):
                 continue  # read above, for the server each belongs to
+            if key == PRICES_TABLE:
+                from claudechat.prices import parse_price_overrides
+
+                values["prices"], bad = parse_price_overrides(value)
+                warnings.extend(f"config file {path}: {warning}" for warning in bad)
+                continue
             option = OPTIONS.get(key)
             if option is None:
                 warnings.append(
