@@ -229,10 +229,10 @@ def format_usd(amount: Decimal | float) -> str:
     value = amount if isinstance(amount, Decimal) else Decimal(repr(float(amount)))
     if not value:
         return "$0.00"
-    if value >= 1:
-        return f"${value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
     shown = value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    if value > 0 and not shown:
+    if shown >= 1:
+        return f"${value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    if not shown:
         return "<$0.0001"
     return f"${shown}"
 

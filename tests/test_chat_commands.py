@@ -360,8 +360,7 @@ def test_usage_says_when_part_of_a_sum_has_no_known_price(app, capsys):
     app.session.record_usage(UsageEntry("claude-opus-4-6", 100_000, 20_000, 0))  # $0.50 + $0.50
     app.session.record_usage(UsageEntry("local-model", 10, 5, 0))
     run(app, "/usage")
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    rows = {line.split()[0]: line.split(None, 6)[6] for line in lines[1:]}
+    rows = {line.split()[0]: line.split(None, 6)[6] for line in printed_lines(capsys)[1:]}
     assert rows == {"claude-opus-4-6": "$1.00", "local-model": "cost unknown", "total": "$1.00 + unknown"}
 
 
