@@ -90,25 +90,37 @@ def total(rows: Iterable[ModelUsage]) -> ModelUsage:
 
 
 _HEADER = ("model", "requests", "prompt", "completion", "cached", "cache-write", "cost")
+_GAP = "  "
+MODEL_ROOM = 12  # the narrowest the model column gets on a narrow terminal
 
 
-def usage_table(rows: list[ModelUsage]) -> str:
-    """A plain table: a header, a row per model, and a total row when there are several."""
+def usage_table(rows: list[ModelUsage], *, width: int | None = None) -> str:
+    """A plain table: a header, a row per model, and a total row when there are several.
+
+    Given a `width` (a terminal's), long model ids are shortened with `…` so that rows fit,
+    down to MODEL_ROOM cells; the numbers are never cut.
+    """
+    from claudechat.textwidth import cell_width, crop
+
     shown = list(rows) + ([total(rows)] if len(rows) > 1 else [])
     cells = [_HEADER] + [
-        (one_line(row.model, 60), f"{row.requests:,}", f"{row.prompt_tokens:,}", f"{row.completion_tokens:,}",
+        (one_line(row.model, 200), f"{row.requests:,}", f"{row.prompt_tokens:,}", f"{row.completion_tokens:,}",
          f"{row.cached_tokens:,}", f"{row.cache_creation_tokens:,}", row.cost.text())
         for row in shown
     ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADER))]
+    widths = [max(cell_width(line[i]) for line in cells) for i in range(len(_HEADER))]
+    if width is not None:
+        rest = sum(widths[1:]) + len(_GAP) * (len(_HEADER) - 1)
+        widths[0] = min(widths[0], max(MODEL_ROOM, width - rest))
     last = len(_HEADER) - 1
-    return "\n".join(
-        "  ".join(
-            cell.ljust(widths[i]) if i == 0 else cell if i == last else cell.rjust(widths[i])
-            for i, cell in enumerate(line)
-        ).rstrip()
-        for line in cells
-    )
+
+    def cell(i: int, text: str) -> str:
+        if i == 0:
+            text = crop(text, widths[0])
+            return text + " " * (widths[0] - cell_width(text))
+        return text if i == last else text.rjust(widths[i])
+
+    return "\n".join(_GAP.join(cell(i, text) for i, text in enumerate(line)).rstrip() for line in cells)
 
 
 # --- every saved session -----------------------------------------------------------------------

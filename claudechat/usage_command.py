@@ -7,6 +7,7 @@ with one warning line on standard error, and the rest are still summed.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -89,7 +90,9 @@ def usage_main(argv: list[str]) -> int:
         read += f", {len(saved.skipped):,} unreadable skipped"
     when = f" since {time.strftime('%Y-%m-%d %H:%M', time.localtime(since))}" if since is not None else ""
     if rows:
-        _out(usage_table(rows))
+        # A terminal gets rows that fit it; a pipe gets them whole, for whatever reads them.
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        _out(usage_table(rows, width=width))
         _out(f"{read}; requests{when}" if when else read)
     else:
         _out(f"no requests{when}; {read}")

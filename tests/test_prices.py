@@ -370,3 +370,17 @@ def test_a_usage_record_written_before_cache_writes_were_kept_reads_as_none_writ
     )
     [entry] = read_session_file(path).usage
     assert entry == UsageEntry(SONNET, 9, 3, 2, time=2.0, cache_creation_tokens=0)
+
+
+def test_a_table_for_a_narrow_terminal_shortens_model_ids_never_the_figures():
+    entries = [UsageEntry("a-model-with-a-rather-long-identifier-from-some-server", 10, 5), UsageEntry(SONNET, 10, 5)]
+    rows = usage_by_model(entries, PriceTable())
+    whole = usage_table(rows).splitlines()
+    assert whole[1].startswith("a-model-with-a-rather-long-identifier-from-some-server  ")
+    narrow = usage_table(rows, width=90).splitlines()
+    assert all(len(line) <= 90 for line in narrow), narrow
+    assert narrow[1].split()[0].endswith("…")
+    assert [line.split()[1:] for line in narrow] == [line.split()[1:] for line in whole]
+    tiny = usage_table(rows, width=20).splitlines()
+    assert tiny[1].split()[0] == "a-model-with"[:11] + "…"  # MODEL_ROOM cells, whatever the width
+    assert [line.split()[1:] for line in tiny] == [line.split()[1:] for line in whole]
