@@ -72,7 +72,7 @@ def _usage(app: Repl, argument: str) -> None:
     if not rows:
         app.notice("no requests in this session yet")
         return
-    app.notice(usage_table(rows))
+    app.notice(usage_table(rows, width=app.console.width))
 
 
 @COMMANDS.command("info", "model, server, request settings, and where the config and session are saved")
