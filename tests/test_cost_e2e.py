@@ -116,6 +116,15 @@ def test_the_chat_shows_each_answers_cost_and_usage_sums_it_per_model(tmp_path, 
     assert report["total"]["cost"]["known_usd"] == pytest.approx(CACHED_COST)
 
 
+def test_a_one_shot_answer_on_a_terminal_shows_its_cost_too(tmp_path, double):
+    double.enqueue(Reply(content="cached answer", usage=CACHED_USAGE))
+    with Terminal(tmp_path, base_url=double.url, args=("hi",), cols=120) as term:
+        term.wait_for(lambda t: status_lines(t))
+        assert term.wait_exit() == 0
+        [status] = status_lines(term)
+        assert status.startswith(f"{MODEL} · 1,200 → 34 tokens · $0.0036 · ")
+
+
 # --- one-shot ------------------------------------------------------------------------------------
 
 
