@@ -334,7 +334,8 @@ async def _ask_on_terminal(
     if outcome.error is not None:
         view.finish(error_text(str(outcome.error)))
         return EXIT_FAILURE, outcome.result
-    view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(outcome_status(outcome, request.model, settings.price_table()), style="status"))
+    status = outcome_status(outcome, request.model, settings.price_table())
+    view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(status, style="status"))
     return EXIT_OK, outcome.result
 
 

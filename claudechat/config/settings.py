@@ -16,7 +16,7 @@ from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.prices import Price
+    from claudechat.prices import Price, PriceTable
 
 
 APP_NAME = "claudechat"
@@ -73,8 +73,8 @@ class Settings:
     # The config file's [prices."MODEL"] tables: (model, prices) over the built-in table.
     prices: tuple[tuple[str, Price], ...] = ()
 
-    def price_table(self) -> Any:
-        """The prices answers are costed with (a `claudechat.prices.PriceTable`)."""
+    def price_table(self) -> PriceTable:
+        """The prices answers are costed with: the built-in table under the config's."""
         from claudechat.prices import PriceTable
 
         return PriceTable(self.prices)
