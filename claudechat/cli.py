@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions", "roles", "completion")
+SUBCOMMANDS = ("config", "auth", "sessions", "roles", "usage", "completion")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -52,6 +52,7 @@ SUBCOMMANDS_HELP = (
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json)"),
     ("claudechat roles", "the roles: built-in, and yours in ~/.config/claudechat/roles/ (--output json)"),
+    ("claudechat usage", "tokens and cost of the saved chats per model (--since DATE, --output json)"),
     ("claudechat completion SHELL", "a completion script for bash, zsh or fish (see the README)"),
 )
 ENVIRONMENT_HELP = (
@@ -226,6 +227,10 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.roles_main(args[1:])
         if args[0] == "completion":
             return subcommands.completion_main(args[1:])
+        if args[0] == "usage":
+            from claudechat.usage_command import usage_main
+
+            return usage_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)

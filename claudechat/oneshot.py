@@ -114,6 +114,7 @@ def print_json_failure(model: str, err: ClaudechatError) -> None:
             "refusal": "",
             "finish_reason": None,
             "usage": None,
+            "cost": None,
             "choices": [],
             "error": _error_dict(err),
             "incomplete": False,
@@ -368,7 +369,8 @@ async def _ask_on_terminal(
     if outcome.error is not None:
         view.finish(error_text(str(outcome.error)))
         return EXIT_FAILURE, outcome.result
-    view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(outcome_status(outcome, request.model), style="status"))
+    status = outcome_status(outcome, request.model, settings.price_table())
+    view.finish(*outcome_notes(outcome, "--max-tokens N raises it"), Text(status, style="status"))
     return EXIT_OK, outcome.result
 
 
@@ -438,6 +440,7 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace:
                 "refusal": result.refusal,
                 "finish_reason": result.finish_reason,
                 "usage": result.usage.to_dict() if result.usage else None,
+                "cost": settings.price_table().usage_cost(result.model or request.model, result.usage).to_dict(),
                 "choices": [choice.to_dict() for choice in result.choices],
                 "error": error.to_dict() if error else None,
                 "incomplete": result.incomplete,

@@ -495,10 +495,12 @@ def completion_main(argv: list[str]) -> int:
 
 def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
     """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
+    from claudechat.usage_command import usage_parser
     return {
         "config": ("show or change the settings", _config_parser()),
         "auth": ("store the API token for a server", _auth_parser()),
         "sessions": ("list the saved chats", _sessions_parser()),
         "roles": ("list the roles", _roles_parser()),
+        "usage": ("tokens and cost of the saved chats", usage_parser()),
         "completion": ("print a shell completion script", _completion_parser()),
     }

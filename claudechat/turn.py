@@ -25,6 +25,7 @@ from claudechat.api import (
 from claudechat.render.answer import FRAME_INTERVAL, ending_notes, status_text
 
 if TYPE_CHECKING:
+    from claudechat.prices import PriceTable
     from claudechat.render.screen import Screen
 
 __all__ = ["TurnOutcome", "TurnView", "stream_answer", "outcome_status", "outcome_notes"]
@@ -119,8 +120,12 @@ async def stream_answer(client: ChatClient, request: ChatRequest, view: TurnView
     return TurnOutcome(result=result, error=error, seconds=ended - started, generating_seconds=generating)
 
 
-def outcome_status(outcome: TurnOutcome, model: str) -> str:
+def outcome_status(outcome: TurnOutcome, model: str, prices: PriceTable | None = None) -> str:
+    """The status line of an answer; with `prices`, the cost of its tokens beside them."""
     usage = outcome.result.usage
+    cost = None
+    if usage is not None and prices is not None:
+        cost = prices.usage_cost(outcome.result.model or model, usage).text()
     return status_text(
         outcome.result.model or model,
         seconds=outcome.seconds,
@@ -128,6 +133,7 @@ def outcome_status(outcome: TurnOutcome, model: str) -> str:
         completion_tokens=usage.completion_tokens if usage else None,
         generating_seconds=outcome.generating_seconds,
         finish_reason=outcome.result.finish_reason,
+        cost=cost,
     )
 
 

@@ -327,7 +327,7 @@ def test_an_interrupted_request_counts_in_usage_without_its_unknown_tokens(app, 
     app.session.record_result(ChatResult(), "claude-sonnet-4-6")  # nothing said, nothing stopped: not counted
     run(app, "/usage")
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
-    assert rows["claude-sonnet-4-6"] == ["1", "0", "0", "0"]
+    assert rows["claude-sonnet-4-6"] == ["1", "0", "0", "0", "0", "cost", "unknown"]  # never $0
 
 
 def test_think_says_when_the_model_does_not_reason(app):
@@ -343,12 +343,25 @@ def test_usage_sums_per_model(app, capsys):
     from claudechat.chat import UsageEntry
 
     app.session.record_usage(UsageEntry("claude-sonnet-4-6", 10, 5, 2))
-    app.session.record_usage(UsageEntry("claude-sonnet-4-6", 20, 5, 0))
+    app.session.record_usage(UsageEntry("claude-sonnet-4-6", 20, 5, 0, cache_creation_tokens=4))
     app.session.record_usage(UsageEntry("claude-opus-4-6", 1, 1, 0))
     run(app, "/usage")
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
-    assert rows["claude-sonnet-4-6"] == ["2", "30", "10", "2"]
-    assert rows["total"] == ["3", "31", "11", "2"]
+    assert rows["model"] == ["requests", "prompt", "completion", "cached", "cache-write", "cost"]
+    # Sonnet: 8 + 16 uncached at $3, 10 out at $15, 2 read at $0.30, 4 written at $3.75 a million.
+    assert rows["claude-sonnet-4-6"] == ["2", "30", "10", "2", "4", "$0.0002"]
+    assert rows["claude-opus-4-6"] == ["1", "1", "1", "0", "0", "<$0.0001"]  # $0.00003: not nothing
+    assert rows["total"] == ["3", "31", "11", "2", "4", "$0.0003"]
+
+
+def test_usage_says_when_part_of_a_sum_has_no_known_price(app, capsys):
+    from claudechat.chat import UsageEntry
+
+    app.session.record_usage(UsageEntry("claude-opus-4-6", 100_000, 20_000, 0))  # $0.50 + $0.50
+    app.session.record_usage(UsageEntry("local-model", 10, 5, 0))
+    run(app, "/usage")
+    rows = {line.split()[0]: line.split(None, 6)[6] for line in printed_lines(capsys)[1:]}
+    assert rows == {"claude-opus-4-6": "$1.00", "local-model": "cost unknown", "total": "$1.00 + unknown"}
 
 
 def test_info_says_where_things_are(app, capsys):

@@ -19,7 +19,7 @@ from tests.images import tiny_png
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 INDICATOR = re.compile(r"\d+\.\d s · ~[\d,]+ tokens · .*Esc stops")
 
 

@@ -41,6 +41,7 @@ JSON_KEYS = {
     "refusal",
     "finish_reason",
     "usage",
+    "cost",
     "choices",
     "error",
     "incomplete",

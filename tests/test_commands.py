@@ -26,8 +26,8 @@ from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 MODEL = "claude-sonnet-4-6"
-# The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+# The line after every answer: model, tokens and their cost when known, seconds, then optional parts.
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 
 
 
@@ -632,10 +632,10 @@ def test_usage_counts_requests_per_model_and_info_shows_the_session_file(tmp_pat
     run(term, "/usage", "requests")
     rows = [row.split() for row in notice_rows(term, "model ")]
     assert rows == [
-        ["model", "requests", "prompt", "completion", "cached"],
-        [MODEL, "2", "20", "10", "0"],
-        ["claude-opus-4-6", "1", "10", "5", "0"],
-        ["total", "3", "30", "15", "0"],
+        ["model", "requests", "prompt", "completion", "cached", "cache-write", "cost"],
+        [MODEL, "2", "20", "10", "0", "0", "$0.0002"],  # 20 x $3 + 10 x $15 a million
+        ["claude-opus-4-6", "1", "10", "5", "0", "0", "$0.0002"],  # 10 x $5 + 5 x $25 a million
+        ["total", "3", "30", "15", "0", "0", "$0.0004"],
     ]
 
     run(term, "/info", "session file")

@@ -78,9 +78,11 @@ def test_importing_does_not_load_expensive_modules() -> None:
 
 
 def test_option_table_matches_settings_fields() -> None:
-    # Every field but those that never come from the file as such: --debug, the profile in use,
-    # and which servers have tokens.
-    assert list(config.OPTIONS) + ["debug", "profile", "token_servers"] == [f.name for f in dataclasses.fields(Settings)]
+    # Every field but those that never come from the file as a single key: --debug, the profile in
+    # use, which servers have tokens, the [prices] tables.
+    assert list(config.OPTIONS) + ["debug", "profile", "token_servers", "prices"] == [
+        f.name for f in dataclasses.fields(Settings)
+    ]
 
 
 def test_settings_defaults() -> None:

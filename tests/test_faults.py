@@ -41,7 +41,7 @@ from tests.test_tls import TLS_DIR
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 # The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 INTERRUPTED = "⏹ interrupted · the partial answer is kept"
 NOT_BEGUN = "⏹ interrupted before the answer began"
 # An answer cut after its third delta shows the first three.

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.e2e  # every test here starts the program
 
 THINKING_MODEL = "claude-sonnet-4-20250514-thinking"
 COLS = 200
-STATUS = re.compile(r"^\S.* · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S.* · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 
 # (what is sent, what the screen must show); every piece is short and unlike the others.
 PIECES: list[tuple[str, str]] = [

@@ -25,7 +25,7 @@ from tests.terminal import Keys, Terminal, columns_for_paths_under
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 PNG = image_bytes((64, 48), "PNG", (250, 10, 10))
 CTRL_V = "\x16"
 CTRL_Z = "\x1a"

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e  # every test here starts the program
 MODEL = "claude-sonnet-4-6"
 THINKING_MODEL = "x-thinking"
 # The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 SPINNER_CHARS = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _WORDS = ("amber", "basalt", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "indigo", "juniper", "kelp", "lichen")
 REASONING = [f"Reasoning step {i}: weigh the {word} option carefully." for i, word in enumerate(_WORDS, start=1)]

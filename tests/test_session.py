@@ -674,7 +674,8 @@ _changes = st.fixed_dictionaries(
         "json": st.booleans(),
     },
 )
-_usage = st.builds(UsageEntry, _text, st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9), _times)
+_usage = st.builds(UsageEntry, _text, st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9), _times,
+                   st.integers(0, 10**9))
 _operations = st.lists(
     st.one_of(
         st.tuples(st.just("add"), _users, _answers()),

@@ -31,7 +31,7 @@ HEADING = "A heading on the top row"
 # Three screens of answer: every row of it must be in the pane's history or screen, once.
 ANSWER_LINES = [f"Line {number} of an answer three screens long." for number in range(1, 3 * ROWS // 2 + 1)]
 ANSWER = f"# {HEADING}\n\n" + "\n\n".join(ANSWER_LINES) + "\n"
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 WAITING = re.compile(r"Waiting for \S+ · (\d+\.\d) s")
 
 

@@ -86,13 +86,15 @@ class Usage:
     def from_dict(cls, raw: dict[str, Any]) -> Usage:
         prompt = _int(raw.get("prompt_tokens")) or _int(raw.get("input_tokens"))
         completion = _int(raw.get("completion_tokens")) or _int(raw.get("output_tokens"))
+        # Tokens written to the prompt cache come split by how long they stay (5 minutes, 1
+        # hour), or as one aggregate; the larger is the count, so none is counted twice.
+        split = _int(raw.get("claude_cache_creation_5_m_tokens")) + _int(raw.get("claude_cache_creation_1_h_tokens"))
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=_int(raw.get("total_tokens")) or prompt + completion,
             cached_tokens=_nested_int(raw, "prompt_tokens_details", "cached_tokens"),
-            cache_creation_tokens=_int(raw.get("claude_cache_creation_5_m_tokens"))
-            + _int(raw.get("claude_cache_creation_1_h_tokens")),
+            cache_creation_tokens=max(split, _int(raw.get("claude_cache_creation_input_tokens"))),
             reasoning_tokens=_nested_int(raw, "completion_tokens_details", "reasoning_tokens"),
             raw=raw,
         )

@@ -86,8 +86,9 @@ class UsageEntry:
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # of the prompt, read from the prompt cache
     time: float = field(default_factory=time.time)
+    cache_creation_tokens: int = 0  # of the prompt, written to the prompt cache
 
 
 SystemChange = tuple[int, str | None]  # (messages before it, the prompt from then on: None for none)
@@ -297,6 +298,7 @@ class Session:
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
                 cached_tokens=usage.cached_tokens if usage else 0,
+                cache_creation_tokens=usage.cache_creation_tokens if usage else 0,
             )
         )
 

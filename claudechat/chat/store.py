@@ -335,6 +335,10 @@ class SessionStore:
         except OSError as exc:
             raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
 
+    def paths(self) -> list[Path]:
+        """Every session file, the most recently used first."""
+        return [path for _, path in self._files()]
+
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""
         summaries = []

@@ -10,11 +10,14 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudechat.dirs import APP_NAME  # noqa: F401  (re-exported)
 from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
+
+if TYPE_CHECKING:
+    from claudechat.prices import Price, PriceTable
 
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_BASE_URL = "https://api.acedata.cloud/v1"
@@ -72,6 +75,14 @@ class Settings:
     profile: str | None = None
     # The servers the config file holds a token for (the tokens themselves stay in the file).
     token_servers: tuple[str, ...] = ()
+    # The config file's [prices."MODEL"] tables: (model, prices) over the built-in table.
+    prices: tuple[tuple[str, Price], ...] = ()
+
+    def price_table(self) -> PriceTable:
+        """The prices answers are costed with: the built-in table under the config's."""
+        from claudechat.prices import PriceTable
+
+        return PriceTable(self.prices)
 
 
 # --- value parsers and checks ----------------------------------------------------------------

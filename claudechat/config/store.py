@@ -41,6 +41,7 @@ from claudechat.config.profiles import PROFILES_TABLE, Profile, check_profile_na
 from claudechat.config.tokens import TOKENS_TABLE, InvalidToken, stored_tokens
 
 MAX_CONFIG_BYTES = 256 * 1024
+PRICES_TABLE = "prices"  # [prices."MODEL"] tables: prices over the built-in ones
 MAX_KEY_PARTS = 64
 _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 
@@ -238,6 +239,12 @@ def load_config(
         for key, value in data.items():
             if key in ("api_key", TOKENS_TABLE, PROFILES_TABLE):
                 continue  # read above
+            if key == PRICES_TABLE:
+                from claudechat.prices import parse_price_overrides
+
+                values["prices"], bad = parse_price_overrides(value)
+                warnings.extend(f"config file {path}: {warning}" for warning in bad)
+                continue
             option = OPTIONS.get(key)
             if option is None:
                 warnings.append(

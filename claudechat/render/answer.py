@@ -50,14 +50,18 @@ def status_text(
     completion_tokens: int | None = None,
     generating_seconds: float | None = None,
     finish_reason: str | None = None,
+    cost: str | None = None,
 ) -> str:
-    """The one dim line after an answer: model, tokens, time, speed, and an unusual finish.
+    """The one dim line after an answer: model, tokens and their cost, time, speed, and an
+    unusual finish.
 
     The model id and finish reason come from the server: they are shown sanitised.
     """
     parts = [one_line(model, 120)]
     if prompt_tokens is not None and completion_tokens is not None:
         parts.append(f"{prompt_tokens:,} → {completion_tokens:,} tokens")
+    if cost is not None:
+        parts.append(cost)
     parts.append(f"{seconds:.1f} s")
     if completion_tokens and generating_seconds and generating_seconds >= 0.2:
         parts.append(f"{completion_tokens / generating_seconds:,.0f} tok/s")

@@ -604,7 +604,7 @@ class Repl:
         if outcome.interrupted:
             after.append(interrupted_text())
         after += outcome_notes(outcome, "/max-tokens N raises it")
-        after.append(Text(outcome_status(outcome, model), style="status"))
+        after.append(Text(outcome_status(outcome, model, self.settings.price_table()), style="status"))
         if self.session.settings.json:
             after.append(json_verdict(answer.text))
         contents = [candidate.content for candidate in answer.candidates]

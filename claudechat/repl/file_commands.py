@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from claudechat.repl.chat_commands import complete_clear_or_paths, path_words
-from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.repl.commands import COMMANDS
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:

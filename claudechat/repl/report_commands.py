@@ -1,5 +1,5 @@
 """Commands about what the session made and where it lives: /copy an answer or a code block,
-/usage (requests and tokens per model), /info (settings and files)."""
+/usage (requests, tokens and cost per model), /info (settings and files)."""
 
 from __future__ import annotations
 
@@ -63,27 +63,16 @@ def _copy(app: ChatApp, argument: str) -> None:
 # --- what the session costs and uses ----------------------------------------------------------
 
 
-@COMMANDS.command("usage", "requests and tokens of this session, per model")
+@COMMANDS.command("usage", "requests, tokens and cost of this session, per model")
 def _usage(app: ChatApp, argument: str) -> None:
+    from claudechat.spending import usage_by_model, usage_table
+
     no_argument("usage", argument)
-    totals: dict[str, list[int]] = {}
-    for entry in app.session.usage:
-        row = totals.setdefault(entry.model, [0, 0, 0, 0])
-        row[0] += 1
-        row[1] += entry.prompt_tokens
-        row[2] += entry.completion_tokens
-        row[3] += entry.cached_tokens
-    if not totals:
+    rows = usage_by_model(app.session.usage, app.settings.price_table())
+    if not rows:
         app.notice("no requests in this session yet")
         return
-    header = ("model", "requests", "prompt", "completion", "cached")
-    rows = [(one_line(model, 60), *(f"{value:,}" for value in values)) for model, values in totals.items()]
-    if len(rows) > 1:
-        rows.append(("total", *(f"{sum(values[i] for values in totals.values()):,}" for i in range(4))))
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
-    lines = ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-             for row in (header, *rows)]
-    app.notice("\n".join(lines))
+    app.notice(usage_table(rows, width=app.console.width))
 
 
 @COMMANDS.command("info", "model, server, request settings, and where the config and session are saved")
