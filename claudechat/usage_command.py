@@ -15,7 +15,7 @@ from claudechat.errors import UsageError
 from claudechat.sanitize import json_line, one_line
 from claudechat.subcommands import _out, _parse, _parser, _warn
 
-__all__ = ["parse_since", "usage_main"]
+__all__ = ["parse_since", "usage_main", "usage_parser"]
 
 _MAX_DAYS = 100_000
 

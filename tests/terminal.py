@@ -24,7 +24,11 @@ import pyte
 
 from tests.cli_helpers import as_a_foreground_job
 
-__all__ = ["CLAUDECHAT", "Keys", "Terminal", "columns_for_paths_under", "isolated_env"]
+__all__ = ["CLAUDECHAT", "STATUS_LINE", "Keys", "Terminal", "columns_for_paths_under", "isolated_env"]
+
+# The line under each answer: model · tokens · cost · time. Tokens and cost are missing when the
+# server reported no usage; the cost is "cost unknown" for a model without a price.
+STATUS_LINE = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
 
 CLAUDECHAT = str(Path(sys.executable).with_name("claudechat"))
 

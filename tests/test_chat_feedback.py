@@ -14,12 +14,13 @@ import threading
 
 import pytest
 
+from tests.terminal import STATUS_LINE
 from tests.double import RawReply, Reply
 from tests.images import tiny_png
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 INDICATOR = re.compile(r"\d+\.\d s · ~[\d,]+ tokens · .*Esc stops")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import signal
 import subprocess
 from pathlib import Path
@@ -21,13 +20,13 @@ import pytest
 from claudechat.chat.store import read_session_file
 from tests.double import Reply, ServiceDouble
 from tests.images import tiny_png
-from tests.terminal import CLAUDECHAT, Terminal, isolated_env
+from tests.terminal import CLAUDECHAT, Terminal, isolated_env, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 MODEL = "claude-sonnet-4-6"
 # The line after every answer: model, tokens and their cost when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 
 
 

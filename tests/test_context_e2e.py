@@ -8,7 +8,6 @@ one-shot mode.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import pytest
 from claudechat.chat import Session, SessionSettings, SessionStore, UsageEntry
 from tests.cli_helpers import CLI, require_script
 from tests.double import Reply, ServiceDouble
-from tests.terminal import CLAUDECHAT, Terminal, isolated_env
+from tests.terminal import CLAUDECHAT, Terminal, isolated_env, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 MODEL = "claude-sonnet-4-6"
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 # 1,200 prompt tokens: 200 read from the cache, 60 + 40 written to it, 900 uncached; 34 out.
 CACHED_USAGE = {
     "prompt_tokens": 1200,

@@ -35,13 +35,13 @@ from prompt_toolkit.history import FileHistory
 from claudechat.chat.store import read_session_file
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, RawReply, Reply, ServiceDouble
 from tests.sockets import full_accept_queue
-from tests.terminal import Keys, Terminal, columns_for_paths_under
+from tests.terminal import Keys, Terminal, columns_for_paths_under, STATUS_LINE
 from tests.test_tls import TLS_DIR
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 # The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 INTERRUPTED = "⏹ interrupted · the partial answer is kept"
 NOT_BEGUN = "⏹ interrupted before the answer began"
 # An answer cut after its third delta shows the first three.

@@ -21,11 +21,11 @@ from PIL import Image
 from tests.cli_helpers import CLI
 from tests.double import ServiceDouble
 from tests.images import image_bytes, sideways_photo
-from tests.terminal import Keys, Terminal, columns_for_paths_under
+from tests.terminal import Keys, Terminal, columns_for_paths_under, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 PNG = image_bytes((64, 48), "PNG", (250, 10, 10))
 CTRL_V = "\x16"
 CTRL_Z = "\x1a"

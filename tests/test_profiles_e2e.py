@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli_helpers import CLI, assert_one_line
 from tests.double import MODELS_PATH, ServiceDouble
-from tests.terminal import Terminal
+from tests.terminal import Terminal, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
@@ -92,7 +92,7 @@ def user(tmp_path, gateway, local):
 
 
 # The line after every answer: model, tokens when known, seconds.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 
 
 def turn(term: Terminal, text: str, answers: int) -> None:

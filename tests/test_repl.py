@@ -19,14 +19,14 @@ from rich.console import Console
 from claudechat.render.markdown import SafeMarkdown
 from tests.bench.corpus import markdown_answer
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, Reply
-from tests.terminal import Keys, Terminal
+from tests.terminal import Keys, Terminal, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 MODEL = "claude-sonnet-4-6"
 THINKING_MODEL = "x-thinking"
 # The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 SPINNER_CHARS = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _WORDS = ("amber", "basalt", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "indigo", "juniper", "kelp", "lichen")
 REASONING = [f"Reasoning step {i}: weigh the {word} option carefully." for i, word in enumerate(_WORDS, start=1)]

@@ -33,13 +33,13 @@ from pathlib import Path
 import pytest
 
 from tests.double import CHAT_COMPLETIONS_PATH, MODELS_PATH, ErrorReply, RawReply, Reply, ServiceDouble
-from tests.terminal import CLAUDECHAT, Terminal, isolated_env
+from tests.terminal import CLAUDECHAT, Terminal, isolated_env, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 THINKING_MODEL = "claude-sonnet-4-20250514-thinking"
 # The line after every answer: model, tokens when known, seconds, then optional parts.
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 # What the program draws around text: colour and cursor sequences, line breaks, panel borders.
 _DECORATION = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\s|\xe2\x94[\x80-\xbf]")
 TIMEOUT = 20

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.double import Reply
-from tests.terminal import CLAUDECHAT, isolated_env
+from tests.terminal import CLAUDECHAT, isolated_env, STATUS_LINE
 
 TMUX = shutil.which("tmux")
 pytestmark = [pytest.mark.skipif(TMUX is None, reason="tmux is not installed"), pytest.mark.e2e]
@@ -31,7 +31,7 @@ HEADING = "A heading on the top row"
 # Three screens of answer: every row of it must be in the pane's history or screen, once.
 ANSWER_LINES = [f"Line {number} of an answer three screens long." for number in range(1, 3 * ROWS // 2 + 1)]
 ANSWER = f"# {HEADING}\n\n" + "\n\n".join(ANSWER_LINES) + "\n"
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · (?:<?\$[\d,.]+|cost unknown) · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 WAITING = re.compile(r"Waiting for \S+ · (\d+\.\d) s")
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.double import ErrorReply, ServiceDouble
-from tests.terminal import Terminal
+from tests.terminal import Terminal, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
-STATUS = re.compile(r"^\S+ · (?:[\d,]+ → [\d,]+ tokens · )?\d+\.\d s\b")
+STATUS = STATUS_LINE
 WIDE = 220  # no warning or help row is folded, whatever the temporary directory's length
 
 
