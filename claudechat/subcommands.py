@@ -433,9 +433,18 @@ def _roles_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pad(text: str, width: int) -> str:
+    from claudechat.textwidth import cell_width
+
+    return text + " " * (width - cell_width(text))
+
+
 def roles_main(argv: list[str]) -> int:
     """`claudechat roles [--output json]`: each role's name, description and where it comes from."""
+    import shutil
+
     from claudechat.paths import short_path
+    from claudechat.textwidth import cell_width, fit_words
     from claudechat.roles import BUILTIN, load_roles, roles_dir
 
     args = _parse(_roles_parser(), argv)
@@ -450,10 +459,15 @@ def roles_main(argv: list[str]) -> int:
     rows = [(name, one_line(role.description, 200) or "-",
              "built-in" if role.source == BUILTIN else f"{short_path(role.source)} ({role.scope})")
             for name, role in roles.items()]
-    name_width = max(len(row[0]) for row in rows)
-    description_width = max(len(row[1]) for row in rows)
+    name_width = max(cell_width(row[0]) for row in rows)
+    description_width = max(cell_width(row[1]) for row in rows)
+    if sys.stdout.isatty():
+        # A terminal gets rows that fit it: descriptions give way, names and sources never.
+        room = shutil.get_terminal_size().columns - 1 - name_width - 4 - max(cell_width(row[2]) for row in rows)
+        description_width = max(10, min(description_width, room))
+        rows = [(name, fit_words(description, description_width), source) for name, description, source in rows]
     for name, description, source in rows:
-        _out(f"{name.ljust(name_width)}  {description.ljust(description_width)}  {source}".rstrip())
+        _out(f"{_pad(name, name_width)}  {_pad(description, description_width)}  {source}".rstrip())
     if not any(source != "built-in" for _, _, source in rows):
         _note(f"add your own as NAME.md in {roles_dir()}")
     return 0
