@@ -456,18 +456,29 @@ def roles_main(argv: list[str]) -> int:
     if args.output == "json":
         _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
         return 0
-    rows = [(name, one_line(role.description, 200) or "-",
-             "built-in" if role.source == BUILTIN else f"{short_path(role.source)} ({role.scope})")
-            for name, role in roles.items()]
-    name_width = max(cell_width(row[0]) for row in rows)
-    description_width = max(cell_width(row[1]) for row in rows)
-    if sys.stdout.isatty():
-        # A terminal gets rows that fit it: descriptions give way, names and sources never.
-        room = shutil.get_terminal_size().columns - 1 - name_width - 4 - max(cell_width(row[2]) for row in rows)
-        description_width = max(10, min(description_width, room))
-        rows = [(name, fit_words(description, description_width), source) for name, description, source in rows]
-    for name, description, source in rows:
-        _out(f"{_pad(name, name_width)}  {_pad(description, description_width)}  {source}".rstrip())
+    def source(role, width: int | None = None) -> str:  # type: ignore[no-untyped-def]
+        if role.source == BUILTIN:
+            return "built-in"
+        scope = f" ({role.scope})"
+        return short_path(role.source, None if width is None else width - len(scope)) + scope
+
+    columns = shutil.get_terminal_size().columns - 1 if sys.stdout.isatty() else None
+    names = list(roles)
+    name_width = max(cell_width(name) for name in names)
+    descriptions = [one_line(role.description, 200) or "-" for role in roles.values()]
+    description_width = max(cell_width(text) for text in descriptions)
+    sources = [source(role) for role in roles.values()]
+    if columns is not None:
+        # A terminal gets one row per role: descriptions give way first, then the middle of
+        # long paths (their file names stay); names never.
+        room = max(0, columns - name_width - 4)
+        source_width = max(cell_width(text) for text in sources)
+        description_width = min(description_width, max(room - source_width, room // 2, 10))
+        sources = [source(role, max(12, room - description_width)) for role in roles.values()]
+        descriptions = [fit_words(text, description_width) for text in descriptions]
+    rows = list(zip(names, descriptions, sources))
+    for name, description, where in rows:
+        _out(f"{_pad(name, name_width)}  {_pad(description, description_width)}  {where}".rstrip())
     if not any(source != "built-in" for _, _, source in rows):
         _note(f"add your own as NAME.md in {roles_dir()}")
     return 0

@@ -201,6 +201,18 @@ def test_roles_lists_name_description_and_source(cli):
     assert "my shell" in lines["shell"] and lines["shell"].endswith("shell.md (user)")
 
 
+@pytest.mark.parametrize("cols", [60, 80])
+def test_roles_on_a_terminal_fit_its_width(cli, double, cols):
+    write_role(cli, "review", '+++\ndescription = "review a diff, bugs first, then style, then the tests it needs"\n+++\nR.\n')
+    term = Terminal(cli.home, base_url=double.url, args=["roles"], cols=cols, env=cli.environ())
+    assert term.wait_exit() == 0
+    rows = [line for line in term.screen_lines() if line.strip()]
+    assert [row.split(None, 1)[0] for row in rows] == ["code", "explain", "review", "shell"]
+    assert all(len(row) < cols for row in rows), rows  # one row each: none wraps
+    review = next(row for row in rows if row.startswith("review"))
+    assert review.split()[1:3] == ["review", "a"] and "…" in review and review.endswith("/review.md (user)")
+
+
 def test_roles_as_json(cli):
     path = write_role(cli, "tr", '+++\nmodel = "claude-opus-4-6"\n+++\nTranslate to {{to}}: {{input}}\n')
     result = cli.run("roles", "--output", "json")
