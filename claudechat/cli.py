@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions")
+SUBCOMMANDS = ("config", "auth", "sessions", "search")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -48,7 +48,8 @@ SUBCOMMANDS_HELP = (
     ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin)"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
-    ("claudechat sessions", "the saved chats (--all, --output json)"),
+    ("claudechat sessions", "the saved chats (--all, --output json); `sessions reindex` rebuilds the search index"),
+    ('claudechat search "nginx redirect"', "find saved chats by what was said (model:, since:, until:, prefix*)"),
 )
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
@@ -206,6 +207,10 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.config_main(args[1:])
         if args[0] == "sessions":
             return subcommands.sessions_main(args[1:])
+        if args[0] == "search":
+            from claudechat.search_command import search_main
+
+            return search_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)
@@ -356,6 +361,8 @@ def _save_answer(keeper, content, result) -> None:  # type: ignore[no-untyped-de
         keeper.save()
     except ClaudechatError as err:
         _print_error(err)
+    for warning in keeper.take_warnings():
+        print(f"claudechat: warning: {warning}", file=sys.stderr)
 
 
 def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]

@@ -144,7 +144,14 @@ class Repl:
         except ClaudechatError as err:
             self.error(str(err))
             return False
+        finally:
+            self.keeper_warnings()
         return True
+
+    def keeper_warnings(self) -> None:
+        """Say what went wrong beside saving (the search index), once."""
+        for warning in self.keeper.take_warnings():
+            self.warning(warning)
 
     def write_terminal(self, text: str) -> None:
         """Bytes for the terminal itself (an OSC 52 clipboard request), not for the screen."""

@@ -1,0 +1,531 @@
+"""The search index: every turn of every session in SQLite FTS5, derived from the session logs.
+
+The logs stay the truth. The index records, for each log, the size and modification time it
+was read at; anything that differs (a log written by an older claudechat, edited by hand,
+opened, or whose index update failed) is read again before a search, found with one
+`os.scandir` of the sessions directory and without reading the logs that did not change. A
+missing index, one of another schema (`PRAGMA user_version`) or a damaged one is built again
+from the logs.
+
+The chat updates the index right after each append to a log, for the turns that changed
+(`SearchIndex.record`). Several claudechat processes share the file: WAL lets searches read
+while another process writes, every change is one transaction, and a writer waits for another
+(`busy_timeout`) rather than failing. A rebuild writes in short transactions so a chat's
+update is never kept waiting long.
+
+Per turn (a user message and the answers to it) the index holds the user's text with the names
+of what was attached (not the attachments' text), the answer's text (not its reasoning), the
+turn's number, time and model, and the session's title.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudechat.chat.session import Session, SessionError
+from claudechat.chat.search_query import SearchQuery, SearchQueryError
+from claudechat.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from claudechat.chat.conversation import Message
+
+__all__ = [
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "SCHEMA",
+    "IndexError_",
+    "LogState",
+    "SearchHit",
+    "SearchIndex",
+    "SyncReport",
+    "index_path",
+]
+
+SCHEMA = 1  # PRAGMA user_version of the index this version writes
+INDEX_NAME = "index.sqlite"
+SUFFIX = ".jsonl"
+HIGHLIGHT_START = "\x02"  # around a hit in a snippet; stored text is sanitised, so never in it
+HIGHLIGHT_END = "\x03"
+SNIPPET_TOKENS = 24
+WEIGHTS = (2.0, 1.0, 1.0)  # bm25 weights: title, user, answer (a title is in every turn of its session)
+BATCH_BYTES = 4 << 20  # text written per transaction when catching up: short, so writers do not wait
+SEARCH_WAIT_MS = 10_000  # a search waits this long for another process's write
+UPDATE_WAIT_MS = 1_000  # a turn's update gives up sooner: it must not hold the chat up
+
+_TABLES = """
+CREATE TABLE logs(
+    id TEXT PRIMARY KEY,        -- the log's file name without .jsonl: what --resume finds
+    size INTEGER NOT NULL,      -- the log as last read: size and modification time
+    mtime_ns INTEGER NOT NULL,
+    title TEXT,
+    turns INTEGER NOT NULL DEFAULT 0,
+    error TEXT                  -- why the log could not be read (it is read again when it changes)
+) WITHOUT ROWID;
+CREATE TABLE turns(
+    id INTEGER PRIMARY KEY,     -- the rowid of the turn's text in turn_text
+    session TEXT NOT NULL,
+    turn INTEGER NOT NULL,      -- 1 for the first user message
+    time REAL NOT NULL,
+    model TEXT,
+    UNIQUE(session, turn)
+);
+CREATE VIRTUAL TABLE turn_text USING fts5(
+    title, user, answer, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+"""
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+class IndexError_(Exception):
+    """The index could not be used; `transient` when waiting for another process timed out."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def index_path() -> Path:
+    from claudechat.config import data_dir
+
+    return data_dir() / INDEX_NAME
+
+
+@dataclass(frozen=True)
+class LogState:
+    """A log's size and modification time: when either differs from the index's, it is read again."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class IndexedTurn:
+    turn: int
+    time: float
+    model: str | None
+    user: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    session: str
+    title: str | None
+    turn: int
+    time: float
+    model: str | None
+    snippet: str  # the hits between HIGHLIGHT_START and HIGHLIGHT_END
+
+    def snippet_parts(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, is a hit) pieces, on one line."""
+        parts: list[tuple[str, bool]] = []
+        for number, piece in enumerate(self.snippet.split(HIGHLIGHT_START)):
+            hit, _, rest = piece.partition(HIGHLIGHT_END) if number else ("", "", piece)
+            for text, marked in ((hit, True), (rest, False)):
+                if text:
+                    parts.append((_WHITESPACE.sub(" ", text), marked))
+        return parts
+
+    @property
+    def plain_snippet(self) -> str:
+        return "".join(text for text, _ in self.snippet_parts()).strip()
+
+    def to_dict(self) -> dict[str, object]:
+        parts = self.snippet_parts()
+        text, spans, offset = "", [], 0
+        for piece, marked in parts:
+            if marked:
+                spans.append([offset, offset + len(piece)])
+            text += piece
+            offset += len(piece)
+        stripped = len(text) - len(text.lstrip())
+        return {
+            "session": self.session,
+            "title": self.title,
+            "turn": self.turn,
+            "time": self.time,
+            "model": self.model,
+            "snippet": text.strip(),
+            "highlights": [[start - stripped, end - stripped] for start, end in spans],
+        }
+
+
+@dataclass
+class SyncReport:
+    sessions: int = 0  # logs read
+    turns: int = 0
+    removed: int = 0  # sessions whose logs are gone
+    skipped: list[str] = field(default_factory=list)  # why each damaged log was not indexed
+    rebuilt: str | None = None  # why the index was built again from nothing
+
+
+def _user_text(message: Message) -> str:
+    from claudechat.chat.conversation import attachment_labels
+
+    labels = attachment_labels(message.content)
+    return "\n".join([message.text, *labels]) if labels else message.text
+
+
+def indexed_turns(session: Session, first_message: int = 0) -> list[IndexedTurn]:
+    """The turns from the one holding message `first_message - 1` on (all by default).
+
+    A turn is a user message and the answers after it; its number counts user messages.
+    """
+    messages = session.messages
+    start = 0
+    for position in range(min(first_message, len(messages)) - 1, -1, -1):
+        if messages[position].role == "user":
+            start = position
+            break
+    number = sum(1 for message in messages[:start] if message.role == "user")
+    turns: list[IndexedTurn] = []
+    position = start
+    while position < len(messages):
+        user = messages[position]
+        position += 1
+        if user.role != "user":
+            continue  # an answer to no question (a hand-made file): nothing to find it by
+        answers = []
+        while position < len(messages) and messages[position].role != "user":
+            answers.append(messages[position])
+            position += 1
+        number += 1
+        model = answers[-1].model if answers and answers[-1].model else session.settings.model
+        turns.append(
+            IndexedTurn(
+                number,
+                user.created,
+                model,
+                sanitize(_user_text(user)),
+                sanitize("\n\n".join(answer.text for answer in answers)),
+            )
+        )
+    return turns
+
+
+def _is_transient(exc: sqlite3.Error) -> bool:
+    """Waiting for another process or a full disk: the index is fine, only behind."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in text for word in ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
+    )
+
+
+def _log_files(directory: Path) -> dict[str, tuple[Path, LogState]]:
+    """Every session log in `directory` with its state: one scandir, one stat each, nothing read."""
+    found: dict[str, tuple[Path, LogState]] = {}
+    try:
+        entries = os.scandir(directory)
+    except FileNotFoundError:
+        return found
+    except OSError as exc:
+        raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(SUFFIX) or name.startswith("."):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found[name[: -len(SUFFIX)]] = (Path(entry.path), LogState(info.st_size, info.st_mtime_ns))
+    return found
+
+
+class SearchIndex:
+    """The index file beside the sessions directory; opened on first use."""
+
+    def __init__(self, path: Path | None = None, sessions: Path | None = None, *, wait_ms: int = SEARCH_WAIT_MS) -> None:
+        from claudechat.chat.store import sessions_dir
+
+        self.sessions = sessions_dir() if sessions is None else sessions
+        self.path = (self.sessions.parent / INDEX_NAME) if path is None else path
+        self.wait_ms = wait_ms
+        self._db: sqlite3.Connection | None = None
+        self.rebuilt: str | None = None  # why the last open started the index afresh
+
+    # --- the connection ----------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        from claudechat.files import make_private_dir
+
+        make_private_dir(self.path.parent, tighten=False)
+        fresh = not self.path.exists()
+        db = sqlite3.connect(self.path, timeout=self.wait_ms / 1000, isolation_level=None, check_same_thread=False)
+        try:
+            if fresh:
+                os.chmod(self.path, 0o600)
+            db.execute(f"PRAGMA busy_timeout = {int(self.wait_ms)}")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at checkpoints, never corrupt
+            self._ensure_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _ensure_schema(self, db: sqlite3.Connection) -> None:
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA:
+            return
+        with self._writing(db):
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA:
+                return  # another process made it meanwhile
+            if version:
+                self.rebuilt = f"it was written by another claudechat version (schema {version})"
+            for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
+                if (sql or "").upper().startswith("CREATE VIRTUAL TABLE"):
+                    db.execute(f'DROP TABLE IF EXISTS "{name}"')  # names from the file itself, not the user
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall():
+                db.execute(f'DROP TABLE IF EXISTS "{name}"')
+            for statement in _TABLES.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"INSERT INTO turn_text(turn_text, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
+            db.execute(f"PRAGMA user_version = {SCHEMA}")
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection; a damaged index is replaced by an empty one, filled by `sync`."""
+        if self._db is not None:
+            return self._db
+        try:
+            if not self.path.exists():
+                self.rebuilt = self.rebuilt or "there was none"
+            self._db = self._connect()
+        except sqlite3.Error as exc:
+            if _is_transient(exc):
+                raise IndexError_(f"the search index is busy or cannot be written: {exc}", transient=True) from None
+            self._remove_files()
+            self.rebuilt = f"it was damaged ({exc})"
+            try:
+                self._db = self._connect()
+            except sqlite3.Error as again:
+                raise IndexError_(f"cannot create the search index {self.path}: {again}", transient=False) from None
+        except OSError as exc:
+            raise IndexError_(f"cannot open the search index {self.path}: {exc.strerror or exc}", transient=True) from None
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @staticmethod
+    @contextmanager
+    def _writing(db: sqlite3.Connection) -> Iterator[None]:
+        db.execute("BEGIN IMMEDIATE")  # the write lock now, so no other writer can slip in between
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def _guarded(self) -> Iterator[sqlite3.Connection]:
+        """The connection, with SQLite's failures as IndexError_ (a damaged index is dropped first)."""
+        db = self._open()
+        try:
+            yield db
+        except sqlite3.Error as exc:
+            transient = _is_transient(exc)
+            if not transient:
+                # Damaged: dropped, so that the next use starts afresh and `sync` fills it from the logs.
+                self.close()
+                self._remove_files()
+            raise IndexError_(f"the search index failed: {exc}", transient=transient) from None
+
+    # --- writing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _drop_turns(db: sqlite3.Connection, session: str, first_turn: int = 1) -> None:
+        db.execute(
+            "DELETE FROM turn_text WHERE rowid IN (SELECT id FROM turns WHERE session = ? AND turn >= ?)",
+            (session, first_turn),
+        )
+        db.execute("DELETE FROM turns WHERE session = ? AND turn >= ?", (session, first_turn))
+
+    @staticmethod
+    def _insert_turns(db: sqlite3.Connection, session: str, title: str | None, turns: Iterable[IndexedTurn]) -> int:
+        count = 0
+        shown_title = sanitize(title or "")
+        for turn in turns:
+            cursor = db.execute(
+                "INSERT INTO turns(session, turn, time, model) VALUES (?, ?, ?, ?)",
+                (session, turn.turn, turn.time, turn.model),
+            )
+            db.execute(
+                "INSERT INTO turn_text(rowid, title, user, answer) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, shown_title, turn.user, turn.answer),
+            )
+            count += 1
+        return count
+
+    @staticmethod
+    def _set_log(db: sqlite3.Connection, session: str, state: LogState, title: str | None, turns: int,
+                 error: str | None = None) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO logs(id, size, mtime_ns, title, turns, error) VALUES (?, ?, ?, ?, ?, ?)",
+            (session, state.size, state.mtime_ns, title, turns, error),
+        )
+
+    def record(self, session: Session, path: Path, *, first_message: int = 0,
+               expected: LogState | None = None) -> LogState:
+        """After an append to `path`: index the turns from the one holding `first_message - 1` on.
+
+        `expected` is the log's state this index was last told of by the caller; when the index
+        holds another (it is behind, or was never told), the whole session is indexed again.
+        Returns the state to expect next time. IndexError_ if the index cannot be written.
+        """
+        info = os.stat(path)
+        state = LogState(info.st_size, info.st_mtime_ns)
+        key = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else session.id
+        with self._guarded() as db, self._writing(db):
+            row = db.execute("SELECT size, mtime_ns, title FROM logs WHERE id = ?", (key,)).fetchone()
+            if expected is None or row is None or LogState(row[0], row[1]) != expected:
+                first_message = 0
+            turns = indexed_turns(session, first_message)
+            first_turn = turns[0].turn if turns else session.turns + 1
+            self._drop_turns(db, key, first_turn if first_message else 1)
+            if first_message and row is not None and row[2] != session.title:
+                db.execute(
+                    "UPDATE turn_text SET title = ? WHERE rowid IN (SELECT id FROM turns WHERE session = ?)",
+                    (sanitize(session.title or ""), key),
+                )
+            self._insert_turns(db, key, session.title, turns)
+            self._set_log(db, key, state, session.title, session.turns)
+        return state
+
+    def sync(self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False) -> SyncReport:
+        """Bring the index up to the logs: read the logs that changed, drop the ones gone.
+
+        `rebuild` empties the index first, so every log is read. `progress(done, total)` is
+        called as logs are read. A damaged log is skipped, its reason in the report.
+        """
+        from claudechat.chat.store import read_session_file
+
+        report = SyncReport()
+        with self._guarded() as db:
+            if rebuild:
+                with self._writing(db):
+                    db.execute("DELETE FROM turn_text")
+                    db.execute("DELETE FROM turns")
+                    db.execute("DELETE FROM logs")
+            report.rebuilt = self.rebuilt
+            self.rebuilt = None
+            known = {row[0]: LogState(row[1], row[2]) for row in db.execute("SELECT id, size, mtime_ns FROM logs")}
+            files = _log_files(self.sessions)
+            gone = [key for key in known if key not in files]
+            stale = [(key, path, state) for key, (path, state) in files.items() if known.get(key) != state]
+            if gone:
+                with self._writing(db):
+                    for key in gone:
+                        self._drop_turns(db, key)
+                        db.execute("DELETE FROM logs WHERE id = ?", (key,))
+                report.removed = len(gone)
+            if progress is not None:
+                progress(0, len(stale))
+            batch: list[tuple[str, LogState, Session | str]] = []
+            size = 0
+            for done, (key, path, state) in enumerate(stale, 1):
+                try:
+                    loaded: Session | str = read_session_file(path)
+                    size += state.size
+                except SessionError as err:
+                    loaded = str(err)
+                batch.append((key, state, loaded))
+                if size >= BATCH_BYTES or done == len(stale):
+                    self._write_batch(db, batch, known, report)
+                    batch, size = [], 0
+                if progress is not None:
+                    progress(done, len(stale))
+        return report
+
+    def _write_batch(self, db: sqlite3.Connection, batch: list[tuple[str, LogState, Session | str]],
+                     known: dict[str, LogState], report: SyncReport) -> None:
+        with self._writing(db):
+            for key, state, loaded in batch:
+                row = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (key,)).fetchone()
+                if (LogState(row[0], row[1]) if row else None) != known.get(key):
+                    continue  # a chat indexed it meanwhile, from a newer state than this read
+                self._drop_turns(db, key)
+                if isinstance(loaded, str):
+                    self._set_log(db, key, state, None, 0, loaded)
+                    report.skipped.append(loaded)
+                    continue
+                turns = self._insert_turns(db, key, loaded.title, indexed_turns(loaded))
+                self._set_log(db, key, state, loaded.title, loaded.turns)
+                report.sessions += 1
+                report.turns += turns
+
+    # --- reading -----------------------------------------------------------------------
+
+    def search(self, query: SearchQuery, limit: int = 20) -> list[SearchHit]:
+        """The sessions that match best (bm25 of their best turn), newest first among equals."""
+        conditions = ["turn_text MATCH :match"]
+        if query.model is not None:
+            conditions.append("instr(lower(t.model), :model) > 0")
+        if query.since is not None:
+            conditions.append("t.time >= :since")
+        if query.until is not None:
+            conditions.append("t.time < :until")
+        parameters = {"match": query.match, "model": query.model, "since": query.since, "until": query.until,
+                      "limit": limit}
+        best = (
+            "SELECT t.id, t.session, t.turn, t.time, t.model, min(turn_text.rank) AS score "
+            "FROM turn_text JOIN turns AS t ON t.id = turn_text.rowid "
+            f"WHERE {' AND '.join(conditions)} "
+            "GROUP BY t.session ORDER BY score, t.time DESC LIMIT :limit"
+        )
+        with self._guarded() as db:
+            try:
+                rows = db.execute(best, parameters).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                    raise SearchQueryError(f"the search cannot be understood: {exc}",
+                                           hint='quote phrases at both ends: "like this"') from None
+                raise
+            if not rows:
+                return []
+            marks = ",".join("?" * len(rows))
+            snippets = dict(
+                db.execute(
+                    f"SELECT rowid, snippet(turn_text, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM turn_text "
+                    f"WHERE turn_text MATCH ? AND rowid IN ({marks})",
+                    (HIGHLIGHT_START, HIGHLIGHT_END, query.match, *[row[0] for row in rows]),
+                ).fetchall()
+            )
+            titles = dict(
+                db.execute(f"SELECT id, title FROM logs WHERE id IN ({marks})", [row[1] for row in rows]).fetchall()
+            )
+        return [
+            SearchHit(session, titles.get(session), turn, when, model, snippets.get(rowid, ""))
+            for rowid, session, turn, when, model, _ in rows
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """Sessions and turns in the index."""
+        with self._guarded() as db:
+            sessions = db.execute("SELECT count(*) FROM logs WHERE error IS NULL").fetchone()[0]
+            turns = db.execute("SELECT count(*) FROM turns").fetchone()[0]
+        return sessions, turns
