@@ -28,6 +28,7 @@ from claudechat.repl import (  # noqa: F401  (they register themselves)
     paste,
     report_commands,
     run_commands,
+    search_commands,
     session_commands,
 )
 from claudechat.repl.commands import COMMANDS, CommandError
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from claudechat.api.trace import ExchangeLog
     from claudechat.chat.attachments import Attachment
     from claudechat.chat.context import ContextMeter, ContextUse
+    from claudechat.chat.index import SearchHit
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
@@ -72,6 +74,7 @@ class Repl:
         self.keeper = keeper
         self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
+        self.search_hits: list[SearchHit] = []  # the last /search's list, for /resume N
         self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
         self.theme, theme_warnings = load_theme(settings.theme)
