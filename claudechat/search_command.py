@@ -54,8 +54,8 @@ class _Progress:
                 TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                 console=Console(stderr=True), transient=True,
             )
-            self._bar.start()
             self._task = self._bar.add_task(self.label, total=total)
+            self._bar.start()  # drawn at once, the task in it
         self._bar.update(self._task, completed=done)
 
     def stop(self) -> None:
@@ -153,7 +153,7 @@ def search_main(argv: list[str]) -> int:
 
         console = Console(highlight=False)
         console.push_theme(_theme().rich_theme())
-        console.print(hit_rows(hits, shutil.get_terminal_size().columns), no_wrap=True, overflow="ellipsis")
+        console.print(hit_rows(hits, shutil.get_terminal_size().columns))
     else:
         from claudechat.render.search import plain_hit
 

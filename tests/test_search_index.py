@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from claudechat.chat import Message, SessionSettings, SessionStore
-from claudechat.chat.index import SCHEMA, IndexError_, SearchIndex, indexed_turns
+from claudechat.chat.index import SCHEMA, IndexError_, SearchIndex
+from claudechat.chat.index_read import indexed_turns
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.search_query import SearchQueryError, parse_query, parse_date
 

@@ -27,14 +27,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from claudechat.chat.index_read import IndexedTurn, LogTurns, indexed_turns, read_log
 from claudechat.chat.session import Session, SessionError
 from claudechat.chat.search_query import SearchQuery, SearchQueryError
 from claudechat.sanitize import sanitize
-
-if TYPE_CHECKING:
-    from claudechat.chat.conversation import Message
 
 __all__ = [
     "HIGHLIGHT_END",
@@ -55,7 +52,8 @@ HIGHLIGHT_START = "\x02"  # around a hit in a snippet; stored text is sanitised,
 HIGHLIGHT_END = "\x03"
 SNIPPET_TOKENS = 24
 WEIGHTS = (2.0, 1.0, 1.0)  # bm25 weights: title, user, answer (a title is in every turn of its session)
-BATCH_BYTES = 4 << 20  # text written per transaction when catching up: short, so writers do not wait
+BATCH_BYTES = 16 << 20  # logs read per write transaction when catching up: a chat's update waits for one at most
+BULK = 50  # logs to read for a catch-up to be written as a bulk load (unsynced until its end)
 SEARCH_WAIT_MS = 10_000  # a search waits this long for another process's write
 UPDATE_WAIT_MS = 1_000  # a turn's update gives up sooner: it must not hold the chat up
 
@@ -77,7 +75,7 @@ CREATE TABLE turns(
     UNIQUE(session, turn)
 );
 CREATE VIRTUAL TABLE turn_text USING fts5(
-    title, user, answer, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    title, user, answer, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
 
@@ -105,15 +103,6 @@ class LogState:
 
     size: int
     mtime_ns: int
-
-
-@dataclass(frozen=True)
-class IndexedTurn:
-    turn: int
-    time: float
-    model: str | None
-    user: str
-    answer: str
 
 
 @dataclass(frozen=True)
@@ -168,50 +157,6 @@ class SyncReport:
     rebuilt: str | None = None  # why the index was built again from nothing
 
 
-def _user_text(message: Message) -> str:
-    from claudechat.chat.conversation import attachment_labels
-
-    labels = attachment_labels(message.content)
-    return "\n".join([message.text, *labels]) if labels else message.text
-
-
-def indexed_turns(session: Session, first_message: int = 0) -> list[IndexedTurn]:
-    """The turns from the one holding message `first_message - 1` on (all by default).
-
-    A turn is a user message and the answers after it; its number counts user messages.
-    """
-    messages = session.messages
-    start = 0
-    for position in range(min(first_message, len(messages)) - 1, -1, -1):
-        if messages[position].role == "user":
-            start = position
-            break
-    number = sum(1 for message in messages[:start] if message.role == "user")
-    turns: list[IndexedTurn] = []
-    position = start
-    while position < len(messages):
-        user = messages[position]
-        position += 1
-        if user.role != "user":
-            continue  # an answer to no question (a hand-made file): nothing to find it by
-        answers = []
-        while position < len(messages) and messages[position].role != "user":
-            answers.append(messages[position])
-            position += 1
-        number += 1
-        model = answers[-1].model if answers and answers[-1].model else session.settings.model
-        turns.append(
-            IndexedTurn(
-                number,
-                user.created,
-                model,
-                sanitize(_user_text(user)),
-                sanitize("\n\n".join(answer.text for answer in answers)),
-            )
-        )
-    return turns
-
-
 def _is_transient(exc: sqlite3.Error) -> bool:
     """Waiting for another process or a full disk: the index is fine, only behind."""
     text = str(exc).lower()
@@ -220,9 +165,9 @@ def _is_transient(exc: sqlite3.Error) -> bool:
     )
 
 
-def _log_files(directory: Path) -> dict[str, tuple[Path, LogState]]:
-    """Every session log in `directory` with its state: one scandir, one stat each, nothing read."""
-    found: dict[str, tuple[Path, LogState]] = {}
+def _log_files(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every session log in `directory`, its (size, mtime_ns): one scandir, one lstat each, nothing read."""
+    found: dict[str, tuple[int, int]] = {}
     try:
         entries = os.scandir(directory)
     except FileNotFoundError:
@@ -232,13 +177,12 @@ def _log_files(directory: Path) -> dict[str, tuple[Path, LogState]]:
     with entries:
         for entry in entries:
             name = entry.name
-            if not name.endswith(SUFFIX) or name.startswith("."):
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            found[name[: -len(SUFFIX)]] = (Path(entry.path), LogState(info.st_size, info.st_mtime_ns))
+            if name.endswith(SUFFIX) and not name.startswith("."):
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                found[name[:-6]] = (info.st_size, info.st_mtime_ns)  # 6: len(SUFFIX)
     return found
 
 
@@ -284,18 +228,24 @@ class SearchIndex:
                 return  # another process made it meanwhile
             if version:
                 self.rebuilt = f"it was written by another claudechat version (schema {version})"
-            for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
-                if (sql or "").upper().startswith("CREATE VIRTUAL TABLE"):
-                    db.execute(f'DROP TABLE IF EXISTS "{name}"')  # names from the file itself, not the user
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchall():
-                db.execute(f'DROP TABLE IF EXISTS "{name}"')
-            for statement in _TABLES.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"INSERT INTO turn_text(turn_text, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
-            db.execute(f"PRAGMA user_version = {SCHEMA}")
+            self._create_tables(db)
+
+    @staticmethod
+    def _create_tables(db: sqlite3.Connection) -> None:
+        """Every table dropped and made again, empty: in a write transaction, far quicker than
+        deleting each row (FTS5 would read every row's text again to delete it)."""
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
+            if (sql or "").upper().startswith("CREATE VIRTUAL TABLE"):
+                db.execute(f'DROP TABLE IF EXISTS "{name}"')  # names from the file itself, not the user
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall():
+            db.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for statement in _TABLES.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"INSERT INTO turn_text(turn_text, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
+        db.execute(f"PRAGMA user_version = {SCHEMA}")
 
     def _remove_files(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -422,21 +372,18 @@ class SearchIndex:
         `rebuild` empties the index first, so every log is read. `progress(done, total)` is
         called as logs are read. A damaged log is skipped, its reason in the report.
         """
-        from claudechat.chat.store import read_session_file
-
         report = SyncReport()
         with self._guarded() as db:
             if rebuild:
                 with self._writing(db):
-                    db.execute("DELETE FROM turn_text")
-                    db.execute("DELETE FROM turns")
-                    db.execute("DELETE FROM logs")
+                    self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
-            known = {row[0]: LogState(row[1], row[2]) for row in db.execute("SELECT id, size, mtime_ns FROM logs")}
+            known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
             files = _log_files(self.sessions)
             gone = [key for key in known if key not in files]
-            stale = [(key, path, state) for key, (path, state) in files.items() if known.get(key) != state]
+            stale = [(key, self.sessions / f"{key}{SUFFIX}", LogState(*state))
+                     for key, state in files.items() if known.get(key) != state]
             if gone:
                 with self._writing(db):
                     for key in gone:
@@ -445,11 +392,16 @@ class SearchIndex:
                 report.removed = len(gone)
             if progress is not None:
                 progress(0, len(stale))
-            batch: list[tuple[str, LogState, Session | str]] = []
+            if len(stale) >= BULK:
+                # Unsynced until the end, with a bigger cache: an index lost to a power cut is
+                # built again from the logs, and syncing each batch would cost more than building.
+                db.execute("PRAGMA synchronous = OFF")
+                db.execute("PRAGMA cache_size = -65536")
+            batch: list[tuple[str, LogState, LogTurns | str]] = []
             size = 0
             for done, (key, path, state) in enumerate(stale, 1):
                 try:
-                    loaded: Session | str = read_session_file(path)
+                    loaded: LogTurns | str = read_log(path)
                     size += state.size
                 except SessionError as err:
                     loaded = str(err)
@@ -459,22 +411,25 @@ class SearchIndex:
                     batch, size = [], 0
                 if progress is not None:
                     progress(done, len(stale))
+            if len(stale) >= BULK:
+                db.execute("PRAGMA synchronous = NORMAL")
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return report
 
-    def _write_batch(self, db: sqlite3.Connection, batch: list[tuple[str, LogState, Session | str]],
-                     known: dict[str, LogState], report: SyncReport) -> None:
+    def _write_batch(self, db: sqlite3.Connection, batch: list[tuple[str, LogState, LogTurns | str]],
+                     known: dict[str, tuple[int, int]], report: SyncReport) -> None:
         with self._writing(db):
             for key, state, loaded in batch:
                 row = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (key,)).fetchone()
-                if (LogState(row[0], row[1]) if row else None) != known.get(key):
+                if row != known.get(key):
                     continue  # a chat indexed it meanwhile, from a newer state than this read
                 self._drop_turns(db, key)
                 if isinstance(loaded, str):
                     self._set_log(db, key, state, None, 0, loaded)
                     report.skipped.append(loaded)
                     continue
-                turns = self._insert_turns(db, key, loaded.title, indexed_turns(loaded))
-                self._set_log(db, key, state, loaded.title, loaded.turns)
+                turns = self._insert_turns(db, key, loaded.title, loaded.turns)
+                self._set_log(db, key, state, loaded.title, turns)
                 report.sessions += 1
                 report.turns += turns
 

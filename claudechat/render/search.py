@@ -1,7 +1,7 @@
 """Search hits, for `claudechat search` and `/search`.
 
-On a terminal each hit takes two rows fitted to its width: the session (id, date, model,
-title, turn), then the snippet with the words found highlighted. Piped, each hit is one line
+On a terminal each hit takes two rows fitted to its width: the session (id, date, turn,
+model, title), then the snippet with the words found highlighted. Piped, each hit is one line
 of tab-separated fields with no escape codes, for whatever reads it. Titles and snippets come
 from session files and model output: they are sanitised, and never read as rich markup.
 """
@@ -53,13 +53,14 @@ def hit_rows(hits: list[SearchHit], width: int, *, numbered: bool = False) -> Te
         if numbered:
             head.append(f"{number:>{number_width}}  ", style="command")
         head.append(one_line(hit.session, 64), style="command")
-        head.append(f"  {when_text(hit.time)}  {one_line(hit.model or '', 80)}  ", style=META_STYLE)
-        head.append(one_line(hit.title or "untitled", 300), style="notice")
-        head.append(f"  turn {hit.turn}", style=META_STYLE)
+        head.append(f"  {when_text(hit.time)}  turn {hit.turn}  {one_line(hit.model or '', 80)}  ", style=META_STYLE)
+        head.append(one_line(hit.title or "untitled", 300), style="notice")  # last: what is cut on a narrow terminal
         body = Text(INDENT + (" " * (number_width + 2) if numbered else ""))
         for text, marked in hit.snippet_parts():
             body.append(sanitize(text), style=HIT_STYLE if marked else None)
         for row in (head, body):
             row.truncate(width, overflow="ellipsis")
             rows.append(row)
-    return Text("\n").join(rows)
+    joined = Text("\n").join(rows)
+    joined.no_wrap, joined.overflow = True, "ellipsis"  # made to fit: rich must only cut, never fold
+    return joined

@@ -62,7 +62,7 @@ def _search(app: Repl, argument: str) -> None:
         app.notice("no session matches the search")
         return
     footer = Text("/resume N opens hit N at its turn", style="notice")
-    app.screen.print(hit_rows(hits, app.console.width, numbered=True), footer, no_wrap=True, overflow="ellipsis")
+    app.screen.print(hit_rows(hits, app.console.width, numbered=True), footer)
 
 
 def hit_for(app: Repl, argument: str) -> SearchHit | None:
