@@ -156,6 +156,8 @@ def test_logs_written_without_the_index_are_read_before_a_search(sessions):
     report = index.sync()
     assert (report.sessions, report.turns, report.rebuilt) == (1, 1, "there was none")
     assert found(index, "platypus") == [(old, 1)]
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):  # they hold what was said
+        assert (sessions.parent / name).stat().st_mode & 0o777 == 0o600, name
 
 
 def test_a_log_edited_by_hand_is_read_again_and_a_removed_one_leaves(sessions):
