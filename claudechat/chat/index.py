@@ -389,9 +389,10 @@ class SearchIndex:
             known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
             files = _log_files(self.sessions)
             gone = [key for key in known if key not in files]
+            changed = [(key, state) for key, state in files.items() if known.get(key) != state]
             # Oldest first, so that rowids grow with time as a chat's new turns do (see `search`).
-            stale = [(key, self.sessions / f"{key}{SUFFIX}", LogState(*state))
-                     for key, state in sorted(files.items(), key=lambda item: item[1][1]) if known.get(key) != state]
+            changed.sort(key=lambda item: item[1][1])
+            stale = [(key, self.sessions / f"{key}{SUFFIX}", LogState(*state)) for key, state in changed]
             if gone:
                 with self._writing(db):
                     for key in gone:
