@@ -6,6 +6,7 @@ The logs are written with the real SessionKeeper; the index is the real SQLite f
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -345,3 +346,23 @@ def test_two_processes_writing_at_once_lose_nothing(sessions):
             assert turns == count
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             db.execute("INSERT INTO turn_text(turn_text) VALUES('integrity-check')")  # raises if the FTS index is off
+
+
+def test_the_digest_of_the_logs_tells_a_search_whether_anything_changed(sessions):
+    from claudechat.chat.index import _scan
+
+    first = chat(sessions, ("one", "tapir"))
+    chat(sessions, ("two", "okapi"))
+    index = index_of(sessions)
+
+    def stored() -> int:
+        return index._open().execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
+
+    assert stored() == _scan(sessions)[0] != 0  # kept by the chats' own updates
+    log = sessions / f"{first}.jsonl"
+    os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 1))  # opened by another claudechat
+    assert stored() != _scan(sessions)[0]
+    assert index.sync().sessions == 1 and stored() == _scan(sessions)[0]
+    log.unlink()
+    assert index.sync().removed == 1 and stored() == _scan(sessions)[0]
+    assert index.sync(rebuild=True).sessions == 1 and stored() == _scan(sessions)[0]

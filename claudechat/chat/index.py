@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,6 +76,10 @@ CREATE TABLE turns(
     model TEXT,
     UNIQUE(session, turn)
 );
+CREATE TABLE meta(
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL      -- 'digest': the sum of every log's hash as recorded (see _log_hash)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE turn_text USING fts5(
     title, user, answer, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -166,25 +171,36 @@ def _is_transient(exc: sqlite3.Error) -> bool:
     )
 
 
-def _log_files(directory: Path) -> dict[str, tuple[int, int]]:
-    """Every session log in `directory`, its (size, mtime_ns): one scandir, one lstat each, nothing read."""
-    found: dict[str, tuple[int, int]] = {}
+_MASK = (1 << 63) - 1  # digests stay SQLite integers
+
+
+def _log_hash(name: bytes, size: int, mtime_ns: int) -> int:
+    """A log's file name, size and modification time in one number; logs' hashes are summed."""
+    return (zlib.crc32(name) * 0x9E3779B97F4A7C15 + size * 0xC2B2AE3D27D4EB4F + mtime_ns) & _MASK
+
+
+def _scan(directory: Path) -> tuple[int, list[tuple[bytes, int, int]]]:
+    """Every session log in `directory` (file name, size, mtime_ns) and the sum of their hashes:
+    one scandir, one lstat each, nothing read."""
+    found: list[tuple[bytes, int, int]] = []
+    digest = 0
     try:
-        entries = os.scandir(directory)
+        entries = os.scandir(os.fsencode(directory))
     except FileNotFoundError:
-        return found
+        return 0, found
     except OSError as exc:
         raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
     with entries:
         for entry in entries:
             name = entry.name
-            if name.endswith(SUFFIX) and not name.startswith("."):
+            if name.endswith(b".jsonl") and not name.startswith(b"."):
                 try:
                     info = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                found[name[:-6]] = (info.st_size, info.st_mtime_ns)  # 6: len(SUFFIX)
-    return found
+                found.append((name, info.st_size, info.st_mtime_ns))
+                digest += _log_hash(name, info.st_size, info.st_mtime_ns)
+    return digest & _MASK, found
 
 
 class SearchIndex:
@@ -247,6 +263,7 @@ class SearchIndex:
         for statement in _TABLES.split(";"):
             if statement.strip():
                 db.execute(statement)
+        db.execute("INSERT INTO meta(key, value) VALUES('digest', 0)")
         db.execute(f"INSERT INTO turn_text(turn_text, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         # Terms gathered in memory up to 16 MB before a segment is written (1 MB by default), and
         # segments merged 8 at a time (4): a third less work to build, as quick to search.
@@ -339,12 +356,29 @@ class SearchIndex:
         return count
 
     @staticmethod
-    def _set_log(db: sqlite3.Connection, session: str, state: LogState, title: str | None, turns: int,
+    def _move_digest(db: sqlite3.Connection, key: str, old: tuple[int, int] | None, new: tuple[int, int] | None) -> None:
+        """Keep the digest the sum of the recorded logs' hashes, as `_scan` sums the files'."""
+        name = os.fsencode(key + SUFFIX)
+        delta = (_log_hash(name, *new) if new else 0) - (_log_hash(name, *old) if old else 0)
+        if delta:
+            value = db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
+            db.execute("UPDATE meta SET value = ? WHERE key = 'digest'", ((value + delta) & _MASK,))
+
+    @classmethod
+    def _set_log(cls, db: sqlite3.Connection, session: str, state: LogState, title: str | None, turns: int,
                  error: str | None = None) -> None:
+        old = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (session,)).fetchone()
         db.execute(
             "INSERT OR REPLACE INTO logs(id, size, mtime_ns, title, turns, error) VALUES (?, ?, ?, ?, ?, ?)",
             (session, state.size, state.mtime_ns, title, turns, error),
         )
+        cls._move_digest(db, session, old, (state.size, state.mtime_ns))
+
+    @classmethod
+    def _forget_log(cls, db: sqlite3.Connection, session: str, old: tuple[int, int]) -> None:
+        cls._drop_turns(db, session)
+        db.execute("DELETE FROM logs WHERE id = ?", (session,))
+        cls._move_digest(db, session, old, None)
 
     def record(self, session: Session, path: Path, *, first_message: int = 0,
                expected: LogState | None = None) -> LogState:
@@ -386,8 +420,11 @@ class SearchIndex:
                     self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
+            digest, found = _scan(self.sessions)
+            if digest == db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]:
+                return report  # every log as the index last read it: the usual case, nothing more to do
             known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
-            files = _log_files(self.sessions)
+            files = {os.fsdecode(name)[: -len(SUFFIX)]: (size, mtime) for name, size, mtime in found}
             gone = [key for key in known if key not in files]
             changed = [(key, state) for key, state in files.items() if known.get(key) != state]
             # Oldest first, so that rowids grow with time as a chat's new turns do (see `search`).
@@ -396,8 +433,7 @@ class SearchIndex:
             if gone:
                 with self._writing(db):
                     for key in gone:
-                        self._drop_turns(db, key)
-                        db.execute("DELETE FROM logs WHERE id = ?", (key,))
+                        self._forget_log(db, key, known[key])
                 report.removed = len(gone)
             if progress is not None:
                 progress(0, len(stale))
