@@ -10,7 +10,7 @@ Notes, warnings and the progress bar go to standard error.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from claudechat.errors import ClaudechatError, UsageError
 from claudechat.sanitize import json_line, one_line
@@ -18,9 +18,9 @@ from claudechat.sanitize import json_line, one_line
 if TYPE_CHECKING:
     import argparse
 
-    from claudechat.chat.index import SearchIndex, SyncReport
+    from claudechat.chat.index import SyncReport
 
-__all__ = ["reindex_main", "search_main", "synced_index"]
+__all__ = ["reindex_main", "search_main"]
 
 DEFAULT_LIMIT = 20
 PROGRESS_FROM = 50  # logs to read before a search shows a progress bar rather than nothing
@@ -73,22 +73,6 @@ def _failed(exc: Exception) -> ClaudechatError:
     return ClaudechatError(one_line(str(exc), 1000), hint="try again; `claudechat sessions reindex` builds it afresh")
 
 
-def synced_index(progress: Callable[[int, int], None] | None = None) -> tuple[SearchIndex, SyncReport]:
-    """The index, brought up to the logs; a damaged one is built again from them."""
-    from claudechat.chat.index import IndexError_, SearchIndex
-
-    index = SearchIndex()
-    try:
-        return index, index.sync(progress)
-    except IndexError_ as exc:
-        if exc.transient:
-            raise _failed(exc) from None
-    try:  # it was damaged and has been dropped: once more, from nothing
-        return index, index.sync(progress)
-    except IndexError_ as exc:
-        raise _failed(exc) from None
-
-
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     from claudechat.subcommands import _parser as make
 
@@ -115,7 +99,7 @@ def search_main(argv: list[str]) -> int:
     """`claudechat search QUERY... [--limit N] [--output json]`."""
     import shutil
 
-    from claudechat.chat.index import IndexError_
+    from claudechat.chat.index import IndexError_, SearchIndex
     from claudechat.chat.search_query import parse_query
     from claudechat.subcommands import _parse
 
@@ -125,20 +109,18 @@ def search_main(argv: list[str]) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     query = parse_query(" ".join(args.query))
+    index = SearchIndex()
     progress = _Progress("reading sessions into the search index", least=PROGRESS_FROM)
     try:
-        index, report = synced_index(progress)
-    finally:
-        progress.stop()
-    _report_problems(report)
-    if report.rebuilt and report.sessions:
-        _note(f"the search index was built afresh ({report.rebuilt}): {report.sessions:,} sessions")
-    try:
-        hits = index.search(query, args.limit)
+        hits, report = index.search_synced(query, args.limit, progress)
     except IndexError_ as exc:
         raise _failed(exc) from None
     finally:
+        progress.stop()
         index.close()
+    _report_problems(report)
+    if report.rebuilt and report.sessions:
+        _note(f"the search index was built afresh ({report.rebuilt}): {report.sessions:,} sessions")
     if args.output == "json":
         rows = [{**hit.to_dict(), "path": str(index.sessions / f"{hit.session}.jsonl")} for hit in hits]
         print(json_line(rows, ascii_only=sys.stdout.isatty()))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from claudechat.chat import Message, SessionSettings, SessionStore
-from claudechat.chat.index import SCHEMA, IndexError_, SearchIndex
+from claudechat.chat.index import SCHEMA, SearchIndex
 from claudechat.chat.index_read import indexed_turns
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.search_query import SearchQueryError, parse_query, parse_date
@@ -154,9 +154,14 @@ def test_an_index_that_cannot_be_written_costs_the_turn_nothing_and_is_said_once
 def test_logs_written_without_the_index_are_read_before_a_search(sessions):
     old = chat(sessions, ("written by an older claudechat", "platypus"), indexed=False)
     index = index_of(sessions)
-    report = index.sync()
+    hits, report = index.search_synced(parse_query("platypus"))
     assert (report.sessions, report.turns, report.rebuilt) == (1, 1, "there was none")
-    assert found(index, "platypus") == [(old, 1)]
+    assert [(hit.session, hit.turn) for hit in hits] == [(old, 1)]  # searched again once caught up
+    newer = chat(sessions, ("another", "platypus too"), indexed=False)
+    hits, report = index.search_synced(parse_query("platypus"))
+    assert report.sessions == 1 and {hit.session for hit in hits} == {old, newer}
+    hits, report = index.search_synced(parse_query("platypus"))
+    assert report.sessions == 0 and len(hits) == 2
     for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):  # they hold what was said
         assert (sessions.parent / name).stat().st_mode & 0o777 == 0o600, name
 
@@ -202,12 +207,8 @@ def test_a_damaged_or_foreign_index_is_built_again_from_the_logs(sessions, damag
         with sqlite3.connect(path) as db:
             db.execute(f"PRAGMA user_version = {SCHEMA + 1}")
     index = index_of(sessions)
-    try:
-        report = index.sync()
-    except IndexError_ as exc:  # damage found only when read: dropped, and the next sync starts afresh
-        assert not exc.transient
-        report = index.sync()
-    assert report.sessions == 2 and report.rebuilt
+    hits, report = index.search_synced(parse_query("possum"))  # damage found when read: dropped, built again
+    assert report.sessions == 2 and report.rebuilt and [hit.session for hit in hits] == [second]
     assert found(index, "bilby") == [(first, 1)] and found(index, "possum") == [(second, 1)]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA

@@ -407,7 +407,49 @@ class SearchIndex:
             self._set_log(db, key, state, session.title, session.turns)
         return state
 
-    def sync(self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False) -> SyncReport:
+    def search_synced(self, query: SearchQuery, limit: int = 20,
+                      progress: Callable[[int, int], None] | None = None) -> tuple[list[SearchHit], SyncReport]:
+        """`search` of an index brought up to the logs, as `sync` then `search` would give.
+
+        The sessions directory is listed on a thread while the index is searched: when the
+        listing finds the logs as the index recorded them (the usual case) the hits stand;
+        otherwise the index catches up and is searched again. A damaged index is dropped and
+        built again from the logs, once.
+        """
+        try:
+            return self._search_synced(query, limit, progress)
+        except IndexError_ as exc:
+            if exc.transient:
+                raise
+        return self._search_synced(query, limit, progress)
+
+    def _search_synced(self, query: SearchQuery, limit: int,
+                       progress: Callable[[int, int], None] | None) -> tuple[list[SearchHit], SyncReport]:
+        import threading
+
+        scanned: list[tuple[int, list[tuple[bytes, int, int]]] | BaseException] = []
+
+        def scan() -> None:
+            try:
+                scanned.append(_scan(self.sessions))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                scanned.append(exc)
+
+        lister = threading.Thread(target=scan, name="claudechat-scan", daemon=True)
+        lister.start()
+        try:
+            hits = self.search(query, limit)
+        finally:
+            lister.join()
+        if isinstance(scanned[0], BaseException):
+            raise scanned[0]
+        report = self.sync(progress, scanned=scanned[0])
+        if report.sessions or report.removed or report.skipped or report.rebuilt:
+            hits = self.search(query, limit)
+        return hits, report
+
+    def sync(self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False,
+             scanned: tuple[int, list[tuple[bytes, int, int]]] | None = None) -> SyncReport:
         """Bring the index up to the logs: read the logs that changed, drop the ones gone.
 
         `rebuild` empties the index first, so every log is read. `progress(done, total)` is
@@ -420,7 +462,7 @@ class SearchIndex:
                     self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
-            digest, found = _scan(self.sessions)
+            digest, found = _scan(self.sessions) if scanned is None or rebuild else scanned
             if digest == db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]:
                 return report  # every log as the index last read it: the usual case, nothing more to do
             known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}

@@ -44,13 +44,7 @@ def _search(app: Repl, argument: str) -> None:
             app.notice(f"reading {total:,} sessions into the search index…")
 
     try:
-        try:
-            report = index.sync(progress)
-        except IndexError_ as exc:
-            if exc.transient:
-                raise
-            report = index.sync(progress)  # it was damaged and is dropped: from nothing
-        hits = index.search(query, LISTED)
+        hits, report = index.search_synced(query, LISTED, progress)
     except IndexError_ as exc:
         raise CommandError(str(exc), hint="try again; `claudechat sessions reindex` builds it afresh") from None
     finally:
