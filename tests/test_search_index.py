@@ -350,7 +350,7 @@ def test_two_processes_writing_at_once_lose_nothing(sessions):
 
 
 def test_the_digest_of_the_logs_tells_a_search_whether_anything_changed(sessions):
-    from claudechat.chat.index import _scan
+    from claudechat.chat.index_read import scan_logs
 
     first = chat(sessions, ("one", "tapir"))
     chat(sessions, ("two", "okapi"))
@@ -359,11 +359,11 @@ def test_the_digest_of_the_logs_tells_a_search_whether_anything_changed(sessions
     def stored() -> int:
         return index._open().execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
 
-    assert stored() == _scan(sessions)[0] != 0  # kept by the chats' own updates
+    assert stored() == scan_logs(sessions)[0] != 0  # kept by the chats' own updates
     log = sessions / f"{first}.jsonl"
     os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 1))  # opened by another claudechat
-    assert stored() != _scan(sessions)[0]
-    assert index.sync().sessions == 1 and stored() == _scan(sessions)[0]
+    assert stored() != scan_logs(sessions)[0]
+    assert index.sync().sessions == 1 and stored() == scan_logs(sessions)[0]
     log.unlink()
-    assert index.sync().removed == 1 and stored() == _scan(sessions)[0]
-    assert index.sync(rebuild=True).sessions == 1 and stored() == _scan(sessions)[0]
+    assert index.sync().removed == 1 and stored() == scan_logs(sessions)[0]
+    assert index.sync(rebuild=True).sessions == 1 and stored() == scan_logs(sessions)[0]

@@ -21,16 +21,23 @@ turn's number, time and model, and the session's title.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from claudechat.chat.index_read import IndexedTurn, LogTurns, indexed_turns, read_log
+from claudechat.chat.index_read import (
+    DIGEST_MASK,
+    IndexedTurn,
+    LogTurns,
+    indexed_turns,
+    log_hash,
+    read_log,
+    scan_logs,
+)
 from claudechat.chat.session import Session, SessionError
+from claudechat.chat.search_hit import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
 from claudechat.chat.search_query import SearchQuery, SearchQueryError
 from claudechat.sanitize import sanitize
 
@@ -49,15 +56,13 @@ __all__ = [
 SCHEMA = 1  # PRAGMA user_version of the index this version writes
 INDEX_NAME = "index.sqlite"
 SUFFIX = ".jsonl"
-HIGHLIGHT_START = "\x02"  # around a hit in a snippet; stored text is sanitised, so never in it
-HIGHLIGHT_END = "\x03"
 SNIPPET_TOKENS = 24
 WEIGHTS = (2.0, 1.0, 1.0)  # bm25 weights: title, user, answer (a title is in every turn of its session)
 BATCH_BYTES = 16 << 20  # logs read per write transaction when catching up: a chat's update waits for one at most
 BULK = 50  # logs to read for a catch-up to be written as a bulk load (unsynced until its end)
 SEARCH_WAIT_MS = 10_000  # a search waits this long for another process's write
-UPDATE_WAIT_MS = 1_000
-RANKED = 5_000  # the newest matching turns a search ranks  # a turn's update gives up sooner: it must not hold the chat up
+UPDATE_WAIT_MS = 1_000  # a turn's update gives up sooner: it must not hold the chat up
+RANKED = 5_000  # the newest matching turns a search ranks
 
 _TABLES = """
 CREATE TABLE logs(
@@ -78,15 +83,12 @@ CREATE TABLE turns(
 );
 CREATE TABLE meta(
     key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL      -- 'digest': the sum of every log's hash as recorded (see _log_hash)
+    value INTEGER NOT NULL      -- 'digest': the sum of every log's hash as recorded (see log_hash)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE turn_text USING fts5(
     title, user, answer, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
-
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 class IndexError_(Exception):
@@ -111,49 +113,6 @@ class LogState:
     mtime_ns: int
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    session: str
-    title: str | None
-    turn: int
-    time: float
-    model: str | None
-    snippet: str  # the hits between HIGHLIGHT_START and HIGHLIGHT_END
-
-    def snippet_parts(self) -> list[tuple[str, bool]]:
-        """The snippet as (text, is a hit) pieces, on one line."""
-        parts: list[tuple[str, bool]] = []
-        for number, piece in enumerate(self.snippet.split(HIGHLIGHT_START)):
-            hit, _, rest = piece.partition(HIGHLIGHT_END) if number else ("", "", piece)
-            for text, marked in ((hit, True), (rest, False)):
-                if text:
-                    parts.append((_WHITESPACE.sub(" ", text), marked))
-        return parts
-
-    @property
-    def plain_snippet(self) -> str:
-        return "".join(text for text, _ in self.snippet_parts()).strip()
-
-    def to_dict(self) -> dict[str, object]:
-        parts = self.snippet_parts()
-        text, spans, offset = "", [], 0
-        for piece, marked in parts:
-            if marked:
-                spans.append([offset, offset + len(piece)])
-            text += piece
-            offset += len(piece)
-        stripped = len(text) - len(text.lstrip())
-        return {
-            "session": self.session,
-            "title": self.title,
-            "turn": self.turn,
-            "time": self.time,
-            "model": self.model,
-            "snippet": text.strip(),
-            "highlights": [[start - stripped, end - stripped] for start, end in spans],
-        }
-
-
 @dataclass
 class SyncReport:
     sessions: int = 0  # logs read
@@ -169,38 +128,6 @@ def _is_transient(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
         word in text for word in ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
     )
-
-
-_MASK = (1 << 63) - 1  # digests stay SQLite integers
-
-
-def _log_hash(name: bytes, size: int, mtime_ns: int) -> int:
-    """A log's file name, size and modification time in one number; logs' hashes are summed."""
-    return (zlib.crc32(name) * 0x9E3779B97F4A7C15 + size * 0xC2B2AE3D27D4EB4F + mtime_ns) & _MASK
-
-
-def _scan(directory: Path) -> tuple[int, list[tuple[bytes, int, int]]]:
-    """Every session log in `directory` (file name, size, mtime_ns) and the sum of their hashes:
-    one scandir, one lstat each, nothing read."""
-    found: list[tuple[bytes, int, int]] = []
-    digest = 0
-    try:
-        entries = os.scandir(os.fsencode(directory))
-    except FileNotFoundError:
-        return 0, found
-    except OSError as exc:
-        raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
-    with entries:
-        for entry in entries:
-            name = entry.name
-            if name.endswith(b".jsonl") and not name.startswith(b"."):
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                found.append((name, info.st_size, info.st_mtime_ns))
-                digest += _log_hash(name, info.st_size, info.st_mtime_ns)
-    return digest & _MASK, found
 
 
 class SearchIndex:
@@ -357,12 +284,12 @@ class SearchIndex:
 
     @staticmethod
     def _move_digest(db: sqlite3.Connection, key: str, old: tuple[int, int] | None, new: tuple[int, int] | None) -> None:
-        """Keep the digest the sum of the recorded logs' hashes, as `_scan` sums the files'."""
+        """Keep the digest the sum of the recorded logs' hashes, as `scan_logs` sums the files'."""
         name = os.fsencode(key + SUFFIX)
-        delta = (_log_hash(name, *new) if new else 0) - (_log_hash(name, *old) if old else 0)
+        delta = (log_hash(name, *new) if new else 0) - (log_hash(name, *old) if old else 0)
         if delta:
             value = db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
-            db.execute("UPDATE meta SET value = ? WHERE key = 'digest'", ((value + delta) & _MASK,))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'digest'", ((value + delta) & DIGEST_MASK,))
 
     @classmethod
     def _set_log(cls, db: sqlite3.Connection, session: str, state: LogState, title: str | None, turns: int,
@@ -431,7 +358,7 @@ class SearchIndex:
 
         def scan() -> None:
             try:
-                scanned.append(_scan(self.sessions))
+                scanned.append(scan_logs(self.sessions))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 scanned.append(exc)
 
@@ -462,7 +389,7 @@ class SearchIndex:
                     self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
-            digest, found = _scan(self.sessions) if scanned is None or rebuild else scanned
+            digest, found = scan_logs(self.sessions) if scanned is None or rebuild else scanned
             if digest == db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]:
                 return report  # every log as the index last read it: the usual case, nothing more to do
             known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}

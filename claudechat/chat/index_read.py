@@ -1,4 +1,8 @@
-"""What the search index keeps of a session: its turns, from a Session or straight from its log.
+"""What the search index reads of the sessions: which logs changed, and the turns of each.
+
+`scan_logs` lists the sessions directory, one lstat a log, and sums a hash of each log's name, size
+and modification time: the index keeps the same sum of what it recorded, so one number says
+whether anything changed since.
 
 A turn is a user message and the answers after it, numbered by counting user messages. Of it
 the index keeps the user's text with the labels of what was attached (`file: src/app.py`,
@@ -14,16 +18,20 @@ all or says in one line, naming the file and line, why it is damaged.
 from __future__ import annotations
 
 import json
+import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudechat.sanitize import sanitize
 
+from claudechat.chat.session import SessionError
+
 if TYPE_CHECKING:
     from claudechat.chat.session import Session
 
-__all__ = ["IndexedTurn", "LogTurns", "indexed_turns", "read_log"]
+__all__ = ["DIGEST_MASK", "IndexedTurn", "LogTurns", "indexed_turns", "log_hash", "read_log", "scan_logs"]
 
 _KNOWN_OPS = frozenset({"messages", "title", "settings", "usage", "compact", "uncompact"})
 
@@ -170,3 +178,35 @@ def read_log(path: Path) -> LogTurns:
         pass
     session = read_session_file(path)
     return LogTurns(session.title, indexed_turns(session))
+
+
+DIGEST_MASK = (1 << 63) - 1  # digests stay SQLite integers
+
+
+def log_hash(name: bytes, size: int, mtime_ns: int) -> int:
+    """A log's file name, size and modification time in one number; logs' hashes are summed."""
+    return (zlib.crc32(name) * 0x9E3779B97F4A7C15 + size * 0xC2B2AE3D27D4EB4F + mtime_ns) & DIGEST_MASK
+
+
+def scan_logs(directory: Path) -> tuple[int, list[tuple[bytes, int, int]]]:
+    """Every session log in `directory` (file name, size, mtime_ns) and the sum of their hashes:
+    one scandir, one lstat each, nothing read."""
+    found: list[tuple[bytes, int, int]] = []
+    digest = 0
+    try:
+        entries = os.scandir(os.fsencode(directory))
+    except FileNotFoundError:
+        return 0, found
+    except OSError as exc:
+        raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if name.endswith(b".jsonl") and not name.startswith(b"."):
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                found.append((name, info.st_size, info.st_mtime_ns))
+                digest += log_hash(name, info.st_size, info.st_mtime_ns)
+    return digest & DIGEST_MASK, found
