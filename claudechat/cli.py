@@ -48,8 +48,8 @@ SUBCOMMANDS_HELP = (
     ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin)"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
-    ("claudechat sessions", "the saved chats (--all, --output json); `sessions reindex` rebuilds the search index"),
-    ('claudechat search "nginx redirect"', "find saved chats by what was said (model:, since:, until:, prefix*)"),
+    ("claudechat sessions", "the saved chats (--all, --output json; `reindex`)"),
+    ("claudechat search WORDS", "find saved chats by what was said in them"),
 )
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),

@@ -367,3 +367,49 @@ def test_the_digest_of_the_logs_tells_a_search_whether_anything_changed(sessions
     log.unlink()
     assert index.sync().removed == 1 and stored() == scan_logs(sessions)[0]
     assert index.sync(rebuild=True).sessions == 1 and stored() == scan_logs(sessions)[0]
+
+
+# --- /search and /resume N in the chat, in-process ----------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, sessions):
+    from claudechat.config import Settings
+    from claudechat.repl.app import Repl
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    repl = Repl(Settings(base_url="http://127.0.0.1:9/v1"), keeper_for(sessions))
+    repl.console.size = (10_000, 25)
+    return repl
+
+
+def command(app, line: str) -> None:
+    import asyncio
+
+    from claudechat.repl.commands import COMMANDS
+
+    asyncio.run(COMMANDS.dispatch(app, line))
+
+
+def test_resume_n_takes_the_last_search_and_an_id_otherwise(app, sessions, capsys):
+    from claudechat.errors import ClaudechatError
+
+    older = chat(sessions, ("about zeppelins", "airships"), ("more", "hydrogen"), ("and", "helium"))
+    command(app, "/search zeppelins")
+    out = capsys.readouterr().out
+    assert older in out and "/resume N opens hit N" in out and [hit.session for hit in app.search_hits] == [older]
+    command(app, "/resume 1")
+    out = capsys.readouterr().out
+    assert app.session.id == older and "the turn that matched, turn 1 of 3:" in out and "about zeppelins" in out
+    command(app, "/search helium")  # in the session open now: only its turn is shown
+    command(app, "/resume 1")
+    assert "the turn that matched, turn 3 of 3:" in capsys.readouterr().out and app.session.id == older
+    with pytest.raises(ClaudechatError, match="no session 2"):
+        command(app, "/resume 2")  # not in the list: an id, as before
+    command(app, "/search nothing-like-it")
+    assert app.search_hits == [] and "no session matches" in capsys.readouterr().out
+    with pytest.raises(ClaudechatError, match="needs words"):
+        command(app, "/search")
