@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions", "search")
+SUBCOMMANDS = ("config", "auth", "sessions", "search", "roles", "completion")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -39,21 +39,26 @@ EXAMPLES = (
     ('claudechat -i shot.png "what does this error mean?"', "with an image"),
     ('claudechat -f src/ -f notes.pdf "where is the bug?"', "with files, folders (.gitignore respected), PDFs"),
     ('claudechat --output json "three colours"', "one JSON object, for scripts"),
+    ('claudechat -r shell "find files over 1 GB"', "a role: here one command line to run, edit or copy"),
+    ('git diff | claudechat -r review --var lang=go', "a role of yours, its {{lang}} filled in"),
     ("claudechat -c", "continue the chat used last"),
     ("claudechat --resume 3fa2", "continue a saved chat by (the start of) its id"),
     ('claudechat -c "and in Rust?"', "one more answer in the last chat, saved into it"),
     ("claudechat -- config is a prompt", "a prompt that starts with a subcommand word"),
 )
 SUBCOMMANDS_HELP = (
-    ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin)"),
+    ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin); --profile NAME for a profile"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json; `reindex`)"),
     ("claudechat search WORDS", "find saved chats by what was said in them"),
+    ("claudechat roles", "the roles: built-in, and yours in ~/.config/claudechat/roles/ (--output json)"),
+    ("claudechat completion SHELL", "a completion script for bash, zsh or fish (see the README)"),
 )
 ENVIRONMENT_HELP = (
     ("CLAUDECHAT_API_KEY", "a token for this run, sent to whatever server is used"),
     ("CLAUDECHAT_BASE_URL", "the server; CLAUDECHAT_MODEL the model (both override the config file)"),
+    ("CLAUDECHAT_PROFILE", "the profile to use, as --profile does"),
     ("CLAUDECHAT_DEBUG=1", "the same as --debug"),
 )
 EXIT_CODES_HELP = (
@@ -119,6 +124,10 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("-V", "--version", action="version", version=f"claudechat {__version__}")
     parser.add_argument("-m", "--model", help="model id (default from config: claude-sonnet-4-6)")
     parser.add_argument("-s", "--system", help="system prompt")
+    parser.add_argument("-r", "--role", metavar="NAME",
+                        help="use a role: its system prompt and settings, under these flags (see `claudechat roles`)")
+    parser.add_argument("--var", metavar="NAME=VALUE", action="append", default=[],
+                        help="fill {{NAME}} in the role's text; repeatable")
     parser.add_argument("-t", "--temperature", metavar="X", help="sampling temperature, 0 to 2")
     parser.add_argument("--max-tokens", metavar="N", type=int, help="limit the answer to N tokens")
     parser.add_argument("-n", metavar="N", type=int, dest="n", help="number of candidate answers (1-128)")
@@ -134,6 +143,8 @@ def _build_parser():  # type: ignore[no-untyped-def]
         help="attach a text file, PDF, image, folder or glob ('src/**/*.py'); repeatable",
     )
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default https://api.acedata.cloud/v1)")
+    parser.add_argument("-p", "--profile", metavar="NAME",
+                        help="use the profile [profiles.NAME] of the config file (server, token, model)")
     parser.add_argument("--no-stream", action="store_true", help="use a non-streaming request")
     parser.add_argument("--timeout", metavar="SECONDS", help="idle read timeout (default 120)")
     parser.add_argument("--retries", metavar="N", help="retries on 429/502/503/504 and connect failures (default 2)")
@@ -151,9 +162,9 @@ def _build_parser():  # type: ignore[no-untyped-def]
 # What `claudechat` alone parses to: the commonest start, the chat, skips loading argparse.
 NO_ARGUMENTS = {
     "prompt": [], "model": None, "system": None, "temperature": None, "max_tokens": None, "n": None,
-    "response_format": None, "image": [], "file": [], "base_url": None, "no_stream": False, "timeout": None,
+    "response_format": None, "image": [], "file": [], "base_url": None, "profile": None, "no_stream": False, "timeout": None,
     "retries": None, "output": "text", "reasoning": False, "theme": None, "continue_last": False,
-    "resume": None, "debug": False,
+    "resume": None, "debug": False, "role": None, "var": [],
 }
 
 
@@ -200,6 +211,11 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: list[str]) -> int:
+    if args[:2] == ["completion", "--words"]:
+        # Run by the shell on a Tab: only what the list needs is imported, not the subcommands.
+        from claudechat.shell_completion.words import words_main
+
+        return words_main(args[2:])
     if args and args[0] in SUBCOMMANDS:
         from claudechat import subcommands
 
@@ -211,6 +227,10 @@ def _dispatch(args: list[str]) -> int:
             from claudechat.search_command import search_main
 
             return search_main(args[1:])
+        if args[0] == "roles":
+            return subcommands.roles_main(args[1:])
+        if args[0] == "completion":
+            return subcommands.completion_main(args[1:])
         return subcommands.auth_main(args[1:])
 
     options = _parse(args)
@@ -221,36 +241,47 @@ def _dispatch(args: list[str]) -> int:
         preload_tls_context()  # the request needs it ~100 ms of imports from now
     settings = None
     try:
-        settings = _load_settings(options)
+        role, variables = _role(options)
+        settings, base = _load_settings(options, options.profile, role, variables)
         if chat:
             from claudechat.repl.app import run_repl
             from claudechat.first_run import ensure_token
 
-            keeper, opened = _open_session(options, settings)
+            if role is not None and role.is_template:
+                raise UsageError(f"role {role.name!r} is a template for one question ({{{{input}}}} in it)",
+                                 hint=f'ask with claudechat -r {role.name} "..."')
+            keeper, opened, settings, base = _open_session(options, settings, base, role, variables)
             try:
-                return run_repl(ensure_token(settings), keeper, opened=opened)
+                return run_repl(ensure_token(settings), keeper, opened=opened, base=base)
             finally:
                 keeper.close()
         import dataclasses
 
         from claudechat.oneshot import OneShotOptions, run_oneshot
+        from claudechat.roles import answers_in_code, runs_commands
 
         continuing = None
+        role_name = role.name if role is not None else None
         if options.continue_last or options.resume:
-            continuing = _continue_in_oneshot(options, settings)
+            continuing, settings = _continue_in_oneshot(options, settings, base, role, variables)
             settings = dataclasses.replace(settings, model=continuing.session.settings.model)
+            role_name = continuing.session.settings.role
         oneshot = OneShotOptions(
             prompt=" ".join(options.prompt),
-            system=options.system if options.system is not None else settings.system,
+            system=settings.system,
             temperature=settings.temperature,
-            max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+            max_tokens=settings.max_tokens,
             n=options.n,
-            response_format={"json": "json_object", "text": "text"}.get(options.response_format or ""),
+            response_format={"json": "json_object", "text": "text"}.get(_response_format(options, role) or ""),
             images=list(options.image),
             files=list(options.file),
             stream=not options.no_stream,
             output=options.output,
             show_reasoning=options.reasoning,
+            template=role.prompt if role is not None and role.is_template else None,
+            variables=variables,
+            offer_command=runs_commands(role_name),
+            unfence=answers_in_code(role_name),
         )
         if continuing is None:
             return run_oneshot(settings, oneshot, read_stdin=_read_stdin)
@@ -279,15 +310,52 @@ def _dispatch(args: list[str]) -> int:
         raise
 
 
-def _load_settings(options):  # type: ignore[no-untyped-def]
+def _role(options):  # type: ignore[no-untyped-def]
+    """The role -r names (None without -r) and the --var values; warnings about its file on stderr."""
+    variables: dict[str, str] = {}
+    if options.var:
+        from claudechat.roles import parse_variables
+
+        variables = parse_variables(options.var)
+    if not options.role:
+        if variables:
+            raise UsageError("--var fills the {{NAME}} placeholders of a role", hint="give the role with -r NAME")
+        return None, variables
+    from claudechat.roles import check_variables, find_role
+
+    role = find_role(options.role)
+    for warning in role.warnings:
+        print(f"claudechat: warning: {warning}", file=sys.stderr)
+    check_variables(role, variables)
+    for name in variables:
+        if name not in role.variables:
+            print(f"claudechat: warning: role {role.name!r} has no {{{{{name}}}}}; --var {name} is not used",
+                  file=sys.stderr)
+    return role, variables
+
+
+def _response_format(options, role):  # type: ignore[no-untyped-def]
+    """json or text as --response-format says, else as the role says, else None."""
+    if options.response_format:
+        return options.response_format
+    return role.response_format if role is not None else None
+
+
+def _load_settings(options, profile=None, role=None, variables=None, *, warn=True):  # type: ignore[no-untyped-def]
+    """The settings with the role (if any) under the flags, and the same without the role.
+
+    Layers, later ones winning: defaults < config file < profile < environment < role < flags;
+    `profile` (the flag's, or a continued session's) wins over the config's choice. The chat
+    keeps the settings without the role, to go back to when the role is dropped (/role none).
+    """
     import dataclasses
     import os
 
     from claudechat.config import load_settings_with_warnings, parse_option
 
     # The base URL first: the token sent is the one stored for its server, or none.
-    settings, warnings = load_settings_with_warnings(os.environ, base_url=options.base_url)
-    for warning in warnings:
+    settings, warnings = load_settings_with_warnings(os.environ, base_url=options.base_url, profile=profile)
+    for warning in warnings if warn else ():
         print(f"claudechat: warning: {warning}", file=sys.stderr)
     overrides: dict[str, object] = {}
     if options.debug or os.environ.get("CLAUDECHAT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
@@ -301,29 +369,51 @@ def _load_settings(options):  # type: ignore[no-untyped-def]
     ):
         if raw is not None:
             overrides[key] = parse_option(key, raw)
-    return dataclasses.replace(settings, **overrides)
+    if options.system is not None:
+        overrides["system"] = options.system
+    if options.max_tokens is not None:
+        overrides["max_tokens"] = options.max_tokens
+    layered: dict[str, object] = {}
+    if role is not None:
+        from claudechat.roles import fill
+
+        layered = {key: value for key, value in role.settings().items() if key != "response_format"}
+        # A template's text is the user message: the system prompt it replaces is none.
+        layered["system"] = None if role.is_template else fill(role.prompt, variables or {}) or None
+    return dataclasses.replace(settings, **{**layered, **overrides}), dataclasses.replace(settings, **overrides)
 
 
-def _open_session(options, settings):  # type: ignore[no-untyped-def]
-    """The chat's session: a new one, or a saved one with the flags given on top of its settings."""
+def _open_session(options, settings, base, role=None, variables=None):  # type: ignore[no-untyped-def]
+    """The chat's session: a new one, or a saved one with the role and then the flags given on
+    top of its settings.
+
+    Returns the keeper, the note about the session opened, and the settings to use with and
+    without the role: a saved session goes on with the profile it used last, unless --profile or
+    --base-url says otherwise.
+    """
     from claudechat.chat import SessionKeeper, SessionSettings, SessionStore
 
     keeper = SessionKeeper(
         SessionStore(),
         SessionSettings(
             model=settings.model,
-            system=options.system if options.system is not None else settings.system,
+            system=settings.system,
             temperature=settings.temperature,
-            max_tokens=options.max_tokens if options.max_tokens is not None else settings.max_tokens,
+            max_tokens=settings.max_tokens,
             n=options.n or 1,
-            json=options.response_format == "json",
+            json=_response_format(options, role) == "json",
+            profile=settings.profile,
+            role=role.name if role is not None else None,
         ),
     )
     if options.continue_last and options.resume:
         raise UsageError("give either -c or --resume, not both")
     if not (options.continue_last or options.resume):
-        return keeper, None
+        return keeper, None, settings, base
     note = keeper.continue_last() if options.continue_last else keeper.open(options.resume)
+    saved = keeper.session.settings.profile
+    if saved is not None and options.profile is None and options.base_url is None and saved != settings.profile:
+        settings, base = _settings_of_saved_profile(options, settings, base, saved, role, variables)
     flags = {  # the parsed values of the flags given on this command line
         "model": settings.model if options.model is not None else None,
         "system": options.system,
@@ -334,17 +424,34 @@ def _open_session(options, settings):  # type: ignore[no-untyped-def]
     given = {key: value for key, value in flags.items() if value is not None}
     if options.response_format:
         given["json"] = options.response_format == "json"
+    if (options.profile is not None or options.base_url is not None) and settings.profile != saved:
+        given["profile"] = settings.profile  # None too: this run uses no profile, nor will -c
+    if role is not None:
+        from claudechat.roles import session_changes
+
+        given = {**session_changes(role, variables or {}), **given}
     if given:
         keeper.session.change_settings(**given)
-    return keeper, note
+    return keeper, note, settings, base
 
 
-def _continue_in_oneshot(options, settings):  # type: ignore[no-untyped-def]
-    """The saved session a one-shot question continues; the note about it goes to stderr."""
-    keeper, note = _open_session(options, settings)
+def _settings_of_saved_profile(options, settings, base, profile, role, variables):  # type: ignore[no-untyped-def]
+    """The settings (with and without the role) of the profile a continued session used last."""
+    try:
+        return _load_settings(options, profile, role, variables, warn=False)  # said once already
+    except ClaudechatError as err:
+        # The profile went from the config file since: the session goes on with what is there.
+        print(f"claudechat: warning: the session's profile cannot be used: {err}", file=sys.stderr)
+        return settings, base
+
+
+def _continue_in_oneshot(options, settings, base, role=None, variables=None):  # type: ignore[no-untyped-def]
+    """The saved session a one-shot question continues, and the settings it goes on with;
+    the note about it goes to stderr."""
+    keeper, note, settings, _ = _open_session(options, settings, base, role, variables)
     if note:
         print(f"claudechat: note: {note}", file=sys.stderr)
-    return keeper
+    return keeper, settings
 
 
 def _save_answer(keeper, content, result) -> None:  # type: ignore[no-untyped-def]

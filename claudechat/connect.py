@@ -46,7 +46,10 @@ def _no_token_hint(settings: Settings) -> str:
     from claudechat.config import ENV_API_KEY, server_key
 
     server = server_key(settings.base_url)
-    advice = f"store one for {server} with `claudechat auth --base-url {settings.base_url}`, or set {ENV_API_KEY}"
+    if settings.profile is not None:
+        advice = f"store one for {server} with `claudechat auth --profile {settings.profile}`, or set {ENV_API_KEY}"
+    else:
+        advice = f"store one for {server} with `claudechat auth --base-url {settings.base_url}`, or set {ENV_API_KEY}"
     others = [name for name in settings.token_servers if name != server]
     if others:
         return f"a stored token is sent only to its own server ({', '.join(others)}); {advice}"

@@ -7,6 +7,7 @@ and nothing else; diagnostics go to stderr. `--output json` prints one object, a
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
 from contextlib import aclosing
@@ -53,6 +54,14 @@ class OneShotOptions:
     # what to do with the answer (save it) once it came, complete or interrupted.
     history: list[dict[str, Any]] | None = None
     on_answer: Callable[[Any, ChatResult], None] | None = None
+    # A role's template (its text holds {{input}}): filled with the prompt and the variables, it
+    # is the user message.
+    template: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    # The answer is a command line: on a terminal, offered to run, edit or copy (the shell role).
+    offer_command: bool = False
+    # Piped, the answer is printed without a code fence around it (the shell and code roles).
+    unfence: bool = False
 
 
 def build_user_content(text: str, image_parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
@@ -220,6 +229,10 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     text = "\n\n".join(part for part in (piped.rstrip("\n"), options.prompt) if part.strip())
     if not text and not options.images and not options.files:
         raise UsageError("no prompt given", hint="pass a prompt or pipe text in; see claudechat --help")
+    if options.template is not None:
+        from claudechat.roles import INPUT, fill
+
+        text = fill(options.template, {**options.variables, INPUT: text})
 
     from claudechat.api import ChatRequest
     from claudechat.chat.conversation import Message
@@ -268,6 +281,8 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     try:
         if options.output == "text" and (request.n or 1) == 1 and sys.stdout.isatty():
             code, result = asyncio.run(_ask_on_terminal(settings, request, options, trace))
+            if options.offer_command and code == EXIT_OK and sys.stdin is not None and sys.stdin.isatty():
+                code = _offer_command(settings, result.content)
         else:
             code, result = asyncio.run(_ask(settings, request, options, trace))
     finally:
@@ -279,6 +294,24 @@ def run_oneshot(settings: Settings, options: OneShotOptions, *, read_stdin: Any)
     if options.on_answer is not None and (result.content or result.refusal) and code in (EXIT_OK, EXIT_INTERRUPTED):
         options.on_answer(user_content, result)
     return code
+
+
+def _offer_command(settings: Settings, answer: str) -> int:
+    """`[r]un [e]dit [c]opy [q]uit` under a shell role's answer; the exit code (a run's is the command's)."""
+    from claudechat.render.theme import load_theme
+    from claudechat.repl.command_actions import copy_on_terminal, offer_on_terminal, run_on_terminal
+    from claudechat.roles import extract_command
+
+    command = extract_command(answer)
+    if not command:
+        return EXIT_OK
+    theme, _ = load_theme(settings.theme)  # its warnings were given when the answer was drawn
+    choice, command = asyncio.run(offer_on_terminal(command, theme.prompt_toolkit_style()))
+    if choice == "r":
+        return run_on_terminal(command)
+    if choice == "c":
+        copy_on_terminal(command)
+    return EXIT_OK
 
 
 def _open_trace() -> Any:
@@ -324,6 +357,8 @@ async def _ask_on_terminal(
         reasoning_mode="expanded" if options.show_reasoning else settings.reasoning,
         code_theme=theme.code_theme,
         stop_hint="Ctrl-C stops",
+        # A command is drawn as it will run (Markdown would take `*.py` for emphasis).
+        code_language="shell" if options.offer_command else None,
     )
     async with client_for(settings, _retry_notice, trace=trace) as client:
         outcome = await _stoppable(stream_answer(client, request, view))
@@ -359,8 +394,11 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace:
     from claudechat.connect import client_for
 
     as_json = options.output == "json"
+    # The command or code alone, for `$(...)` or a file: the answer is held back, its fence taken off.
+    unfenced = options.unfence and not as_json and (request.n or 1) == 1
+    held = io.StringIO() if unfenced else None
     text_out = None if as_json else _TextOutput(
-        sys.stdout, sys.stderr, choices=request.n or 1, show_reasoning=options.show_reasoning
+        held or sys.stdout, sys.stderr, choices=request.n or 1, show_reasoning=options.show_reasoning
     )
     builder = ResultBuilder()
     error: APIError | None = None
@@ -409,6 +447,11 @@ async def _ask(settings: Settings, request: Any, options: OneShotOptions, trace:
         )
     elif text_out is not None:
         text_out.close(answered=error is None and not interrupted)
+        if held is not None and (result.content or result.refusal):
+            from claudechat.roles import extract_command
+
+            sys.stdout.write(extract_command(result.content or result.refusal) + "\n")
+            sys.stdout.flush()
     if interrupted:
         kept = options.on_answer is not None and bool(result.content)
         what = "the partial answer is saved in the session" if kept else "what arrived was printed"

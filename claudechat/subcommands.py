@@ -24,7 +24,7 @@ from claudechat.sanitize import json_line, one_line
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["auth_main", "config_main", "run_auth_flow", "sessions_main"]
+__all__ = ["auth_main", "completion_main", "config_main", "parsers", "roles_main", "run_auth_flow", "sessions_main"]
 
 _NO_TOKEN = "no token given; nothing changed"
 _TOKEN_ON_COMMAND_LINE = (
@@ -95,15 +95,20 @@ def _env_override(key: str) -> str | None:
 def _config_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "claudechat config",
-        "Show or change the settings in the config file. Without an action, `show`.",
+        "Show or change the settings in the config file. Without an action, `show`. "
+        "A profile's keys are set as profiles.NAME.KEY (KEY one of "
+        + ", ".join(config.PROFILE_KEYS)
+        + "), e.g. `claudechat config set profiles.local.base_url http://localhost:8080/v1`; "
+        "its token with `claudechat auth --profile NAME`.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     show = actions.add_parser("show", help="every setting, its effective value and where it comes from")
     show.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
-    set_ = actions.add_parser("set", help="store a value in the config file")
+    show.add_argument("-p", "--profile", metavar="NAME", help="the settings with this profile in use")
+    set_ = actions.add_parser("set", help="store a value in the config file (KEY or profiles.NAME.KEY)")
     set_.add_argument("key", metavar="KEY")
     set_.add_argument("value", metavar="VALUE")
-    unset = actions.add_parser("unset", help="remove a value from the config file")
+    unset = actions.add_parser("unset", help="remove a value from the config file (KEY or profiles.NAME.KEY)")
     unset.add_argument("key", metavar="KEY")
     actions.add_parser("path", help="print the config file's path")
     return parser
@@ -113,31 +118,60 @@ def _is_api_key(word: str) -> bool:
     return word.strip().replace("-", "_") == "api_key"
 
 
-def _show(output: str) -> int:
+def _show(output: str, profile: str | None = None) -> int:
     import json
 
-    loaded = config.load_config()
+    loaded = config.load_config(profile=profile, strict_profile=profile is not None)
     for warning in loaded.warnings:
         _warn(warning)
     values = {name: getattr(loaded.settings, name) for name in config.OPTIONS}
     values["api_key"] = config.redact(values["api_key"]) if values["api_key"] else None
     servers = list(loaded.settings.token_servers)
+    profiles = _profiles_shown(loaded)
     if output == "json":
-        _out(json.dumps({**values, "token_servers": servers}, indent=2, ensure_ascii=False))
+        shown = {**values, "token_servers": servers, "profile": loaded.settings.profile, "profiles": profiles}
+        _out(json.dumps(shown, indent=2, ensure_ascii=False))
         return 0
     state = "" if loaded.file_exists else " (does not exist)"
     _out(f"config file: {loaded.path}{state}")
     width = max(len(name) for name in config.OPTIONS)
-    shown = {name: _format_value(value) for name, value in values.items()}
-    value_width = max(len(text) for text in shown.values())
-    for name, text in shown.items():
+    shown_values = {name: _format_value(value) for name, value in values.items()}
+    value_width = max(len(text) for text in shown_values.values())
+    for name, text in shown_values.items():
         source = loaded.sources[name]
         if source == "env":
             source = f"env {config.OPTIONS[name].env}"
         _out(f"{name:<{width}}  {text:<{value_width}}  {source}")
     if servers:
         _out(f"tokens are stored for: {', '.join(servers)} (each is sent only to its own server)")
+    if profiles:
+        _out(f"profiles (in use: {loaded.settings.profile or 'none'}):")
+        for name, entry in profiles.items():
+            _out("  " + _profile_row(name, entry, current=name == loaded.settings.profile))
     return 0
+
+
+def _profiles_shown(loaded: config.LoadedConfig) -> dict[str, dict[str, Any]]:
+    """Each profile of the file as `config show` prints it: its keys, its tokens redacted."""
+    shown: dict[str, dict[str, Any]] = {}
+    for name, profile in loaded.profiles.items():
+        if profile.problem is not None:
+            shown[one_line(name, 60)] = {"problem": profile.problem}
+            continue
+        entry: dict[str, Any] = dict(profile.values)
+        if profile.tokens:
+            entry["tokens"] = {server: config.redact(token) for server, token in profile.tokens.items()}
+        shown[name] = entry
+    return shown
+
+
+def _profile_row(name: str, entry: dict[str, Any], *, current: bool) -> str:
+    mark = "▸ " if current else ""
+    if "problem" in entry:
+        return f"{mark}{name}: left out ({one_line(entry['problem'], 200)})"
+    parts = [f"{key} = {_format_value(value)}" for key, value in entry.items() if key != "tokens"]
+    parts += [f"token for {server} {token}" for server, token in entry.get("tokens", {}).items()]
+    return f"{mark}{name}: " + (", ".join(parts) if parts else "(empty)")
 
 
 def _check_theme(name: str) -> None:
@@ -150,8 +184,31 @@ def _check_theme(name: str) -> None:
                           hint="a file in the themes directory adds one (see the README)")
 
 
+def _set_profile_key(key: str, raw: str) -> int:
+    value = config.set_option(key, raw)
+    name = key.strip()
+    _out(f"unset {name}" if value is None else f"set {name} = {_format_value(value)}")
+    return 0
+
+
+def _check_default_profile(raw: str) -> None:
+    """A default profile the file does not define is refused now, not at every start."""
+    name = config.check_profile_name(raw) if raw.strip() else None
+    if name is None:
+        return
+    profiles = config.load_config(strict_profile=False).profiles
+    if name not in profiles:
+        known = ", ".join(profiles) or "none yet"
+        raise ConfigError(f"no profile {name!r} in the config file (profiles: {known}); nothing changed",
+                          hint=f"set one of its keys first, e.g. `claudechat config set profiles.{name}.base_url URL`")
+
+
 def _set(key: str, raw: str) -> int:
+    if key.strip().startswith("profiles."):
+        return _set_profile_key(key, raw)
     option = config.lookup_option(key)
+    if option.name == "default_profile":
+        _check_default_profile(raw)
     if option.name == "theme":
         _check_theme(raw)
     value = config.set_option(option.name, raw)
@@ -167,7 +224,7 @@ def _set(key: str, raw: str) -> int:
 
 def _unset(key: str) -> int:
     path = config.config_path()
-    name = key.strip().replace("-", "_")
+    name = key.strip() if key.strip().startswith("profiles.") else key.strip().replace("-", "_")
     if config.unset_option(key, path):
         _out(f"unset {name}")
     else:
@@ -190,7 +247,7 @@ def config_main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     if args.action in (None, "show"):
-        return _show(getattr(args, "output", "text"))
+        return _show(getattr(args, "output", "text"), getattr(args, "profile", None))
     if args.action == "path":
         _out(str(config.config_path()))
         return 0
@@ -220,7 +277,9 @@ def _ask_hidden(prompt: str) -> str | None:
         return None
 
 
-def run_auth_flow(path: Path | None = None, *, server: str | None = None, prompt: str = "API token: ") -> str | None:
+def run_auth_flow(
+    path: Path | None = None, *, server: str | None = None, prompt: str = "API token: ", profile: str | None = None
+) -> str | None:
     """Ask for the token with hidden input on the terminal, save it for `server`, and return it.
 
     Prints "Token for <server> saved to <path> (…abcd)" on standard output. Returns None,
@@ -232,8 +291,8 @@ def run_auth_flow(path: Path | None = None, *, server: str | None = None, prompt
     if answer is None or not answer.strip():
         return None
     token = config.check_token(answer)
-    saved = config.save_token(token, path, server=server)
-    _out(_saved(server, saved, token))
+    saved = config.save_token(token, path, server=server, profile=profile)
+    _out(_saved(server if profile is None else f"{server} (profile {profile})", saved, token))
     return token
 
 
@@ -261,6 +320,9 @@ def _auth_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", metavar="URL",
                         help="the server the token is for (default: the configured base URL); a token is only "
                              "ever sent to the server it was stored for")
+    parser.add_argument("-p", "--profile", metavar="NAME",
+                        help="store the token in the profile [profiles.NAME], for its server; it is sent only "
+                             "when that profile is in use, and only to that server")
     return parser
 
 
@@ -277,6 +339,12 @@ def _auth_server(base_url: str | None, path: Path) -> str:
         return config.server_key(config.DEFAULT_BASE_URL)
 
 
+def _profile_server(profile: str, base_url: str | None) -> str:
+    """The server profile `profile` talks to (as `--profile` would choose it): its token is for that one."""
+    loaded = config.load_config(profile=profile, base_url=base_url)
+    return config.server_key(loaded.settings.base_url)
+
+
 def auth_main(argv: list[str]) -> int:
     """`claudechat auth [--remove]`: store (or delete) the API token.
 
@@ -289,27 +357,29 @@ def auth_main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     path = config.config_path()
-    server = _auth_server(args.base_url, path)
+    profile = None if args.profile is None else config.check_profile_name(args.profile)
+    server = _auth_server(args.base_url, path) if profile is None else _profile_server(profile, args.base_url)
+    whose = server if profile is None else f"{server} (profile {profile})"
     if args.remove:
-        if config.remove_token(path, server=server):
-            _out(f"Token for {server} removed from {path}")
+        if config.remove_token(path, server=server, profile=profile):
+            _out(f"Token for {whose} removed from {path}")
         else:
-            _out(f"No token stored for {server} in {path}; nothing changed")
+            _out(f"No token stored for {whose} in {path}; nothing changed")
         if _env_override("api_key"):
             _note(f"{config.ENV_API_KEY} is still set in the environment and will be used")
         return 0
 
     stdin = sys.stdin
     if stdin is not None and stdin.isatty():
-        if run_auth_flow(path, server=server, prompt=f"API token for {server}: ") is None:
+        if run_auth_flow(path, server=server, prompt=f"API token for {whose}: ", profile=profile) is None:
             raise ConfigError(_NO_TOKEN)
     else:
         piped = _read_piped_token()
         if not piped.strip():
             raise ConfigError(_NO_TOKEN, hint="pipe the token in, e.g. `claudechat auth < token-file`")
         token = config.check_token(piped)
-        config.save_token(token, path, server=server)
-        _out(_saved(server, path, token))
+        config.save_token(token, path, server=server, profile=profile)
+        _out(_saved(whose, path, token))
     if _env_override("api_key"):
         _note(f"{config.ENV_API_KEY} is set in the environment and takes precedence over the saved token")
     return 0
@@ -353,3 +423,88 @@ def sessions_main(argv: list[str]) -> int:
     else:
         _note("no saved sessions yet; each chat is saved after its first answer")
     return 0
+
+
+# --- claudechat roles ----------------------------------------------------------------------
+
+
+def _roles_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "claudechat roles",
+        "List the roles: the built-in ones, the Markdown files in your roles folder and those in "
+        "the project's .claudechat/roles/ (a file replaces a role of the same name; the project's "
+        "wins). Use one with `claudechat -r NAME`, or `/role NAME` in the chat.",
+    )
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    return parser
+
+
+def roles_main(argv: list[str]) -> int:
+    """`claudechat roles [--output json]`: each role's name, description and where it comes from."""
+    from claudechat.paths import short_path
+    from claudechat.roles import BUILTIN, load_roles, roles_dir
+
+    args = _parse(_roles_parser(), argv)
+    if isinstance(args, int):
+        return args
+    roles, warnings = load_roles()
+    for warning in warnings:
+        _warn(one_line(warning, 2000))
+    if args.output == "json":
+        _out(json_line([role.to_dict() for role in roles.values()], ascii_only=sys.stdout.isatty()))
+        return 0
+    rows = [(name, one_line(role.description, 200) or "-",
+             "built-in" if role.source == BUILTIN else f"{short_path(role.source)} ({role.scope})")
+            for name, role in roles.items()]
+    name_width = max(len(row[0]) for row in rows)
+    description_width = max(len(row[1]) for row in rows)
+    for name, description, source in rows:
+        _out(f"{name.ljust(name_width)}  {description.ljust(description_width)}  {source}".rstrip())
+    if not any(source != "built-in" for _, _, source in rows):
+        _note(f"add your own as NAME.md in {roles_dir()}")
+    return 0
+
+
+# --- claudechat completion ------------------------------------------------------------------
+
+
+def _completion_parser() -> argparse.ArgumentParser:
+    from claudechat.shell_completion.script import SHELLS
+
+    parser = _parser(
+        "claudechat completion",
+        "Print a completion script for your shell: subcommands, options and their values, model "
+        "ids, session ids, roles, profiles and themes. See the README for where to put it.",
+    )
+    parser.add_argument("shell", metavar="SHELL", choices=SHELLS, help="one of " + ", ".join(SHELLS))
+    return parser
+
+
+def completion_main(argv: list[str]) -> int:
+    """`claudechat completion bash|zsh|fish`: the completion script, on standard output.
+
+    `claudechat completion --words KIND`, which the scripts call at Tab time, is not in the
+    parser (nor in --help): the CLI answers it before loading this module.
+    """
+    if argv[:1] == ["--words"]:
+        from claudechat.shell_completion.words import words_main
+
+        return words_main(argv[1:])
+    args = _parse(_completion_parser(), argv)
+    if isinstance(args, int):
+        return args
+    from claudechat.shell_completion.script import completion_script
+
+    sys.stdout.write(completion_script(args.shell))
+    return 0
+
+
+def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
+    """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
+    return {
+        "config": ("show or change the settings", _config_parser()),
+        "auth": ("store the API token for a server", _auth_parser()),
+        "sessions": ("list the saved chats", _sessions_parser()),
+        "roles": ("list the roles", _roles_parser()),
+        "completion": ("print a shell completion script", _completion_parser()),
+    }

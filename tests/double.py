@@ -9,7 +9,9 @@ behave as they would in production.
 The wire format follows the service's published documents: the non-streaming JSON body,
 the ``chat.completion.chunk`` server-sent events ending in ``data: [DONE]``, the usage
 object with every field the service reports, and the service's own error body
-``{"success": false, "error": {...}, "trace_id": ...}``. JSON is written with the default
+``{"success": false, "error": {...}, "trace_id": ...}``. Given ``models``, it also answers
+``GET /v1/models`` as OpenAI-compatible servers do (the service documents no such endpoint, so
+by default that answers 404). JSON is written with the default
 ``json.dumps`` separators and ``ensure_ascii=False``, byte for byte like the service.
 
 Tests script each response with :class:`Reply` (a completion, optionally with injected
@@ -59,6 +61,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "CHAT_COMPLETIONS_PATH",
+    "MODELS_PATH",
     "DEFAULT_TRACE_ID",
     "ErrorReply",
     "OpenAIErrorReply",
@@ -74,6 +77,7 @@ __all__ = [
 ]
 
 CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
 DEFAULT_TRACE_ID = "2cf86e86-22a4-46e1-ac2f-032c0f2a4e89"
 
 # How often a waiting handler re-checks its release conditions. Waits also wake at once on
@@ -753,7 +757,13 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = None
         double._record(RecordedRequest(self.command, self.path, headers, body, parsed))
 
-        if urlsplit(self.path).path != CHAT_COMPLETIONS_PATH:
+        path = urlsplit(self.path).path
+        if path == MODELS_PATH and self.command == "GET" and double.models is not None:
+            if double.token is not None and headers.get("authorization") != f"Bearer {double.token}":
+                self._send_error(ErrorReply(401, "invalid_token", "invalid token"))
+            else:
+                self._send_models(double.models)
+        elif path != CHAT_COMPLETIONS_PATH:
             self._send_error(ErrorReply(404, "not_found", "not found"))
         elif double.token is not None and headers.get("authorization") != f"Bearer {double.token}":
             self._send_error(ErrorReply(401, "invalid_token", "invalid token"))
@@ -781,6 +791,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
+
+    def _send_models(self, models: list[str]) -> None:
+        """OpenAI's list shape, as llama.cpp, vLLM, Ollama and LiteLLM answer it."""
+        data = [{"id": model, "object": "model", "created": 1700000000, "owned_by": "double"} for model in models]
+        body = _dumps({"object": "list", "data": data}).encode("utf-8")
+        self._start(200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        with contextlib.suppress(OSError):
+            self.wfile.write(body)
+            self.wfile.flush()
 
     def _send_error(self, reply: ErrorReply | OpenAIErrorReply | RawReply) -> None:
         if isinstance(reply, ErrorReply):
@@ -1015,8 +1034,12 @@ class ServiceDouble:
         count_tokens: bool = False,
         context_window: int | None = None,
         window_error: str = "service",
+        models: list[str] | None = None,
     ) -> None:
         self.token = token
+        #: What `GET /v1/models` lists (OpenAI's shape); None switches the endpoint off: it answers
+        #: 404, as the service (which documents none) does.
+        self.models = models
         #: Count usage like a tokenizer (see count_tokens) instead of a quarter of the characters.
         self.count_tokens = count_tokens
         #: Refuse requests whose messages count more tokens than this, as `window_error` says.

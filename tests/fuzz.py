@@ -73,8 +73,8 @@ from claudechat.config.store import (
     load_config,
     read_config_data,
     save_config_data,
-    set_option,
 )
+from claudechat.config.write import set_option
 from claudechat.errors import ClaudechatError, ConfigError
 
 __all__ = [

@@ -71,6 +71,11 @@ def turn(term: Terminal, text: str) -> None:
     wait_for_answer(term, before + 1)
 
 
+def chat_requests(double: ServiceDouble) -> list:
+    """The chat requests the double received: /model also asks the server for its list (GET)."""
+    return [request for request in double.requests if request.method == "POST"]
+
+
 def messages(double: ServiceDouble, number: int) -> list[dict]:
     """The messages of the `number`-th request (1-based), once it has arrived."""
     assert double.wait_for_requests(number)
@@ -128,7 +133,7 @@ def test_model_switches_warns_for_unknown_ids_and_lists_the_catalogue(terminal, 
     run(term, "/model claude-opus-4-6", "model is now claude-opus-4-6")
     assert not any(line.startswith("warning:") for line in term.all_lines())
     turn(term, "one")
-    assert double.requests[0].json["model"] == "claude-opus-4-6"
+    assert chat_requests(double)[0].json["model"] == "claude-opus-4-6"
 
     run(term, "/model", "claude-opus-4-20250514-thinking")
     listing = notice_rows(term, "  claude-sonnet-4-6")
@@ -144,7 +149,7 @@ def test_model_switches_warns_for_unknown_ids_and_lists_the_catalogue(terminal, 
     assert "▸ some-new-model  (not in the list)" in term.all_lines()
     assert not any(row.startswith("▸") for row in notice_rows(term, "  claude-sonnet-4-6")[:-1])
     turn(term, "two")
-    assert double.requests[1].json["model"] == "some-new-model"
+    assert chat_requests(double)[1].json["model"] == "some-new-model"
 
 
 # --- /image ----------------------------------------------------------------------------------
@@ -656,7 +661,7 @@ def test_tab_completes_model_ids(terminal, double):
     term.wait_for("model is now claude-opus-4-20250514")
     term.wait_for_prompt()
     turn(term, "hi")
-    assert double.requests[0].json["model"] == "claude-opus-4-20250514"
+    assert chat_requests(double)[0].json["model"] == "claude-opus-4-20250514"
 
 
 def test_tab_completes_a_file_name_for_image(tmp_path, terminal, double):

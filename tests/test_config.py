@@ -29,7 +29,7 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bit
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    for variable in (config.ENV_API_KEY, config.ENV_BASE_URL, config.ENV_MODEL):
+    for variable in (config.ENV_API_KEY, config.ENV_BASE_URL, config.ENV_MODEL, config.ENV_PROFILE):
         monkeypatch.delenv(variable, raising=False)
     return tmp_path
 
@@ -78,8 +78,9 @@ def test_importing_does_not_load_expensive_modules() -> None:
 
 
 def test_option_table_matches_settings_fields() -> None:
-    # Every field but those that never come from the file: --debug, and which servers have tokens.
-    assert list(config.OPTIONS) + ["debug", "token_servers"] == [f.name for f in dataclasses.fields(Settings)]
+    # Every field but those that never come from the file as such: --debug, the profile in use,
+    # and which servers have tokens.
+    assert list(config.OPTIONS) + ["debug", "profile", "token_servers"] == [f.name for f in dataclasses.fields(Settings)]
 
 
 def test_settings_defaults() -> None:
@@ -602,7 +603,7 @@ def test_config_show_json(cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     assert config_main(["show", "--output", "json"]) == 0
     out = capsys.readouterr().out
     data = json.loads(out)
-    assert list(data) == [*config.OPTIONS, "token_servers"]
+    assert list(data) == [*config.OPTIONS, "token_servers", "profile", "profiles"]
     assert data["api_key"] == "…WXYZ" and data["token_servers"] == []  # from the environment, not stored
     assert data["temperature"] == 0.3
     assert data["max_tokens"] is None

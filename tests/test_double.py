@@ -983,3 +983,38 @@ def test_command_line_content_file_and_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --- GET /v1/models ----------------------------------------------------------------------------
+
+
+def test_models_is_off_by_default_and_answers_404_as_the_service_does(double, client):
+    response = client.get(double.url + "/models", headers=AUTH)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert double.requests[-1].method == "GET" and double.requests[-1].path == "/v1/models"
+
+
+def test_models_lists_ids_in_openais_shape_when_given(client):
+    with ServiceDouble(models=["qwen2.5-7b", "llama-3-8b"]) as d:
+        response = client.get(d.url + "/models", headers=AUTH)
+        denied = client.get(d.url + "/models")
+        d.models = None  # switched off again
+        off = client.get(d.url + "/models", headers=AUTH)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["object"] == "list"
+    assert [item["id"] for item in body["data"]] == ["qwen2.5-7b", "llama-3-8b"]
+    assert all(item["object"] == "model" for item in body["data"])
+    assert denied.status_code == 401 and denied.json()["error"]["code"] == "invalid_token"
+    assert off.status_code == 404
+    assert len(d.requests) == 3
+
+
+def test_models_takes_no_reply_from_the_queue(client):
+    with ServiceDouble(models=["m"]) as d:
+        d.enqueue(Reply(content="queued"))
+        client.get(d.url + "/models", headers=AUTH)
+        answer = client.post(endpoint(d), json=chat_body("x"), headers=AUTH)
+    assert answer.json()["choices"][0]["message"]["content"] == "queued"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.double import CHAT_COMPLETIONS_PATH, ErrorReply, RawReply, Reply, ServiceDouble
+from tests.double import CHAT_COMPLETIONS_PATH, MODELS_PATH, ErrorReply, RawReply, Reply, ServiceDouble
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
@@ -496,8 +496,11 @@ def test_the_chat_and_every_command_never_show_the_token(user, double):
     assert term.wait_exit() == 0
 
     assert token_was_used(double, user)
-    assert [request.path for request in double.requests] == [CHAT_COMPLETIONS_PATH] * len(double.requests)
-    sent = double.requests[0].json["messages"][-1]["content"]
+    # /model asked the server for its list (GET /v1/models, which the double answers 404).
+    chat = [request for request in double.requests if request.method == "POST"]
+    assert [request.path for request in chat] == [CHAT_COMPLETIONS_PATH] * len(chat)
+    assert {request.path for request in double.requests if request.method == "GET"} == {MODELS_PATH}
+    sent = chat[0].json["messages"][-1]["content"]
     assert sent[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert sent[2]["image_url"]["url"] == image_url  # sent as it is, for the server to fetch
 
@@ -510,8 +513,71 @@ def test_the_chat_and_every_command_never_show_the_token(user, double):
     assert (user.home / "x.md").exists() and (user.home / "x.json").exists()
     assert (user.home / "data" / "claudechat" / "history").exists()
     [log] = (user.home / "state" / "claudechat" / "debug").glob("*.log")  # CLAUDECHAT_DEBUG: every request
-    assert log.read_bytes().count(b"[redacted]") == len(double.requests)
+    assert log.read_bytes().count(b"[redacted]") == len(chat)
     user.assert_no_leak()
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+
+def test_a_profile_token_never_shows_and_goes_only_to_its_own_server(tmp_path, double):
+    """Stored by `claudechat auth --profile`: in no output, log, session or cache file, and sent
+    only to the profile's server, whichever way the profile is chosen or left."""
+    user = User(tmp_path, "config", double.url)
+    double.token = user.token
+    double.models = ["served-model"]
+    no_server = {"CLAUDECHAT_BASE_URL": None}  # only the profiles say where requests go
+    with ServiceDouble(token=None) as stranger:  # another server, that would take any token
+        user.config_file.parent.mkdir(parents=True)
+        user.config_file.write_text(
+            f'[profiles.mine]\nbase_url = "{double.url}"\nmodel = "{THINKING_MODEL}"\n\n'
+            f'[profiles.other]\nbase_url = "{stranger.url}"\n'
+        )
+        os.chmod(user.config_file, 0o600)
+        stored = user.run("auth", "--profile", "mine", input=user.token + "\n", env=no_server)
+        assert stored.returncode == 0, stored
+        assert stored.stdout == f"Token for {user.server} (profile mine) saved to {user.config_file} (…{user.token[-4:]})\n"
+
+        for args in (["--profile", "mine", "hi"], ["--profile", "mine", "--debug", "hi"],
+                     ["--profile", "mine", "--output", "json", "--reasoning", "hi"], ["--profile", "other", "hi"],
+                     ["--profile", "mine", "--base-url", stranger.url, "hi"]):
+            result = user.run(*args, env=no_server)
+            assert result.returncode == 0, result
+        for args in (["config", "show", "--output", "json"], ["config", "show", "-p", "mine"]):
+            assert user.run(*args, env=no_server).returncode == 0
+        shown = user.run("config", "show", env=no_server)
+        assert f"token for {user.server} …{user.token[-4:]}" in shown.stdout, shown  # it was there to leak
+
+        term = Terminal(user.home, base_url=None, api_key=None, args=("--profile", "other"),
+                        env={"CLAUDECHAT_DEBUG": "1"})
+        user.terminals.append(term)
+        term.wait_for("/help for commands")
+        term.wait_for_prompt()
+        turn(term, "to the other server")
+        run(term, "/profile", "▸ other")
+        run(term, "/profile mine", "profile mine:")
+        run(term, "/model", "served-model")
+        turn(term, "to my server")
+        run(term, "/info", "config file")
+        run(term, "/profile other", "profile other:")
+        turn(term, "to the other server again")
+        term.type_line("/exit")
+        assert term.wait_exit() == 0
+        for args in (["-c", "more"], ["-c", "--profile", "mine", "more"], ["sessions", "--output", "json"]):
+            result = user.run(*args, env=no_server)
+            assert result.returncode == 0, result
+
+        assert stranger.requests and all("authorization" not in request.headers for request in stranger.requests)
+    assert token_was_used(double, user)
+    assert all(request.headers.get("authorization") == f"Bearer {user.token}" for request in double.requests)
+    assert any(request.path == MODELS_PATH for request in double.requests)
+    logs = sorted((user.home / "state" / "claudechat" / "debug").glob("*.log"))
+    assert len(logs) == 2 and all(b"[redacted]" in log.read_bytes() for log in logs)
+    assert (user.home / "cache" / "claudechat" / "models.json").exists()  # searched too
+    assert user.leaks() == []
+    data = tomllib.loads(user.config_file.read_text())
+    assert data["profiles"]["mine"]["tokens"] == {user.server: user.token} and "tokens" not in data
+    assert stat.S_IMODE(user.config_file.stat().st_mode) == 0o600
 
 
 # --- /image and what it touches ------------------------------------------------------------------

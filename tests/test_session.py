@@ -571,6 +571,57 @@ def test_a_document_with_unusable_system_changes_is_refused(changes: Any) -> Non
         session_from_document(document, where="doc")
 
 
+
+# --- the role -------------------------------------------------------------------------------
+
+
+def test_a_session_has_no_role_until_one_is_taken_on(sessions: Path) -> None:
+    session = Session(settings=SessionSettings(model="m"), created=T0)
+    assert session.settings.role is None
+    assert session.header()["settings"]["role"] is None
+    session.add_turn(user("a"), answer("A"))
+    assert read_session_file(write_new(sessions, session)).settings.role is None
+
+
+def test_a_role_is_a_setting_recorded_and_replayed_like_the_others(sessions: Path) -> None:
+    session = Session(settings=make_settings(), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    session.change_settings(role="shell", system="one command")
+    assert session.pending[-1] == {"op": "settings", "settings": {"role": "shell", "system": "one command"}}
+    session.add_turn(user("b"), answer("B"))
+    session.change_settings(role=None)  # dropped: recorded as null, read back as no role
+    session.change_settings(role="code")
+    path = write_new(sessions, session)
+    assert {"op": "settings", "settings": {"role": None}} in json_lines(path)
+    reopened = read_session_file(path)
+    assert reopened.settings.role == "code"
+    assert_same(reopened, session)
+
+
+def test_a_role_the_session_started_with_is_in_its_header_and_its_copy(sessions: Path) -> None:
+    session = Session(settings=make_settings(role="explain"), created=T0)
+    session.add_turn(user("a"), answer("A"))
+    path = write_new(sessions, session)
+    assert json_lines(path)[0]["settings"]["role"] == "explain"
+    assert read_session_file(path).settings.role == "explain"
+    assert session.copy().settings.role == "explain"
+    assert session.to_document()["settings"]["role"] == "explain"
+
+
+def test_a_log_written_before_roles_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "old.jsonl"
+    path.write_bytes(log(TURN))  # its header's settings have no "role"
+    assert "role" not in HEADER["settings"]
+    assert read_session_file(path).settings.role is None
+
+
+def test_a_role_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(log(TURN, {"op": "settings", "settings": {"role": 3}}))
+    with pytest.raises(SessionError, match="'role' has the wrong type"):
+        read_session_file(path)
+
+
 def test_a_document_whose_changes_end_elsewhere_ends_with_its_settings() -> None:
     document = _three_turns_then_a_new_prompt().to_document()
     document["system_changes"] = [[0, "old"], [2, "middle"]]  # and settings say "new"

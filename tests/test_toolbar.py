@@ -53,3 +53,9 @@ def test_several_attachments_are_counted():
 def test_a_quiet_toolbar_has_no_empty_fields():
     text = row(ToolbarState(model="m"), 120)
     assert text == " model m   /help · Ctrl-D exits "
+
+
+def test_the_server_of_a_profile_comes_right_after_the_model():
+    state = ToolbarState(model="qwen2.5-7b", server="127.0.0.1:8080 (local)", editing=True, tokens_used=5)
+    assert row(state, 200).startswith(" model qwen2.5-7b  server 127.0.0.1:8080 (local)  editing")
+    assert row(state, 50) == " model qwen2.5-7b  server 127.0.0.1:8080 (local)"  # kept before the rest

@@ -153,7 +153,7 @@ def message_from_dict(data: Any) -> Message:
     )
 
 
-_NULLABLE = {"system", "temperature", "max_tokens"}
+_NULLABLE = {"system", "temperature", "max_tokens", "profile", "role"}
 
 
 def _settings_changes(data: Any) -> dict[str, Any]:

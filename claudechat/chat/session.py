@@ -73,6 +73,10 @@ class SessionSettings:
     max_tokens: int | None = None
     n: int = 1
     json: bool = False
+    profile: str | None = None  # the config profile (server, token) the session used last
+    # The role the settings came from (-r, /role), shown in the toolbar; None when there is none.
+    # Older files have no such key and older versions ignore it, so the format stays the same.
+    role: str | None = None
 
 
 @dataclass
@@ -357,6 +361,8 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "max_tokens": (int,),
     "n": (int,),
     "json": (bool,),
+    "profile": (str,),
+    "role": (str,),
 }
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claudechat.chat.listing import SESSIONS_DIR_NAME, SUFFIX, session_files
 from claudechat.chat.session import (
     Session,
     SessionError,
@@ -50,7 +51,6 @@ __all__ = [
     "sessions_dir",
 ]
 
-SUFFIX = ".jsonl"
 MAX_SESSION_BYTES = 512 * 1024 * 1024  # larger is not a session this program wrote
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -69,7 +69,7 @@ class NoSavedSessionError(SessionError):
 def sessions_dir() -> Path:
     from claudechat.config import data_dir
 
-    return data_dir() / "sessions"
+    return data_dir() / SESSIONS_DIR_NAME
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
@@ -331,20 +331,9 @@ class SessionStore:
 
     def _files(self) -> list[tuple[float, Path]]:
         try:
-            entries = list(os.scandir(self.directory))
-        except FileNotFoundError:
-            return []
+            return session_files(self.directory)
         except OSError as exc:
             raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
-        found = []
-        for entry in entries:
-            if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
-                try:
-                    found.append((entry.stat(follow_symlinks=False).st_mtime, Path(entry.path)))
-                except OSError:
-                    continue
-        found.sort(key=lambda item: item[0], reverse=True)
-        return found
 
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""

@@ -1,4 +1,4 @@
-"""Settings: defaults < config file < environment < command-line flags."""
+"""Settings: defaults < config file < its chosen profile < environment < command-line flags."""
 
 from claudechat.config.settings import (
     APP_NAME,
@@ -8,9 +8,11 @@ from claudechat.config.settings import (
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_MODEL,
+    ENV_PROFILE,
     MAX_TOKEN_LENGTH,
     OPTIONS,
     REASONING_MODES,
+    SEND_KEYS,
     Option,
     Settings,
     check_token,
@@ -21,6 +23,7 @@ from claudechat.config.settings import (
 )
 from claudechat.config.store import (
     LoadedConfig,
+    cache_dir,
     config_dir,
     config_path,
     data_dir,
@@ -28,13 +31,11 @@ from claudechat.config.store import (
     load_settings,
     load_settings_with_warnings,
     read_config_data,
-    remove_token,
     state_dir,
     save_config_data,
-    save_token,
-    set_option,
-    unset_option,
 )
+from claudechat.config.write import remove_token, save_token, set_option, unset_option
+from claudechat.config.profiles import PROFILE_KEYS, Profile, check_profile_name
 
 __all__ = [
     "APP_NAME",
@@ -44,12 +45,18 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_MODEL",
+    "ENV_PROFILE",
+    "PROFILE_KEYS",
+    "Profile",
+    "check_profile_name",
     "MAX_TOKEN_LENGTH",
     "OPTIONS",
     "REASONING_MODES",
+    "SEND_KEYS",
     "LoadedConfig",
     "Option",
     "Settings",
+    "cache_dir",
     "check_token",
     "config_dir",
     "config_path",

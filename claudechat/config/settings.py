@@ -12,20 +12,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from claudechat.dirs import APP_NAME  # noqa: F401  (re-exported)
 from claudechat.errors import ConfigError
 from claudechat.sanitize import one_line
 
-
-APP_NAME = "claudechat"
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_BASE_URL = "https://api.acedata.cloud/v1"
 DEFAULT_MODEL = "claude-sonnet-4-6"
 ENV_API_KEY = "CLAUDECHAT_API_KEY"
 ENV_BASE_URL = "CLAUDECHAT_BASE_URL"
 ENV_MODEL = "CLAUDECHAT_MODEL"
+ENV_PROFILE = "CLAUDECHAT_PROFILE"
 MAX_TOKEN_LENGTH = 4096
 REASONING_MODES = ("collapsed", "expanded", "hidden")
 EDITING_MODES = ("emacs", "vi")
+SEND_KEYS = ("enter", "alt-enter")
 
 
 
@@ -60,11 +61,15 @@ class Settings:
     reasoning: str = "collapsed"
     theme: str = "dark"
     editing_mode: str = "emacs"
+    send_key: str = "enter"  # the key that sends a message; the other one inserts a new line
     context_window: int | None = None  # tokens, for models the catalogue does not know
     attach_max_share: float = 0.5  # of the context window, that one message's attachments may fill
     auto_compact: float = 0.0  # compact before a request past this share of the window; 0 is off
+    default_profile: str | None = None  # the profile used when no --profile says otherwise
     # Not in the config file: only --debug or CLAUDECHAT_DEBUG turn it on, for one run.
     debug: bool = False
+    # The profile in use (--profile, CLAUDECHAT_PROFILE or default_profile), None for none.
+    profile: str | None = None
     # The servers the config file holds a token for (the tokens themselves stay in the file).
     token_servers: tuple[str, ...] = ()
 
@@ -92,6 +97,17 @@ def _parse_word(raw: str) -> str:
 def _parse_name(raw: str) -> str:
     value = raw.strip()
     if not value or _has_control(value):
+        raise ValueError(raw)
+    return value
+
+
+def _parse_profile_name(raw: str) -> str | None:
+    import re
+
+    value = raw.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
         raise ValueError(raw)
     return value
 
@@ -266,6 +282,13 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                 _choice(EDITING_MODES),
             ),
             Option(
+                "send_key",
+                str,
+                "the key that sends a message (the other inserts a new line)",
+                "one of " + ", ".join(SEND_KEYS),
+                _choice(SEND_KEYS),
+            ),
+            Option(
                 "context_window",
                 int,
                 "context window in tokens of models the catalogue does not know (other servers)",
@@ -289,6 +312,15 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
                 "0, or a number from 0.5 to 0.99",
                 _parse_float,
                 lambda value: value == 0 or 0.5 <= value <= 0.99,
+            ),
+            Option(
+                "default_profile",
+                str,
+                "the profile ([profiles.NAME] in this file) used unless --profile names another",
+                "a profile name: letters, digits, '-' and '_'",
+                _parse_profile_name,
+                env=ENV_PROFILE,
+                optional=True,
             ),
         )
     }

@@ -1,11 +1,11 @@
 """Where the config file lives, and reading, loading and atomically writing it.
 
-Effective values come from three layers, later ones winning: the defaults in `Settings`, the
-config file (`config_path()`), then the environment (`CLAUDECHAT_API_KEY`,
-`CLAUDECHAT_BASE_URL`, `CLAUDECHAT_MODEL`). Command-line flags are applied on top by the
+Effective values come from four layers, later ones winning: the defaults in `Settings`, the
+config file (`config_path()`), the profile chosen in it (claudechat.config.profiles), then the
+environment (`CLAUDECHAT_API_KEY`, `CLAUDECHAT_BASE_URL`, `CLAUDECHAT_MODEL`). Command-line flags are applied on top by the
 caller, validated through `parse_option`.
 
-Reading never modifies the file. Writing is atomic (a private temporary file renamed over the
+Reading never modifies the file (claudechat.config.write changes it). Writing is atomic (a private temporary file renamed over the
 old one), leaves the file at mode 0600 inside a 0700 directory, and refuses to touch a file that
 does not parse, so a hand-edited file with a typo is never overwritten by a half-understood copy.
 
@@ -23,24 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claudechat.errors import ConfigError
+from claudechat.dirs import cache_dir, config_dir, data_dir, state_dir  # noqa: F401  (re-exported by claudechat.config)
+from claudechat.errors import ClaudechatError, ConfigError
 from claudechat.files import make_private_dir, write_atomically
 from claudechat.sanitize import one_line
 from claudechat.config.settings import (
-    APP_NAME,
     CONFIG_FILE_NAME,
-    DEFAULT_BASE_URL,
+    ENV_PROFILE,
     OPTIONS,
     Settings,
     _invalid_message,
-    _unknown_key_error,
     _valid_keys,
-    check_token,
-    lookup_option,
     parse_option,
     server_key,
 )
-from claudechat.config.tokens import TOKENS_TABLE, InvalidToken, stored_tokens, with_token, without_token
+from claudechat.config.profiles import PROFILES_TABLE, Profile, check_profile_name, choose_profile, read_profiles
+from claudechat.config.tokens import TOKENS_TABLE, InvalidToken, stored_tokens
 
 MAX_CONFIG_BYTES = 256 * 1024
 MAX_KEY_PARTS = 64
@@ -49,31 +47,9 @@ _BROKEN_FILE_HINT = "fix the file or run `claudechat config path` to find it"
 # --- locations -----------------------------------------------------------------------------
 
 
-def config_dir() -> Path:
-    """The per-user configuration directory (follows XDG_CONFIG_HOME on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME))
-
-
 def config_path() -> Path:
     """The config file: `config_dir()/config.toml`."""
     return config_dir() / CONFIG_FILE_NAME
-
-
-def data_dir() -> Path:
-    """The per-user data directory (follows XDG_DATA_HOME on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def state_dir() -> Path:
-    """The per-user state directory (follows XDG_STATE_HOME on Linux): what claudechat learned,
-    and debug logs."""
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir(APP_NAME))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -86,9 +62,10 @@ class LoadedConfig:
     settings: Settings
     path: Path
     file_exists: bool
-    # key -> "default", "file" or "env"; the variable of an "env" source is OPTIONS[key].env.
+    # key -> "default", "file", "profile NAME" or "env"; the variable of an "env" source is OPTIONS[key].env.
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    profiles: Mapping[str, Profile] = field(default_factory=dict)  # every one in the file, broken ones too
 
 
 def _read_text(path: Path) -> str | None:
@@ -222,14 +199,22 @@ def _bad_token(path: Path, text: str, key: str) -> ConfigError:
 
 
 def load_config(
-    env: Mapping[str, str] | None = None, path: Path | None = None, *, base_url: str | None = None
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+    *,
+    base_url: str | None = None,
+    profile: str | None = None,
+    strict_profile: bool = True,
 ) -> LoadedConfig:
-    """Merge defaults < config file < environment; ConfigError on any invalid value.
+    """Merge defaults < config file < its chosen profile < environment; ConfigError on any invalid value.
 
-    `base_url`, given on the command line, wins over both. The token is the environment's,
-    or the one stored for that base URL's server: a stored token never goes elsewhere.
+    `base_url` and `profile`, given on the command line, win over the rest. The profile is
+    `profile`, else CLAUDECHAT_PROFILE, else the file's `default_profile`; an unknown one is a
+    UsageError, a broken one a ConfigError (with `strict_profile` off, a warning and no profile).
+    The token is the environment's, or the one the chosen profile stored for the server in use,
+    or the one the file's `[tokens]` holds for it: a stored token never goes to another server.
     A missing file is fine. An empty (or blank) environment variable counts as unset.
-    Unknown keys in the file and loose file permissions become warnings, not errors.
+    Unknown keys in the file, broken profiles and loose file permissions become warnings.
     """
     env = os.environ if env is None else env
     path = config_path() if path is None else path
@@ -237,6 +222,7 @@ def load_config(
     sources = {name: "default" for name in OPTIONS}
     warnings: list[str] = []
     tokens: dict[str, str] = {}
+    profiles: dict[str, Profile] = {}
 
     text = _read_text(path)
     if text is not None:
@@ -245,10 +231,13 @@ def load_config(
             tokens = stored_tokens(data)
         except InvalidToken as bad:
             raise _bad_token(path, text, bad.key) from None
-        warnings.extend(_permission_warnings(path, holds_token=bool(tokens)))
+        profiles, profile_warnings = read_profiles(data, text, path)
+        holds_token = bool(tokens) or any(item.tokens for item in profiles.values())
+        warnings.extend(_permission_warnings(path, holds_token=holds_token))
+        warnings.extend(profile_warnings)
         for key, value in data.items():
-            if key in ("api_key", TOKENS_TABLE):
-                continue  # read above, for the server each belongs to
+            if key in ("api_key", TOKENS_TABLE, PROFILES_TABLE):
+                continue  # read above
             option = OPTIONS.get(key)
             if option is None:
                 warnings.append(
@@ -268,6 +257,7 @@ def load_config(
                 raise ConfigError(f"{where}: {_invalid_message(option, value)}", hint=hint) from None
             sources[key] = "file"
 
+    from_env: dict[str, Any] = {}
     for option in OPTIONS.values():
         if option.env is None:
             continue
@@ -275,36 +265,83 @@ def load_config(
         if not raw.strip():
             continue
         try:
-            values[option.name] = option.convert(raw)
+            from_env[option.name] = option.convert(raw)
         except (ValueError, OverflowError):
             raise ConfigError(
                 f"environment variable {option.env}: {_invalid_message(option, raw)}",
                 hint=f"fix or unset {option.env}",
             ) from None
-        sources[option.name] = "env"
+
+    chosen = _chosen_profile(profiles, profile, from_env, values, path, strict=strict_profile, warnings=warnings)
+    if chosen is not None:
+        for key, value in chosen.values.items():
+            values[key] = value
+            sources[key] = f"profile {chosen.name}"
+    for key, value in from_env.items():
+        values[key] = value
+        sources[key] = "env"
 
     if base_url is not None:
         values["base_url"] = parse_option("base_url", base_url)
         sources["base_url"] = "flag"
     if "api_key" not in values:
         server = server_key(values.get("base_url", Settings.base_url))
-        if server in tokens:
+        if chosen is not None and server in chosen.tokens:
+            values["api_key"] = chosen.tokens[server]
+            sources["api_key"] = f"profile {chosen.name}"
+        elif server in tokens:
             values["api_key"] = tokens[server]
             sources["api_key"] = "file"
+    servers = set(tokens) | (set(chosen.tokens) if chosen is not None else set())
     return LoadedConfig(
-        settings=Settings(**values, token_servers=tuple(sorted(tokens))),
+        settings=Settings(
+            **values, profile=chosen.name if chosen is not None else None, token_servers=tuple(sorted(servers))
+        ),
         path=path,
         file_exists=text is not None,
         sources=sources,
         warnings=tuple(warnings),
+        profiles=profiles,
     )
 
 
+def _chosen_profile(
+    profiles: Mapping[str, Profile],
+    flag: str | None,
+    from_env: Mapping[str, Any],
+    values: Mapping[str, Any],
+    path: Path,
+    *,
+    strict: bool,
+    warnings: list[str],
+) -> Profile | None:
+    """The profile the flag, else CLAUDECHAT_PROFILE, else the file's default_profile names."""
+    if flag is not None:
+        name, source = check_profile_name(flag), "--profile"
+    elif from_env.get("default_profile"):
+        name, source = from_env["default_profile"], f"environment variable {ENV_PROFILE}"
+    elif values.get("default_profile"):
+        name, source = values["default_profile"], f"default_profile in config file {path}"
+    else:
+        return None
+    try:
+        return choose_profile(profiles, name, source)
+    except ClaudechatError as err:
+        if strict:
+            raise
+        warnings.append(f"{err.message}; no profile used")
+        return None
+
+
 def load_settings_with_warnings(
-    env: Mapping[str, str] | None = None, path: Path | None = None, *, base_url: str | None = None
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+    *,
+    base_url: str | None = None,
+    profile: str | None = None,
 ) -> tuple[Settings, list[str]]:
     """Like `load_settings`, plus one printable warning line per problem that is not fatal."""
-    loaded = load_config(env, path, base_url=base_url)
+    loaded = load_config(env, path, base_url=base_url, profile=profile)
     return loaded.settings, list(loaded.warnings)
 
 
@@ -348,59 +385,3 @@ def save_config_data(data: Mapping[str, Any], path: Path | None = None) -> None:
         write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write config file {path}: {exc.strerror or exc}") from None
-
-
-def set_option(key: str, raw: str, path: Path | None = None) -> Any:
-    """Validate `raw` for `key`, store it in the config file and return the typed value.
-
-    An optional key given empty text (e.g. `system ''`) is removed instead. A config file that
-    does not parse is refused, left byte for byte as it was.
-    """
-    option = lookup_option(key)
-    value = parse_option(option.name, raw)
-    path = config_path() if path is None else path
-    data = read_config_data(path)
-    if value is None:
-        if option.name in data:
-            del data[option.name]
-            save_config_data(data, path)
-        return None
-    data[option.name] = value
-    save_config_data(data, path)
-    return value
-
-
-def unset_option(key: str, path: Path | None = None) -> bool:
-    """Remove `key` from the config file; False when it was not set there.
-
-    An unknown key is accepted when the file holds it, so a misspelt key can be cleaned up.
-    """
-    path = config_path() if path is None else path
-    name = key.strip().replace("-", "_")
-    data = read_config_data(path)
-    if name not in OPTIONS and key not in data:
-        raise _unknown_key_error(key)
-    target = name if name in data else key
-    if target not in data:
-        return False
-    del data[target]
-    save_config_data(data, path)
-    return True
-
-
-def save_token(token: str, path: Path | None = None, *, server: str | None = None) -> Path:
-    """Validate and store `token` for `server` (the service's by default); return the file's path."""
-    value = check_token(token)
-    path = config_path() if path is None else path
-    data = read_config_data(path)
-    save_config_data(with_token(data, server or server_key(DEFAULT_BASE_URL), value), path)
-    return path
-
-
-def remove_token(path: Path | None = None, *, server: str | None = None) -> bool:
-    """Delete the token stored for `server` (the service's by default); False when there was none."""
-    path = config_path() if path is None else path
-    data, removed = without_token(read_config_data(path), server or server_key(DEFAULT_BASE_URL))
-    if removed:
-        save_config_data(data, path)
-    return removed

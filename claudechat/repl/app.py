@@ -26,14 +26,18 @@ from claudechat.repl import (  # noqa: F401  (they register themselves)
     context_commands,
     file_commands,
     paste,
+    profile_commands,
     report_commands,
+    role_commands,
     run_commands,
     search_commands,
     session_commands,
 )
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
+from claudechat.repl.interface import RESUME_SHOWS
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
+from claudechat.roles import runs_commands
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -44,10 +48,12 @@ if TYPE_CHECKING:
     from claudechat.api.trace import ExchangeLog
     from claudechat.chat.attachments import Attachment
     from claudechat.chat.context import ContextMeter, ContextUse
-    from claudechat.chat.index import SearchHit
+    from claudechat.chat.search_hit import SearchHit
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
+    from claudechat.repl.server_models import ServerModels
+    from claudechat.repl.user_commands import UserCommands
     from claudechat.turn import TurnOutcome
 
 __all__ = ["Repl", "run_repl"]
@@ -67,10 +73,13 @@ def _warm_imports() -> None:
 
 
 class Repl:
-    def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> None:
+    def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
+                 base: Settings | None = None) -> None:
         from claudechat.render.theme import load_theme
 
         self.settings = settings
+        # The settings without the role the chat started with: what dropping a role goes back to.
+        self.base_settings = base if base is not None else settings
         self.keeper = keeper
         self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
@@ -89,10 +98,12 @@ class Repl:
         self._history_problem: str | None = None  # to show once, after the prompt returns
         self._history_warned = False
         self._context_meter: ContextMeter | None = None
+        self._user_commands: UserCommands | None = None
+        self._server_models: ServerModels | None = None
         for warning in theme_warnings:
             self.warning(warning)
 
-    # --- what commands use -------------------------------------------------------------
+    # --- what commands use (claudechat.repl.interface.ChatApp) ----------------------------
 
     @property
     def screen(self) -> Screen:
@@ -131,6 +142,30 @@ class Repl:
         return self._context_meter
 
     @property
+    def server_models(self) -> ServerModels:
+        """What the server in use lists of its models (asked when /model first needs it)."""
+        if self._server_models is None:
+            from claudechat.repl.server_models import ServerModels
+
+            self._server_models = ServerModels()
+        return self._server_models
+
+    def refresh_completions(self) -> None:
+        """Offer the completions again (a list they come from has arrived), if the menu is wanted."""
+        if self._session is None or not self._session.app.is_running:
+            return
+        buffer = self._session.app.current_buffer
+        if buffer.complete_state is not None or buffer.text.startswith("/"):
+            buffer.start_completion(select_first=False)
+
+    async def use_settings(self, settings: Settings) -> None:
+        """From the next request on, talk to `settings`' server with its token (/profile)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+        self.settings = settings
+
+    @property
     def context_window(self) -> int | None:
         from claudechat.models import context_window
 
@@ -139,6 +174,24 @@ class Repl:
     def context_use(self, typed: str = "") -> ContextUse:
         """What the next request would use: the conversation, what is attached, `typed`."""
         return self.context_meter.use(self.session, self.context_window, typed, self.attachments)
+
+    @property
+    def user_commands(self) -> UserCommands:
+        """The user's own commands, this chat's: read from their folders when first needed."""
+        if self._user_commands is None:
+            from claudechat.repl.user_commands import UserCommands
+
+            self._user_commands = UserCommands(lambda name: COMMANDS.find(name) is not None)
+        return self._user_commands
+
+    def _warn_about_user_commands(self, *, refresh: bool) -> None:
+        """Say what is wrong with the user's command files, each problem once. Not while the
+        prompt is drawn (completion reads them then): at start and when it returns."""
+        if refresh:
+            self.user_commands.refresh(deep=True)
+        if self._user_commands is not None:
+            for warning in self._user_commands.take_warnings():
+                self.warning(warning)
 
     def save_session(self) -> bool:
         """Save what changed; on failure say so and go on (it is retried at the next save)."""
@@ -227,6 +280,8 @@ class Repl:
             tokens, level = use.tokens, use.level
         state = ToolbarState(
             model=self.model,
+            server=self._toolbar_server(),
+            role=settings.role,
             attachments=tuple(("!" if attachment.kind == "command" else "") + attachment.name for attachment in self.attachments),
             system=settings.system,
             n=settings.n,
@@ -236,8 +291,17 @@ class Repl:
             context_tokens=tokens,
             context_window=window,
             context_level=level,
+            send_key=self.settings.send_key,
         )
         return toolbar_fragments(state, app.output.get_size().columns)
+
+    def _toolbar_server(self) -> str | None:
+        """`host (profile)` while a profile is in use: which server the next message goes to."""
+        if self.settings.profile is None:
+            return None
+        from claudechat.config import server_key
+
+        return f"{server_key(self.settings.base_url)} ({self.settings.profile})"
 
     def _make_session(self) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
@@ -261,10 +325,10 @@ class Repl:
             message=[("class:prompt", "› ")],
             multiline=True,
             prompt_continuation=lambda width, line, wrap: [("class:continuation", "· ".rjust(width))],
-            key_bindings=merge_key_bindings([prompt_key_bindings(), paste.paste_key_bindings(self)]),
+            key_bindings=merge_key_bindings([prompt_key_bindings(self.settings.send_key), paste.paste_key_bindings(self)]),
             history=history,
             auto_suggest=AutoSuggestFromHistory(),
-            completer=SlashCompleter(self),
+            completer=SlashCompleter(self, lambda: self.user_commands),
             complete_while_typing=True,
             enable_open_in_editor=True,
             editing_mode=EditingMode.VI if self.settings.editing_mode == "vi" else EditingMode.EMACS,
@@ -289,11 +353,15 @@ class Repl:
         from claudechat.repl.output import prompt_output
 
         host = one_line(urlsplit(self.settings.base_url).netloc, 80)
-        banner = f"claudechat {__version__} · {one_line(self.model, 80)} · {host} · /help for commands"
+        profile = f" · profile {self.settings.profile}" if self.settings.profile else ""
+        role = f" · role {one_line(self.session.settings.role, 64)}" if self.session.settings.role else ""
+        banner = f"claudechat {__version__} · {one_line(self.model, 80)}{role} · {host}{profile} · /help for commands"
         # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
         print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
         if self.settings.debug:
             self._open_trace()
+        if _may_have_user_commands():  # else nothing to read: the prompt comes sooner
+            self._warn_about_user_commands(refresh=True)
         if self.session.messages:
             self.show_session(self._opened)
 
@@ -316,7 +384,7 @@ class Repl:
         session = self.session
         if note:
             self.notice(note)
-        shown = _RESUME_SHOWS * 2
+        shown = RESUME_SHOWS * 2
         earlier = max(0, len(session.messages) - shown) // 2
         title = one_line(session.title or "untitled", 80)
         summary = f"session {session.id} · {title} · {turns_text(session.turns)}"
@@ -363,6 +431,8 @@ class Repl:
         finally:
             if self._client is not None:
                 await self._client.aclose()
+            if self._server_models is not None:
+                await self._server_models.aclose()
             if self._trace is not None:
                 self._trace.close()
             with contextlib.suppress(OSError):  # saved even if the error cannot be shown
@@ -397,6 +467,7 @@ class Repl:
             if self._history_problem is not None and not self._history_warned:
                 self._history_warned = True
                 self.warning(self._history_problem)
+            self._warn_about_user_commands(refresh=text.lstrip().startswith("/"))
             if not text.strip():
                 continue
             if text.lstrip().startswith(("/", "!")):
@@ -417,33 +488,36 @@ class Repl:
             self._client = client_for(self.settings, lambda notice: self.warning(str(notice)), trace=self._trace)
         return self._client
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: str, *, model: str | None = None, typed: str | None = None) -> None:
         """Send a typed message (with what is attached and the paths it mentions as `@path`);
-        after /edit it replaces the last exchange."""
+        after /edit it replaces the last exchange. `model` is for this request only; `typed` is
+        what goes back in the input if it is not sent (a user's command: the command line)."""
+        unsent = text if typed is None else typed
         pending = self.attachments
         attachments = await file_commands.attachments_for(self, text)
         if attachments is None:  # a mentioned path cannot be attached (it was said why): not sent
-            self._unsent = text
+            self._unsent = unsent
             return
         content: Content = text
         if attachments:
             content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
         replace = self.editing and len(self.session.messages) >= 2
         if not replace and not await context_commands.compact_if_due(self, text, attachments):
-            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+            self._unsent = " ".join(part for part in (unsent.rstrip(), self._unsent) if part)
             return
         self.attachments = []
         if attachments:
             from claudechat.render.exchange import attached_names
 
             self.screen.print(attached_names([attachment.label for attachment in attachments]))
-        if await self.ask(Message("user", content, model=self.model), replace_last=replace):
+        model = model or self.model
+        if await self.ask(Message("user", content, model=model), replace_last=replace, model=model):
             self.editing = False
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
             # while it was out), the attachments stay (its mentions are read again when resent).
             self.attachments = pending
-            self._unsent = " ".join(part for part in (text.rstrip(), self._unsent) if part)
+            self._unsent = " ".join(part for part in (unsent.rstrip(), self._unsent) if part)
 
     async def retry(self) -> None:
         """Ask again for the last answer; it is replaced only if a new one comes."""
@@ -452,14 +526,16 @@ class Repl:
         user = self.session.messages[-2]
         await self.ask(Message("user", user.content, model=self.model, created=user.created), replace_last=True)
 
-    async def ask(self, user: Message, *, replace_last: bool = False) -> bool:
-        """One request and its answer on screen; True when the answer entered the session."""
+    async def ask(self, user: Message, *, replace_last: bool = False, model: str | None = None) -> bool:
+        """One request and its answer on screen; True when the answer entered the session.
+        `model` is for this request only (the session's model otherwise)."""
         from claudechat.api import ChatRequest
         from claudechat.render.answer import AnswerView
 
         settings = self.session.settings
+        model = model or self.model
         request = ChatRequest(
-            model=settings.model,
+            model=model,
             messages=self.session.request_messages(drop_last=2 if replace_last else 0) + [user.to_api()],
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
@@ -476,14 +552,16 @@ class Repl:
             self.notice(f"candidate 1 of {settings.n}")
         view = AnswerView(
             self.screen,
-            model=self.model,
+            model=model,
             reasoning_mode=self.reasoning_mode,
             code_theme=self.theme.code_theme,
-            code_language="json" if settings.json else None,
+            code_language="json" if settings.json else "shell" if runs_commands(settings.role) else None,
         )
         outcome, typed = await self.stream(request, view)
-        kept = self._finish_turn(user, view, outcome, replace_last)
+        kept = self._finish_turn(user, view, outcome, replace_last, model)
         self._unsent += "".join(typed)  # typed while the answer streamed: it starts the next message
+        if kept:
+            await role_commands.after_answer(self)
         return kept
 
     async def stream(self, request: ChatRequest, view: Any) -> tuple[TurnOutcome, list[str]]:
@@ -511,7 +589,7 @@ class Repl:
         with handled_by_loop("SIGINT", task.cancel), stream_stop_keys(task.cancel, on_typed) as typed:
             yield typed
 
-    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool) -> bool:
+    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool, model: str) -> bool:
         from rich.text import Text
 
         from claudechat.render.answer import error_text, interrupted_text
@@ -519,7 +597,7 @@ class Repl:
         from claudechat.turn import outcome_notes, outcome_status
 
         result = outcome.result
-        self.session.record_result(result, self.model)
+        self.session.record_result(result, model)
         if outcome.error is not None or (outcome.interrupted and not (result.content or result.refusal)):
             # Nothing usable came back: the history stays as it was.
             if outcome.error is not None:
@@ -528,7 +606,7 @@ class Repl:
                 view.finish(Text("⏹ interrupted before the answer began", style="interrupted"))
             self.save_session()  # the tokens it cost, if any
             return False
-        answer = answer_from_result(result, self.model, interrupted=outcome.interrupted)
+        answer = answer_from_result(result, model, interrupted=outcome.interrupted)
         if replace_last:
             self.session.replace_turn(user, answer)
         else:
@@ -537,7 +615,7 @@ class Repl:
         if outcome.interrupted:
             after.append(interrupted_text())
         after += outcome_notes(outcome, "/max-tokens N raises it")
-        after.append(Text(outcome_status(outcome, self.model), style="status"))
+        after.append(Text(outcome_status(outcome, model), style="status"))
         if self.session.settings.json:
             after.append(json_verdict(answer.text))
         contents = [candidate.content for candidate in answer.candidates]
@@ -546,8 +624,14 @@ class Repl:
         self.save_session()
         return True
 
-_RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
 
 
-def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None) -> int:
-    return asyncio.run(Repl(settings, keeper, opened=opened).run())
+def _may_have_user_commands() -> bool:
+    from claudechat.folders import user_and_project_folders
+
+    return any(folder.is_dir() for _, folder in user_and_project_folders("commands"))
+
+
+def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
+             base: Settings | None = None) -> int:
+    return asyncio.run(Repl(settings, keeper, opened=opened, base=base).run())

@@ -8,6 +8,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from claudechat.chat.conversation import Message
+from claudechat.config import server_key
 from claudechat.models import MODELS, find_model, image_warning, is_model_id
 from claudechat.render.sessions import turns_text
 from claudechat.repl.commands import COMMANDS, CommandError, no_argument, shown
@@ -15,7 +16,7 @@ from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
     from claudechat.chat.attachments import ImageAttachment
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["complete_clear_or_paths", "complete_paths", "path_words"]
 
@@ -25,8 +26,12 @@ _DEFAULT_WORDS = ("default", "off", "none")
 # --- model -----------------------------------------------------------------------------------
 
 
-def _model_ids(app: Repl, argument: str) -> list[str]:
-    return [model.id for model in MODELS]
+def _model_ids(app: ChatApp, argument: str) -> list[str]:
+    # Never waits: the server's list if known, else the catalogue while the list is asked for.
+    known, ids = app.server_models.known(app.settings)
+    if not known:
+        app.server_models.prefetch(app.settings, app.refresh_completions)
+    return ids or [model.id for model in MODELS]
 
 
 @COMMANDS.command(
@@ -34,31 +39,55 @@ def _model_ids(app: Repl, argument: str) -> list[str]:
     "list the models, or switch to one for the next requests",
     usage="/model [ID]",
     complete=_model_ids,
-    details="Models marked vision accept images; thinking models stream their reasoning first.\n"
-    "An id missing from the list is used anyway, with a warning: the service adds models.",
+    details="A server that lists its models (GET /models: llama.cpp, vLLM, Ollama, LiteLLM) shows its own;\n"
+    "otherwise the catalogue: models marked vision accept images, thinking models stream their\n"
+    "reasoning first. An id missing from the list is used anyway, with a warning.",
 )
-def _model(app: Repl, argument: str) -> None:
+async def _model(app: ChatApp, argument: str) -> None:
+    served = await app.server_models.get(app.settings)
     if not argument:
-        width = max(len(model.id) for model in MODELS)
-        lines = []
-        for model in MODELS:
-            marks = " ".join(mark for mark, has in (("vision", model.vision), ("thinking", model.thinking)) if has)
-            current = "▸" if model.id == app.model else " "
-            lines.append(f"{current} {model.id.ljust(width)}  {marks}")
-        if find_model(app.model) is None:
-            lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
-        app.notice("\n".join(lines))
+        app.notice(_served_listing(app, served) if served else _catalogue_listing(app))
         return
     if not is_model_id(argument):
         raise CommandError(f"{shown(argument)} is not a model id", hint="see /model")
     app.session.change_settings(model=argument)
     app.notice(f"model is now {argument}")
-    if find_model(argument) is None:
+    if served and argument not in served:
+        server = one_line(server_key(app.settings.base_url), 80)
+        app.warning(f"{argument} is not among the models {server} lists (see /model); using it anyway")
+    elif not served and find_model(argument) is None:
         app.warning(f"{argument} is not in the catalogue; using it anyway (the service adds models)")
     _warn_if_images_unsupported(app)
 
 
-def _warn_if_images_unsupported(app: Repl) -> None:
+def _marks(model_id: str) -> str:
+    model = find_model(model_id)
+    if model is None:
+        return ""
+    return " ".join(mark for mark, has in (("vision", model.vision), ("thinking", model.thinking)) if has)
+
+
+def _catalogue_listing(app: ChatApp) -> str:
+    width = max(len(model.id) for model in MODELS)
+    lines = [f"{'▸' if model.id == app.model else ' '} {model.id.ljust(width)}  {_marks(model.id)}" for model in MODELS]
+    if find_model(app.model) is None:
+        lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
+    return "\n".join(lines)
+
+
+def _served_listing(app: ChatApp, served: list[str]) -> str:
+    server = one_line(server_key(app.settings.base_url), 80)
+    width = min(60, max(len(model_id) for model_id in served))
+    lines = [f"models {server} lists:"]
+    for model_id in served:
+        current = "▸" if model_id == app.model else " "
+        lines.append(f"{current} {one_line(model_id, 200).ljust(width)}  {_marks(model_id)}".rstrip())
+    if app.model not in served:
+        lines.append(f"▸ {one_line(app.model, 80)}  (not in the list)")
+    return "\n".join(lines)
+
+
+def _warn_if_images_unsupported(app: ChatApp) -> None:
     warning = image_warning(app.model) if _images(app) else None
     if warning:
         app.warning(warning)
@@ -67,7 +96,7 @@ def _warn_if_images_unsupported(app: Repl) -> None:
 # --- images -------------------------------------------------------------------------------------
 
 
-def _images(app: Repl) -> list[ImageAttachment]:
+def _images(app: ChatApp) -> list[ImageAttachment]:
     from claudechat.chat.attachments import ImageAttachment
 
     return [attachment for attachment in app.attachments if isinstance(attachment, ImageAttachment)]
@@ -159,7 +188,7 @@ def complete_clear_or_paths(argument: str, *, fuzzy: bool = False) -> list[str]:
     return options + complete_paths(argument, fuzzy=fuzzy)
 
 
-def _complete_image(app: Repl, argument: str) -> list[str]:
+def _complete_image(app: ChatApp, argument: str) -> list[str]:
     return complete_clear_or_paths(argument)
 
 
@@ -173,7 +202,7 @@ def _complete_image(app: Repl, argument: str) -> list[str]:
     "is not changed. Quote paths with spaces; ~ is your home. Ctrl-V or /paste attaches the image\n"
     "on the clipboard.",
 )
-def _image(app: Repl, argument: str) -> None:
+def _image(app: ChatApp, argument: str) -> None:
     from claudechat.chat.attachments import load_image
 
     images = _images(app)
@@ -210,7 +239,7 @@ def _size(size: int | None) -> str:
 
 @COMMANDS.command("system", "show, set or clear the system prompt", usage="/system [TEXT|clear]",
                   complete=lambda app, argument: ["clear"])
-def _system(app: Repl, argument: str) -> None:
+def _system(app: ChatApp, argument: str) -> None:
     current = app.session.settings.system
     if not argument:
         app.notice(f"system prompt: {one_line(current, 2000)}" if current else "no system prompt (/system TEXT sets one)")
@@ -223,7 +252,7 @@ def _system(app: Repl, argument: str) -> None:
     app.notice("system prompt set for the next requests")
 
 
-def _number_setting(app: Repl, name: str, argument: str, parse: type, low: float, high: float | None,
+def _number_setting(app: ChatApp, name: str, argument: str, parse: type, low: float, high: float | None,
                     *, nullable: bool = True) -> None:
     key = name.replace("-", "_")
     current = getattr(app.session.settings, key)
@@ -247,25 +276,25 @@ def _number_setting(app: Repl, name: str, argument: str, parse: type, low: float
 
 @COMMANDS.command("temperature", "sampling temperature for the next requests (0-2, or default)",
                   usage="/temperature [X|default]", complete=lambda app, argument: ["default"])
-def _temperature(app: Repl, argument: str) -> None:
+def _temperature(app: ChatApp, argument: str) -> None:
     _number_setting(app, "temperature", argument, float, 0, 2)
 
 
 @COMMANDS.command("max-tokens", "limit the length of the next answers (or default)",
                   usage="/max-tokens [N|default]", complete=lambda app, argument: ["default"])
-def _max_tokens(app: Repl, argument: str) -> None:
+def _max_tokens(app: ChatApp, argument: str) -> None:
     _number_setting(app, "max-tokens", argument, int, 1, None)
 
 
 @COMMANDS.command("n", "ask for N candidate answers at once (see /pick)", usage="/n [N]",
                   complete=lambda app, argument: ["1", "2", "3", "4"])
-def _n(app: Repl, argument: str) -> None:
+def _n(app: ChatApp, argument: str) -> None:
     _number_setting(app, "n", argument, int, 1, 128, nullable=False)
 
 
 @COMMANDS.command("json", "ask for answers as a JSON object, shown highlighted and checked",
                   usage="/json [on|off]", complete=lambda app, argument: ["on", "off"])
-def _json(app: Repl, argument: str) -> None:
+def _json(app: ChatApp, argument: str) -> None:
     if not argument:
         app.notice(f"json is {'on' if app.session.settings.json else 'off'}")
         return
@@ -279,14 +308,14 @@ def _json(app: Repl, argument: str) -> None:
 
 
 @COMMANDS.command("retry", "ask again for the last answer (the new one replaces it)")
-async def _retry(app: Repl, argument: str) -> None:
+async def _retry(app: ChatApp, argument: str) -> None:
     no_argument("retry", argument)
     app.editing = False
     await app.retry()
 
 
 @COMMANDS.command("undo", "drop the last exchange (your message and its answer), or a /compact just made")
-def _undo(app: Repl, argument: str) -> None:
+def _undo(app: ChatApp, argument: str) -> None:
     from claudechat.repl.context_commands import undo_compaction
 
     no_argument("undo", argument)
@@ -301,7 +330,7 @@ def _undo(app: Repl, argument: str) -> None:
 
 
 @COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
-def _edit(app: Repl, argument: str) -> None:
+def _edit(app: ChatApp, argument: str) -> None:
     from claudechat.chat.attachments import attachment_from_part
 
     no_argument("edit", argument)
@@ -313,17 +342,18 @@ def _edit(app: Repl, argument: str) -> None:
         found = (attachment_from_part(part) for part in last.content)
         app.attachments = [attachment for attachment in found if attachment is not None]
     app.editing = True
-    app.notice("editing your last message: Enter replaces that exchange, Ctrl-C cancels")
+    send = "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
+    app.notice(f"editing your last message: {send} replaces that exchange, Ctrl-C cancels")
 
 
-def _candidate_numbers(app: Repl, argument: str) -> list[str]:
+def _candidate_numbers(app: ChatApp, argument: str) -> list[str]:
     answers = app.session.answers()
     return [str(number) for number in range(1, len(answers[-1].candidates) + 1)] if answers else []
 
 
 @COMMANDS.command("pick", "keep candidate N of the last answer in the history (with /n above 1)",
                   usage="/pick N", complete=_candidate_numbers)
-def _pick(app: Repl, argument: str) -> None:
+def _pick(app: ChatApp, argument: str) -> None:
     answers = app.session.answers()
     last = answers[-1] if answers else None
     if last is None or len(last.candidates) < 2 or app.session.messages[-1] is not last:

@@ -1,27 +1,35 @@
-"""Tab completion of slash-commands (with their one-line help) and of their arguments, and of
-`@path` mentions anywhere in a message (claudechat.repl.mention_completion)."""
+"""Tab completion of slash-commands (with their one-line help; the user's own marked with where
+their file is) and of their arguments, and of `@path` mentions anywhere in a message
+(claudechat.repl.mention_completion)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from claudechat.repl.commands import COMMANDS
+from claudechat.repl.commands import COMMANDS, Command
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
     from claudechat.repl.mention_completion import MentionCompleter
 
 __all__ = ["SlashCompleter"]
 
 
+def _none() -> Iterable[Command]:
+    return ()
+
+
 class SlashCompleter(Completer):
-    def __init__(self, app: Repl) -> None:
+    def __init__(self, app: ChatApp, own_commands: Callable[[], Iterable[Command]] = _none) -> None:
+        """`own_commands`: the user's own commands, asked for at each completion of a name (the
+        chat's `user_commands`, which looks at their folders again then)."""
         self.app = app
+        self._own_commands = own_commands
         self._mentions: MentionCompleter | None = None  # made at the first "@": not at start-up
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
@@ -38,6 +46,10 @@ class SlashCompleter(Completer):
                         yield Completion(
                             "/" + candidate, start_position=-len(text), display_meta=command.summary
                         )
+            for own in self._own_commands():  # the user's own, marked as such
+                if own.name.lower().startswith(name.lower()):
+                    meta = f"({own.scope}) {own.summary}"
+                    yield Completion("/" + own.name, start_position=-len(text), display_meta=meta)
             return
         command = COMMANDS.find(name)
         if command is None or command.complete is None:

@@ -12,7 +12,7 @@ from claudechat.repl.commands import COMMANDS, CommandError, no_argument
 
 if TYPE_CHECKING:
     from claudechat.chat.attachments import Attachment
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["compact", "compact_if_due", "undo_compaction"]
 
@@ -25,7 +25,7 @@ __all__ = ["compact", "compact_if_due", "undo_compaction"]
     "(marked ~): what was added since the last answer, the system prompt, attachments.\n"
     "The toolbar's `ctx` shows the same total; its colour changes at 70% and 90% of the window.",
 )
-def _context(app: Repl, argument: str) -> None:
+def _context(app: ChatApp, argument: str) -> None:
     from claudechat.render.context_view import context_report
 
     no_argument("context", argument)
@@ -42,15 +42,15 @@ def _context(app: Repl, argument: str) -> None:
     "brings them back. With auto_compact = 0.9 in the config this happens by itself before a\n"
     "request that would pass 90% of the window.",
 )
-async def _compact(app: Repl, argument: str) -> None:
+async def _compact(app: ChatApp, argument: str) -> None:
     await compact(app, argument.strip() or None)
 
 
-def _turns_covered(app: Repl, covers: int) -> int:
+def _turns_covered(app: ChatApp, covers: int) -> int:
     return sum(1 for message in app.session.messages[:covers] if message.role == "user")
 
 
-async def compact(app: Repl, instructions: str | None = None) -> bool:
+async def compact(app: ChatApp, instructions: str | None = None) -> bool:
     """Ask for a summary of the conversation so far and send it in place of its turns from now on.
 
     True when the conversation was compacted. A failed or stopped request changes nothing.
@@ -128,7 +128,7 @@ async def compact(app: Repl, instructions: str | None = None) -> bool:
     return True
 
 
-async def compact_if_due(app: Repl, text: str, attachments: list[Attachment]) -> bool:
+async def compact_if_due(app: ChatApp, text: str, attachments: list[Attachment]) -> bool:
     """Before sending `text`: compact first when the request would pass `auto_compact` of the window.
 
     False when a compaction was due and did not happen (failed, stopped): the message is not
@@ -158,7 +158,7 @@ async def compact_if_due(app: Repl, text: str, attachments: list[Attachment]) ->
     return compacted
 
 
-def undo_compaction(app: Repl) -> bool:
+def undo_compaction(app: ChatApp) -> bool:
     """/undo right after a compaction takes the compaction back; False when it is not the last change."""
     session = app.session
     if not session.compactions or session.compactions[-1].covers != len(session.messages):

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from claudechat.attach import Budget, Gathered
     from claudechat.chat.attachments import Attachment, TextAttachment
     from claudechat.chat.estimate import TokenEstimator
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["attachments_for", "token_estimator"]
 
 FILE_KINDS = ("file", "pdf", "folder")  # what /file lists and clears; /image keeps its own
 
 
-def token_estimator(app: Repl) -> TokenEstimator:
+def token_estimator(app: ChatApp) -> TokenEstimator:
     """How attachments are counted against their share of the window.
 
     The chat's own estimate, calibrated on the usage the server reported for this conversation.
@@ -33,7 +33,7 @@ def token_estimator(app: Repl) -> TokenEstimator:
     return app.context_meter.estimator
 
 
-def _budget(app: Repl) -> Budget:
+def _budget(app: ChatApp) -> Budget:
     from claudechat.attach import Budget
 
     return Budget.for_model(
@@ -51,7 +51,7 @@ def _merged(pending: Sequence[Attachment], new: Sequence[Attachment]) -> list[At
     return [attachment for attachment in pending if _key(attachment) not in fresh] + list(new)
 
 
-async def _gather(app: Repl, specs: Sequence[str], pending: Sequence[Attachment]) -> tuple[list[Attachment], Gathered] | None:
+async def _gather(app: ChatApp, specs: Sequence[str], pending: Sequence[Attachment]) -> tuple[list[Attachment], Gathered] | None:
     """Everything `specs` name, merged into `pending` and held to the share of the window.
 
     None when the user declined to attach a big folder. Raises the one-line error of the
@@ -75,7 +75,7 @@ async def _gather(app: Repl, specs: Sequence[str], pending: Sequence[Attachment]
     return merged, gathered
 
 
-def _warn_if_images_unsupported(app: Repl, attachments: Sequence[Attachment]) -> None:
+def _warn_if_images_unsupported(app: ChatApp, attachments: Sequence[Attachment]) -> None:
     from claudechat.models import image_warning
 
     warning = image_warning(app.model) if any(item.kind == "image" for item in attachments) else None
@@ -83,7 +83,7 @@ def _warn_if_images_unsupported(app: Repl, attachments: Sequence[Attachment]) ->
         app.warning(warning)
 
 
-async def attachments_for(app: Repl, text: str) -> list[Attachment] | None:
+async def attachments_for(app: ChatApp, text: str) -> list[Attachment] | None:
     """What goes with the message `text`: the pending attachments, then the paths it mentions.
 
     None when a mentioned path cannot be attached or the user declined; it has been said why,
@@ -111,7 +111,7 @@ async def attachments_for(app: Repl, text: str) -> list[Attachment] | None:
 # --- /file ------------------------------------------------------------------------------------
 
 
-def _files(app: Repl) -> list[TextAttachment]:
+def _files(app: ChatApp) -> list[TextAttachment]:
     return [attachment for attachment in app.attachments if attachment.kind in FILE_KINDS]  # type: ignore[misc]
 
 
@@ -153,7 +153,7 @@ def _row(group: list[TextAttachment], estimator: TokenEstimator) -> str:
     return f"{name} · {_size(head.size)} · ~{tokens:,} tokens"
 
 
-def _complete_file(app: Repl, argument: str) -> list[str]:
+def _complete_file(app: ChatApp, argument: str) -> list[str]:
     return complete_clear_or_paths(argument, fuzzy=True)
 
 
@@ -169,7 +169,7 @@ def _complete_file(app: Repl, argument: str) -> list[str]:
     "Refused: a file over 1 MB of text, or more than attach_max_share of the context\n"
     "window in all. More than 200 files from a folder or glob are asked about.",
 )
-async def _file(app: Repl, argument: str) -> None:
+async def _file(app: ChatApp, argument: str) -> None:
     files = _files(app)
     if not argument:
         _list(app, files)
@@ -193,7 +193,7 @@ async def _file(app: Repl, argument: str) -> None:
     )
 
 
-def _list(app: Repl, files: list[TextAttachment]) -> None:
+def _list(app: ChatApp, files: list[TextAttachment]) -> None:
     others = len(app.attachments) - len(files)
     if not files:
         app.notice("no files attached (/file PATH attaches one, @path in a message too)")

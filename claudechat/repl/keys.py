@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from claudechat.config import SEND_KEYS
+
 if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
 
@@ -16,11 +18,16 @@ __all__ = ["prompt_key_bindings", "raw_terminal", "stream_stop_keys", "clear_scr
 ESCAPE_WAIT = 0.05  # a lone Esc is told from the start of an escape sequence after this long
 
 
-def prompt_key_bindings() -> KeyBindings:
-    """Enter sends; Alt-Enter, Esc Enter and Ctrl-J insert a new line.
+def prompt_key_bindings(send_key: str = "enter") -> KeyBindings:
+    """The keys of the input line; `send_key` (the `send_key` setting) says which one sends.
 
-    A bracketed paste arrives as one paste event, never as Enter keys, so a pasted block of
-    lines lands in the input whole and is not sent early.
+    "enter": Enter sends; Alt-Enter, Esc Enter and Ctrl-J insert a new line.
+    "alt-enter": Alt-Enter (or Esc Enter) sends; Enter and Ctrl-J insert a new line, for those
+    who write long messages and would rather not send one half-written.
+
+    Either way Enter first takes a completion chosen in the menu, and a bracketed paste arrives
+    as one paste event, never as Enter keys, so a pasted block of lines lands in the input
+    whole and is not sent early.
     """
     from prompt_toolkit.filters import (
         completion_is_selected,
@@ -31,18 +38,26 @@ def prompt_key_bindings() -> KeyBindings:
     )
     from prompt_toolkit.key_binding import KeyBindings
 
+    if send_key not in SEND_KEYS:
+        raise ValueError(f"send_key must be one of {', '.join(SEND_KEYS)}, not {send_key!r}")
     bindings = KeyBindings()
+    choosing = has_completions & completion_is_selected
+    # Plain Enter gives way to a completion chosen in the menu, whichever of the two it does.
+    if send_key == "enter":
+        sends, breaks_line = bindings.add("enter", filter=~choosing), bindings.add("escape", "enter")
+    else:
+        sends, breaks_line = bindings.add("escape", "enter"), bindings.add("enter", filter=~choosing)
 
-    @bindings.add("enter", filter=~(has_completions & completion_is_selected))
+    @sends
     def _send(event) -> None:  # type: ignore[no-untyped-def]
         event.current_buffer.validate_and_handle()
 
-    @bindings.add("enter", filter=has_completions & completion_is_selected)
+    @bindings.add("enter", filter=choosing)
     def _take_completion(event) -> None:  # type: ignore[no-untyped-def]
         buffer = event.current_buffer
         buffer.complete_state = None  # keep the chosen completion, close the menu
 
-    @bindings.add("escape", "enter")
+    @breaks_line
     @bindings.add("c-j")
     def _new_line(event) -> None:  # type: ignore[no-untyped-def]
         event.current_buffer.insert_text("\n")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings
 
     from claudechat.chat.attachments import ImageAttachment
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["Paster", "paste_key_bindings", "clipboard_name"]
 
@@ -32,7 +32,7 @@ _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "ima
 _CLIPBOARD_NAME = re.compile(r"clipboard-(\d+)\.[a-z]+")
 
 
-def clipboard_name(app: Repl, media_type: str | None) -> str:
+def clipboard_name(app: ChatApp, media_type: str | None) -> str:
     """`clipboard-N.png`, N one more than any pasted image of this conversation had."""
     from claudechat.chat.conversation import image_names
 
@@ -62,7 +62,7 @@ def _described(image: ImageAttachment) -> str:
 class Paster:
     """Attaches what is pasted to the chat's next message, and takes it back on request."""
 
-    def __init__(self, app: Repl) -> None:
+    def __init__(self, app: ChatApp) -> None:
         self.app = app
         # What Ctrl-Z can take back, last first: the image, and the text it was pasted as.
         self._taken: list[tuple[ImageAttachment, str]] = []
@@ -104,7 +104,7 @@ class Paster:
         return image, text
 
 
-def _show(app: Repl, lines: list[str], *, error: bool = False) -> None:
+def _show(app: ChatApp, lines: list[str], *, error: bool = False) -> None:
     for line in lines:
         if error:
             app.error(line)
@@ -128,7 +128,7 @@ class _Pasted:
     from_clipboard: bool = False  # the clipboard's own image: named clipboard-N when attached
 
 
-def _named(app: Repl, pasted: _Pasted) -> ImageAttachment:
+def _named(app: ChatApp, pasted: _Pasted) -> ImageAttachment:
     """The image as attached: the clipboard's own named `clipboard-N.png` (or .jpg, as sent)."""
     assert pasted.image is not None
     if not pasted.from_clipboard:
@@ -175,7 +175,7 @@ async def _settled(work: Callable[[], _Pasted]) -> tuple[_Pasted, bool]:
         return await job, False
 
 
-def paste_key_bindings(app: Repl) -> KeyBindings:
+def paste_key_bindings(app: ChatApp) -> KeyBindings:
     """Ctrl-V (Alt-V too, for terminals that keep Ctrl-V), a pasted path, and Ctrl-Z."""
     from prompt_toolkit.application import run_in_terminal
     from prompt_toolkit.filters import Condition, emacs_insert_mode, vi_insert_mode
@@ -261,7 +261,7 @@ def paste_key_bindings(app: Repl) -> KeyBindings:
     "The clipboard is read with wl-paste, xclip, pngpaste or PowerShell, whichever works here.\n"
     "A pasted image is named clipboard-1.png, clipboard-2.png, ...; /image clear drops it.",
 )
-async def _paste_command(app: Repl, argument: str) -> None:
+async def _paste_command(app: ChatApp, argument: str) -> None:
     no_argument("paste", argument)
     pasted = await _in_thread(_read_clipboard)
     if pasted.error is not None:

@@ -10,7 +10,7 @@ from claudechat.repl.commands import COMMANDS, CommandError, no_argument, shown
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["code_blocks"]
 
@@ -30,14 +30,14 @@ def code_blocks(markdown: str) -> list[str]:
     return [token.content for token in tokens if token.type in CODE_BLOCK_TOKENS]
 
 
-def _code_block_numbers(app: Repl, argument: str) -> list[str]:
+def _code_block_numbers(app: ChatApp, argument: str) -> list[str]:
     answers = app.session.answers()
     return [str(number) for number in range(1, len(code_blocks(answers[-1].text)) + 1)] if answers else []
 
 
 @COMMANDS.command("copy", "copy the last answer, or its N-th code block, to the clipboard", usage="/copy [N]",
                   complete=_code_block_numbers)
-def _copy(app: Repl, argument: str) -> None:
+def _copy(app: ChatApp, argument: str) -> None:
     from claudechat.repl.clipboard import copy_text
 
     answers = app.session.answers()
@@ -64,7 +64,7 @@ def _copy(app: Repl, argument: str) -> None:
 
 
 @COMMANDS.command("usage", "requests and tokens of this session, per model")
-def _usage(app: Repl, argument: str) -> None:
+def _usage(app: ChatApp, argument: str) -> None:
     no_argument("usage", argument)
     totals: dict[str, list[int]] = {}
     for entry in app.session.usage:
@@ -87,7 +87,7 @@ def _usage(app: Repl, argument: str) -> None:
 
 
 @COMMANDS.command("info", "model, server, request settings, and where the config and session are saved")
-def _info(app: Repl, argument: str) -> None:
+def _info(app: ChatApp, argument: str) -> None:
     from claudechat.config import config_path
 
     from claudechat.render.columns import two_columns
@@ -100,7 +100,9 @@ def _info(app: Repl, argument: str) -> None:
     room = max(20, app.console.width - len("candidates (n)") - 2)
     rows = [
         ("model", one_line(settings.model, 200)),
-        ("server", one_line(app.settings.base_url, 200)),
+        ("server", one_line(app.settings.base_url, 200)
+         + (f" (profile {app.settings.profile})" if app.settings.profile else "")),
+        ("role", one_line(settings.role, 64) if settings.role else "none"),
         ("system prompt", one_line(settings.system, 80) if settings.system else "none"),
         ("temperature", str(settings.temperature) if settings.temperature is not None else "server default"),
         ("max tokens", str(settings.max_tokens) if settings.max_tokens is not None else "server default"),

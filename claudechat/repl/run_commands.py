@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from claudechat.attach.command import CommandResult
     from claudechat.chat.attachments import TextAttachment
     from claudechat.render.command import CommandView
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["run_shell_command", "shell_escape"]
 
@@ -33,11 +33,11 @@ _LAST_LINES = 10  # of an output too long to show whole, shown at its end
 _GOES = "attached to your next message (/run clear drops it)"
 
 
-def _outputs(app: Repl) -> list[TextAttachment]:
+def _outputs(app: ChatApp) -> list[TextAttachment]:
     return [attachment for attachment in app.attachments if attachment.kind == "command"]  # type: ignore[misc]
 
 
-def _complete_run(app: Repl, argument: str) -> list[str]:
+def _complete_run(app: ChatApp, argument: str) -> list[str]:
     return complete_clear_or_paths(argument)
 
 
@@ -50,7 +50,7 @@ def _complete_run(app: Repl, argument: str) -> list[str]:
     "no input; Ctrl-C stops it and keeps what it wrote. Output over 1 MB keeps its start and end.\n"
     "No argument lists the outputs waiting to be sent; `clear` drops them (!clear runs `clear`).",
 )
-async def _run(app: Repl, argument: str) -> None:
+async def _run(app: ChatApp, argument: str) -> None:
     outputs = _outputs(app)
     if not argument:
         if not outputs:
@@ -67,7 +67,7 @@ async def _run(app: Repl, argument: str) -> None:
     await run_shell_command(app, argument)
 
 
-async def shell_escape(app: Repl, line: str) -> None:
+async def shell_escape(app: ChatApp, line: str) -> None:
     """A message that starts with `!`: the rest of it is a command line to run."""
     command = line.lstrip()[1:].strip()
     if not command:
@@ -105,7 +105,7 @@ def _tree_may_have_changed() -> None:
         index.working_tree_changed()
 
 
-async def run_shell_command(app: Repl, command: str) -> None:
+async def run_shell_command(app: ChatApp, command: str) -> None:
     """Run `command`, showing its output; attach the result to the next message."""
     from claudechat.attach.command import MAX_OUTPUT_BYTES, CommandRun
     from claudechat.render.command import CommandView

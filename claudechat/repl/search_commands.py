@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from claudechat.repl.commands import COMMANDS, CommandError
+from claudechat.repl.interface import RESUME_SHOWS
 
 if TYPE_CHECKING:
-    from claudechat.chat.index import SearchHit
-    from claudechat.repl.app import Repl
+    from claudechat.chat.search_hit import SearchHit
+    from claudechat.repl.interface import ChatApp
 
 __all__ = ["hit_for", "open_hit"]
 
@@ -26,7 +27,7 @@ _READING_NOTICE_FROM = 50  # logs to read before saying so
     "since:DATE and until:DATE keep turns of that time (2026-03-01, or an age: 12h, 7d, 2w).\n"
     "Then /resume N opens hit N and shows its turn.",
 )
-def _search(app: Repl, argument: str) -> None:
+def _search(app: ChatApp, argument: str) -> None:
     from rich.text import Text
 
     from claudechat.chat.index import IndexError_, SearchIndex
@@ -59,19 +60,17 @@ def _search(app: Repl, argument: str) -> None:
     app.screen.print(hit_rows(hits, app.console.width, numbered=True), footer)
 
 
-def hit_for(app: Repl, argument: str) -> SearchHit | None:
+def hit_for(app: ChatApp, argument: str) -> SearchHit | None:
     """The hit `/resume N` means: N is a number of the last /search's list."""
     if argument.isdigit() and app.search_hits and 1 <= int(argument) <= len(app.search_hits):
         return app.search_hits[int(argument) - 1]
     return None
 
 
-def open_hit(app: Repl, hit: SearchHit) -> None:
+def open_hit(app: ChatApp, hit: SearchHit) -> None:
     """Open the hit's session (unless it is the one in use) and show the turn that matched."""
     from claudechat.chat.conversation import attachment_labels
     from claudechat.render.exchange import saved_answer, user_message
-
-    from claudechat.repl.app import _RESUME_SHOWS
 
     opened = hit.session != app.session.id
     if opened:
@@ -87,7 +86,7 @@ def open_hit(app: Repl, hit: SearchHit) -> None:
         return
     start = starts[hit.turn - 1]
     end = starts[hit.turn] if hit.turn < len(starts) else len(messages)
-    if opened and len(messages) - start <= 2 * _RESUME_SHOWS:  # show_session has just shown it
+    if opened and len(messages) - start <= 2 * RESUME_SHOWS:  # show_session has just shown it
         app.notice(f"the turn that matched is turn {hit.turn} of {len(starts)}, above")
         return
     app.notice(f"the turn that matched, turn {hit.turn} of {len(starts)}:")

@@ -12,14 +12,14 @@ from claudechat.paths import message_path
 from claudechat.sanitize import one_line
 
 if TYPE_CHECKING:
-    from claudechat.repl.app import Repl
+    from claudechat.repl.interface import ChatApp
 
 __all__: list[str] = []
 
 LISTED = 20  # sessions /sessions shows
 
 
-def _session_ids(app: Repl, argument: str) -> list[str]:
+def _session_ids(app: ChatApp, argument: str) -> list[str]:
     try:
         return [summary.id for summary in app.keeper.store.summaries(limit=LISTED) if not summary.error]
     except ClaudechatError:  # an unreadable directory: nothing to offer, typing goes on
@@ -27,7 +27,7 @@ def _session_ids(app: Repl, argument: str) -> list[str]:
 
 
 @COMMANDS.command("clear", "start a new conversation (the current one stays saved)", aliases=("new",))
-def _clear(app: Repl, argument: str) -> None:
+def _clear(app: ChatApp, argument: str) -> None:
     if argument:
         raise CommandError(f"/clear takes no argument, got {one_line(argument, 40)!r}")
     old = app.session
@@ -42,7 +42,7 @@ def _clear(app: Repl, argument: str) -> None:
 
 
 @COMMANDS.command("sessions", "list the saved sessions used last", usage="/sessions")
-def _sessions(app: Repl, argument: str) -> None:
+def _sessions(app: ChatApp, argument: str) -> None:
     from rich.text import Text
 
     summaries = app.keeper.store.summaries(limit=LISTED)
@@ -55,7 +55,7 @@ def _sessions(app: Repl, argument: str) -> None:
     app.screen.print(Text(f"{table}\n{footer}", style="notice", no_wrap=True, overflow="ellipsis"))
 
 
-def _open(app: Repl, key: str, command: str) -> None:
+def _open(app: ChatApp, key: str, command: str) -> None:
     if not key:
         raise CommandError(f"/{command} needs a session id" + (" or a file" if command == "load" else ""),
                            hint="see /sessions")
@@ -70,7 +70,7 @@ def _open(app: Repl, key: str, command: str) -> None:
 
 @COMMANDS.command("resume", "continue a saved session (N: hit N of the last /search)", usage="/resume ID|N",
                   complete=_session_ids)
-def _resume(app: Repl, argument: str) -> None:
+def _resume(app: ChatApp, argument: str) -> None:
     from claudechat.repl.search_commands import hit_for, open_hit
 
     hit = hit_for(app, argument)
@@ -86,11 +86,11 @@ def _resume(app: Repl, argument: str) -> None:
     usage="/load ID|FILE",
     complete=lambda app, argument: _session_ids(app, argument) + _paths(app, argument),
 )
-def _load(app: Repl, argument: str) -> None:
+def _load(app: ChatApp, argument: str) -> None:
     _open(app, argument, "load")  # the keeper expands ~ in paths
 
 
-def _paths(app: Repl, argument: str) -> list[str]:
+def _paths(app: ChatApp, argument: str) -> list[str]:
     from claudechat.repl.chat_commands import complete_paths
 
     return complete_paths(argument)
@@ -98,7 +98,7 @@ def _paths(app: Repl, argument: str) -> list[str]:
 
 @COMMANDS.command("rename", "give this session a title", usage="/rename TITLE",
                   complete=lambda app, argument: [app.session.title] if app.session.title else [])
-def _rename(app: Repl, argument: str) -> None:
+def _rename(app: ChatApp, argument: str) -> None:
     title = " ".join(argument.split())
     if not title:
         raise CommandError("/rename needs a title")
@@ -116,7 +116,7 @@ def _rename(app: Repl, argument: str) -> None:
     "Without FILE, a Markdown file named after the title, in the current directory.\n"
     "An existing file is replaced only if you say yes.",
 )
-async def _save(app: Repl, argument: str) -> None:
+async def _save(app: ChatApp, argument: str) -> None:
     from claudechat.chat.transcript import default_file_name, to_json, to_markdown
     from claudechat.files import write_atomically
 

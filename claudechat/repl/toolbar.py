@@ -1,9 +1,10 @@
 """The bottom toolbar: what the next message goes out with, in one row that always fits.
 
-Fields are kept by priority: the model first, then an edit in progress, the attachments, the
-system prompt, the context meter, the request settings, the tokens spent, and the key hints
-last. Long values are shortened (file names, never paths; the system prompt's first words);
-when the row is still too wide for the terminal, the least important fields are dropped whole.
+Fields are kept by priority: the model first, the server (while a profile is in use), then an
+edit in progress, the attachments, the system prompt, the context meter, the request settings,
+the tokens spent, "Alt-Enter sends" when that is the send key, and the key hints last. Long
+values are shortened (file names, never paths; the system prompt's first words); when the row
+is still too wide for the terminal, the least important fields are dropped whole.
 
 The toolbar is drawn on every keystroke, so nothing here may cost more than formatting.
 """
@@ -25,6 +26,7 @@ _VALUE_WIDTH = 28  # a shortened attachment list or system prompt
 @dataclass(frozen=True)
 class ToolbarState:
     model: str
+    role: str | None = None
     attachments: tuple[str, ...] = ()  # as the user gave them: paths or URLs
     system: str | None = None
     n: int = 1
@@ -34,6 +36,8 @@ class ToolbarState:
     context_tokens: int | None = None  # what the next request would use
     context_window: int | None = None  # of the model; None when unknown
     context_level: str = ""  # how full: "", "warn" (from 70%) or "full" (from 90%)
+    send_key: str = "enter"  # the send_key setting
+    server: str | None = None  # shown while a profile is in use: "host (profile)"
 
 
 def _short(text: str, width: int = _VALUE_WIDTH) -> str:
@@ -78,6 +82,10 @@ def context_field(tokens: int, window: int | None, level: str = "") -> Fragments
 def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
     """The toolbar for a terminal `columns` wide."""
     fields: list[Fragments] = [_field("model", _short(state.model, 60))]
+    if state.server:
+        fields.append(_field(" server", _short(state.server, 60)))
+    if state.role:
+        fields.append(_field(" role", _short(state.role, 30)))
     if state.editing:
         fields.append([("class:toolbar.value", "  editing your last message")])
     if state.attachments:
@@ -85,7 +93,7 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         count = len(state.attachments)
         label = "attached" if count == 1 else f"{count} attached"
         fields.append(_field(f" {label}", _short(names)))
-    if state.system:
+    if state.system and not state.role:  # a role's prompt is the role: its name says it
         fields.append(_field(" system", _short(state.system, 20)))
     if state.context_tokens is not None:
         fields.append(context_field(state.context_tokens, state.context_window, state.context_level))
@@ -98,6 +106,9 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         fields.append(settings)
     if state.tokens_used:
         fields.append(_field(" spent", f"{state.tokens_used:,} tokens"))
+    if state.send_key == "alt-enter":
+        # Enter sends everywhere else: where it does not, the row says so as long as it can.
+        fields.append([("class:toolbar.key", "   Alt-Enter sends")])
     fields.append([("class:toolbar.key", "   /help · Ctrl-D exits ")])
 
     # Drop from the end (the least important) until the row fits; the model always stays.

@@ -16,6 +16,7 @@ from tests.bench import (
     bench_render,
     bench_search,
     bench_session,
+    bench_shell_completion,
     bench_startup,
 )
 from tests.bench.common import print_table
@@ -25,7 +26,7 @@ def main() -> int:
     rows = []
     # quick, quiet ones first
     for bench in (
-        bench_startup, bench_prompt, bench_session, bench_context, bench_decode, bench_attach, bench_command,
+        bench_startup, bench_shell_completion, bench_prompt, bench_session, bench_context, bench_decode, bench_attach, bench_command,
         bench_render, bench_complete, bench_huge, bench_paced, bench_search,
     ):
         print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
