@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from claudechat.chat.index import SyncReport
 
-__all__ = ["reindex_main", "search_main"]
+__all__ = ["reindex_main", "search_main", "search_parser"]
 
 DEFAULT_LIMIT = 20
 PROGRESS_FROM = 50  # logs to read before a search shows a progress bar rather than nothing
@@ -79,7 +79,7 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return make(prog, description)
 
 
-def _search_parser() -> argparse.ArgumentParser:
+def search_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "claudechat search",
         'Find saved sessions by what was said in them. Words must all be found (in a turn: your '
@@ -103,7 +103,7 @@ def search_main(argv: list[str]) -> int:
     from claudechat.chat.search_query import parse_query
     from claudechat.subcommands import _parse
 
-    args = _parse(_search_parser(), argv)
+    args = _parse(search_parser(), argv)
     if isinstance(args, int):
         return args
     if args.limit < 1:

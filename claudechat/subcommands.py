@@ -499,12 +499,19 @@ def completion_main(argv: list[str]) -> int:
     return 0
 
 
+def _search_parser() -> argparse.ArgumentParser:
+    from claudechat.search_command import search_parser
+
+    return search_parser()
+
+
 def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
     """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
     return {
         "config": ("show or change the settings", _config_parser()),
         "auth": ("store the API token for a server", _auth_parser()),
         "sessions": ("list the saved chats", _sessions_parser()),
+        "search": ("find saved chats by what was said in them", _search_parser()),
         "roles": ("list the roles", _roles_parser()),
         "completion": ("print a shell completion script", _completion_parser()),
     }
