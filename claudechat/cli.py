@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions", "roles", "usage", "completion")
+SUBCOMMANDS = ("config", "auth", "sessions", "search", "roles", "usage", "completion")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -50,7 +50,8 @@ SUBCOMMANDS_HELP = (
     ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin); --profile NAME for a profile"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
-    ("claudechat sessions", "the saved chats (--all, --output json)"),
+    ("claudechat sessions", "the saved chats (--all, --output json; `reindex`)"),
+    ("claudechat search WORDS", "find saved chats by what was said in them"),
     ("claudechat roles", "the roles: built-in, and yours in ~/.config/claudechat/roles/ (--output json)"),
     ("claudechat usage", "tokens and cost of the saved chats per model (--since DATE, --output json)"),
     ("claudechat completion SHELL", "a completion script for bash, zsh or fish (see the README)"),
@@ -223,6 +224,10 @@ def _dispatch(args: list[str]) -> int:
             return subcommands.config_main(args[1:])
         if args[0] == "sessions":
             return subcommands.sessions_main(args[1:])
+        if args[0] == "search":
+            from claudechat.search_command import search_main
+
+            return search_main(args[1:])
         if args[0] == "roles":
             return subcommands.roles_main(args[1:])
         if args[0] == "completion":
@@ -468,6 +473,8 @@ def _save_answer(keeper, content, result) -> None:  # type: ignore[no-untyped-de
         keeper.save()
     except ClaudechatError as err:
         _print_error(err)
+    for warning in keeper.take_warnings():
+        print(f"claudechat: warning: {warning}", file=sys.stderr)
 
 
 def _starts_chat(options) -> bool:  # type: ignore[no-untyped-def]

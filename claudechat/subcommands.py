@@ -1,4 +1,4 @@
-"""The `claudechat config` and `claudechat auth` subcommands.
+"""The `claudechat config`, `claudechat auth` and `claudechat sessions` subcommands.
 
 Each entry point takes the arguments after the subcommand word and returns an exit code.
 Results (values, confirmations, paths) go to standard output; notes and warnings go to
@@ -390,7 +390,8 @@ def _sessions_parser() -> argparse.ArgumentParser:
         "claudechat sessions",
         "List saved chat sessions, the last used (opened or written) first. "
         "Resume one with `claudechat --resume ID` (the start of the id is enough), "
-        "or the latest with `claudechat -c`.",
+        "or the latest with `claudechat -c`. `claudechat sessions reindex` builds the search index "
+        "(`claudechat search`) again from every session.",
     )
     parser.add_argument("--all", action="store_true", help="every session, not only the 20 used last")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -398,12 +399,17 @@ def _sessions_parser() -> argparse.ArgumentParser:
 
 
 def sessions_main(argv: list[str]) -> int:
-    """`claudechat sessions [--all] [--output json]`: the saved sessions, the last used first."""
+    """`claudechat sessions [--all] [--output json]`: the saved sessions, the last used first;
+    `claudechat sessions reindex`: the search index built again."""
     import shutil
 
     from claudechat.chat import SessionStore
     from claudechat.render.sessions import session_table
 
+    if argv[:1] == ["reindex"]:
+        from claudechat.search_command import reindex_main
+
+        return reindex_main(argv[1:])
     args = _parse(_sessions_parser(), argv)
     if isinstance(args, int):
         return args
@@ -518,13 +524,21 @@ def completion_main(argv: list[str]) -> int:
     return 0
 
 
+def _search_parser() -> argparse.ArgumentParser:
+    from claudechat.search_command import search_parser
+
+    return search_parser()
+
+
 def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
     """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
     from claudechat.usage_command import usage_parser
+
     return {
         "config": ("show or change the settings", _config_parser()),
         "auth": ("store the API token for a server", _auth_parser()),
         "sessions": ("list the saved chats", _sessions_parser()),
+        "search": ("find saved chats by what was said in them", _search_parser()),
         "roles": ("list the roles", _roles_parser()),
         "usage": ("tokens and cost of the saved chats", usage_parser()),
         "completion": ("print a shell completion script", _completion_parser()),

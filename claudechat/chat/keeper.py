@@ -3,23 +3,37 @@
 A new session gets its file at its first save, so opening claudechat and leaving it leaves
 nothing behind. Opening a session another claudechat process holds continues in a copy
 instead, so neither process loses what it writes.
+
+After each append the search index (`claudechat.chat.index`) is told what changed. The log is
+the truth and is already written by then: an index that cannot be updated costs the turn
+nothing. It is said once (`take_warnings`), and the index, left behind the log, reads the log
+again before the next search.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claudechat.chat.session import Session, SessionSettings
 from claudechat.chat.store import SUFFIX, SessionBusyError, SessionFile, SessionStore, read_session_file
+
+if TYPE_CHECKING:
+    from claudechat.chat.index import LogState, SearchIndex
 
 __all__ = ["SessionKeeper"]
 
 
 class SessionKeeper:
-    def __init__(self, store: SessionStore, settings: SessionSettings) -> None:
+    def __init__(self, store: SessionStore, settings: SessionSettings, *, indexed: bool = True) -> None:
         self.store = store
         self.session = Session(settings=settings)
         self._file: SessionFile | None = None
+        self._indexed = indexed
+        self._index: SearchIndex | None = None
+        self._index_state: LogState | None = None  # the log as the index last recorded it for us
+        self._index_warned = False
+        self._warnings: list[str] = []
 
     @property
     def path(self) -> Path | None:
@@ -37,7 +51,35 @@ class SessionKeeper:
             if not self.session.messages:
                 return
             self._file = self.store.create(self.session)
+        first = _first_changed(self.session)
         self._file.save(self.session)
+        self._update_index(first)
+
+    def _update_index(self, first_message: int) -> None:
+        if not self._indexed or self._file is None:
+            return
+        from claudechat.chat.index import UPDATE_WAIT_MS, IndexError_, SearchIndex
+
+        if self._index is None:
+            self._index = SearchIndex(sessions=self.store.directory, wait_ms=UPDATE_WAIT_MS)
+        try:
+            self._index_state = self._index.record(
+                self.session, self._file.path, first_message=first_message, expected=self._index_state
+            )
+        except (IndexError_, OSError) as exc:
+            self._index_state = None  # the next update indexes the whole session again
+            self._index.close()
+            if not self._index_warned:
+                self._index_warned = True
+                self._warnings.append(
+                    f"the search index was not updated ({exc}); the session is saved, and the index "
+                    "reads it again before the next search"
+                )
+
+    def take_warnings(self) -> list[str]:
+        """What went wrong since the last call without stopping anything (said once each)."""
+        warnings, self._warnings = self._warnings, []
+        return warnings
 
     def new(self) -> Session:
         """Start a new conversation with the current settings; the old one stays saved."""
@@ -89,8 +131,23 @@ class SessionKeeper:
         self.close()
         self.session = session
         self._file = session_file
+        self._index_state = None  # another log: the index is told of it whole at its next save
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+def _first_changed(session: Session) -> int:
+    """The first message the pending records change (all of them for a new log)."""
+    first = len(session.messages)
+    for record in session.pending:
+        if "op" not in record:  # the header of a new log
+            return 0
+        if record["op"] == "messages":
+            first = min(first, record["keep"])
+    return first

@@ -30,10 +30,12 @@ from claudechat.repl import (  # noqa: F401  (they register themselves)
     report_commands,
     role_commands,
     run_commands,
+    search_commands,
     session_commands,
 )
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.repl.completion import SlashCompleter
+from claudechat.repl.interface import RESUME_SHOWS
 from claudechat.repl.keys import prompt_key_bindings, raw_terminal, stream_stop_keys
 from claudechat.roles import runs_commands
 from claudechat.sanitize import one_line
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from claudechat.api.trace import ExchangeLog
     from claudechat.chat.attachments import Attachment
     from claudechat.chat.context import ContextMeter, ContextUse
+    from claudechat.chat.search_hit import SearchHit
     from claudechat.chat.session import Session
     from claudechat.render.answer import AnswerView
     from claudechat.render.screen import Screen
@@ -80,6 +83,7 @@ class Repl:
         self.keeper = keeper
         self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
+        self.search_hits: list[SearchHit] = []  # the last /search's list, for /resume N
         self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
         self.theme, theme_warnings = load_theme(settings.theme)
@@ -196,7 +200,14 @@ class Repl:
         except ClaudechatError as err:
             self.error(str(err))
             return False
+        finally:
+            self.keeper_warnings()
         return True
+
+    def keeper_warnings(self) -> None:
+        """Say what went wrong beside saving (the search index), once."""
+        for warning in self.keeper.take_warnings():
+            self.warning(warning)
 
     def write_terminal(self, text: str) -> None:
         """Bytes for the terminal itself (an OSC 52 clipboard request), not for the screen."""
@@ -373,7 +384,7 @@ class Repl:
         session = self.session
         if note:
             self.notice(note)
-        shown = _RESUME_SHOWS * 2
+        shown = RESUME_SHOWS * 2
         earlier = max(0, len(session.messages) - shown) // 2
         title = one_line(session.title or "untitled", 80)
         summary = f"session {session.id} · {title} · {turns_text(session.turns)}"
@@ -613,7 +624,6 @@ class Repl:
         self.save_session()
         return True
 
-_RESUME_SHOWS = 2  # exchanges shown when a saved session is opened
 
 
 def _may_have_user_commands() -> bool:

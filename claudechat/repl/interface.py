@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from claudechat.api import ChatRequest
     from claudechat.chat.attachments import Attachment
     from claudechat.chat.context import ContextMeter, ContextUse
+    from claudechat.chat.search_hit import SearchHit
     from claudechat.chat.keeper import SessionKeeper
     from claudechat.chat.session import Session
     from claudechat.config import Settings
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from claudechat.repl.server_models import ServerModels
     from claudechat.turn import TurnOutcome
 
-__all__ = ["ChatApp", "Command", "CommandSource", "Completer", "Handler"]
+__all__ = ["RESUME_SHOWS", "ChatApp", "Command", "CommandSource", "Completer", "Handler"]
+
+RESUME_SHOWS = 2  # the last exchanges `ChatApp.show_session` shows of a session it opens
 
 Handler = Callable[["ChatApp", str], "Awaitable[None] | None"]
 Completer = Callable[["ChatApp", str], list[str]]
@@ -60,6 +63,7 @@ class ChatApp(Protocol):
     # --- what is pending for the next message, and how the chat is shown ------------------
     attachments: list[Attachment]  # sent with the next message
     editing: bool  # the next message replaces the last exchange (/edit)
+    search_hits: list[SearchHit]  # the last /search's list, for /resume N
     reasoning_mode: str
 
     @property
@@ -93,6 +97,9 @@ class ChatApp(Protocol):
     def model(self) -> str: ...
 
     def save_session(self) -> bool: ...
+
+    def keeper_warnings(self) -> None:
+        """Say what went wrong beside saving (the search index), once."""
 
     def show_session(self, note: str | None = None) -> None: ...
 

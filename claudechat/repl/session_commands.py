@@ -65,10 +65,18 @@ def _open(app: ChatApp, key: str, command: str) -> None:
     app.attachments = []
     app.editing = False
     app.show_session(note)
+    app.keeper_warnings()
 
 
-@COMMANDS.command("resume", "continue a saved session", usage="/resume ID", complete=_session_ids)
+@COMMANDS.command("resume", "continue a saved session (N: hit N of the last /search)", usage="/resume ID|N",
+                  complete=_session_ids)
 def _resume(app: ChatApp, argument: str) -> None:
+    from claudechat.repl.search_commands import hit_for, open_hit
+
+    hit = hit_for(app, argument)
+    if hit is not None:
+        open_hit(app, hit)
+        return
     _open(app, argument, "resume")
 
 

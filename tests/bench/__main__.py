@@ -14,6 +14,7 @@ from tests.bench import (
     bench_paced,
     bench_prompt,
     bench_render,
+    bench_search,
     bench_session,
     bench_shell_completion,
     bench_startup,
@@ -26,7 +27,7 @@ def main() -> int:
     # quick, quiet ones first
     for bench in (
         bench_startup, bench_shell_completion, bench_prompt, bench_session, bench_context, bench_decode, bench_attach, bench_command,
-        bench_render, bench_complete, bench_huge, bench_paced,
+        bench_render, bench_complete, bench_huge, bench_paced, bench_search,
     ):
         print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
         rows += bench.run()
