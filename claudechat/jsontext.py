@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-__all__ = ["utf8_json"]
+__all__ = ["read_json_object", "utf8_json"]
 
 
 def utf8_json(value: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None) -> bytes:
@@ -22,3 +23,16 @@ def utf8_json(value: Any, *, indent: int | None = None, separators: tuple[str, s
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return json.dumps(value, indent=indent, separators=separators).encode("ascii")
+
+
+def read_json_object(path: Path, max_bytes: int) -> dict[str, Any]:
+    """The JSON object a small file of claudechat's own holds; {} when it is missing, unreadable,
+    larger than `max_bytes`, or not an object (such files are remade, never trusted)."""
+    import json
+
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(max_bytes + 1)[:max_bytes])
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -36,12 +36,9 @@ class ModelCache:
         self._clock = clock
 
     def _read(self) -> dict[str, Any]:
-        try:
-            with self.path.open("rb") as handle:
-                data = json.loads(handle.read(_MAX_BYTES + 1)[:_MAX_BYTES])
-        except (OSError, ValueError, RecursionError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        from claudechat.jsontext import read_json_object
+
+        return read_json_object(self.path, _MAX_BYTES)
 
     def get(self, key: str) -> tuple[bool, list[str] | None]:
         """(found, ids): found is False when there is no entry younger than a day."""

@@ -27,12 +27,9 @@ class ServerMemory:
         self.path = directory / _FILE_NAME
 
     def _read(self) -> dict[str, Any]:
-        try:
-            with self.path.open("rb") as handle:
-                data = json.loads(handle.read(_MAX_BYTES + 1)[:_MAX_BYTES])
-        except (OSError, ValueError, RecursionError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        from claudechat.jsontext import read_json_object
+
+        return read_json_object(self.path, _MAX_BYTES)
 
     def refuses_stream_options(self, server: str) -> bool:
         entry = self._read().get(server)

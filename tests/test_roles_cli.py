@@ -204,7 +204,8 @@ def test_roles_lists_name_description_and_source(cli):
 @pytest.mark.parametrize("cols", [60, 80])
 def test_roles_on_a_terminal_fit_its_width(cli, double, cols):
     write_role(cli, "review", '+++\ndescription = "review a diff, bugs first, then style, then the tests it needs"\n+++\nR.\n')
-    term = Terminal(cli.home, base_url=double.url, args=["roles"], cols=cols, env=cli.environ())
+    # COLUMNS would win over the terminal it runs in (.ci/run sets it): the pty alone says the width.
+    term = Terminal(cli.home, base_url=double.url, args=["roles"], cols=cols, env=cli.environ(COLUMNS=None, LINES=None))
     assert term.wait_exit() == 0
     rows = [line for line in term.screen_lines() if line.strip()]
     assert [row.split(None, 1)[0] for row in rows] == ["code", "explain", "review", "shell"]
