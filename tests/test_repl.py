@@ -16,6 +16,7 @@ from collections import Counter
 import pytest
 from rich.console import Console
 
+from claudechat import __version__
 from claudechat.render.markdown import SafeMarkdown
 from tests.bench.corpus import markdown_answer
 from tests.double import DEFAULT_TRACE_ID, ErrorReply, Reply
@@ -595,3 +596,17 @@ def test_sigterm_leaves_the_terminal_as_it_was(terminal, double, moment):
     if moment == "mid-answer":
         assert "⏹ interrupted · the partial answer is kept" in term.all_lines()
         assert double.wait_for_disconnect()
+
+
+@pytest.mark.parametrize("cols", [40, 60])
+def test_the_banner_keeps_to_one_row_of_a_narrow_terminal(tmp_path, double, cols):
+    model = "claude-opus-4-20250514-thinking"
+    term = Terminal(tmp_path, base_url=double.url, args=["-m", model], cols=cols)
+    try:
+        term.wait_for_prompt()
+        rows = term.all_lines()
+        assert rows[0].startswith(f"claudechat {__version__} · claude-opus") and len(rows[0]) < cols
+        assert rows[1].startswith("›")  # nothing of the banner spilled into a second row
+        assert "/help for commands" not in rows[0]  # the hint gives way first
+    finally:
+        term.kill()

@@ -72,6 +72,16 @@ def _warm_imports() -> None:
         import rich.syntax  # noqa: F401
 
 
+def _fitted(parts: list[str], columns: int) -> str:
+    """`parts` joined by ` · ` in one row: the hint at the end goes first, then what it is
+    about is shortened (a row that wrapped would push the prompt down unevenly)."""
+    from claudechat.textwidth import cell_width, crop
+
+    if cell_width(" · ".join(parts)) >= columns and len(parts) > 2:
+        parts = parts[:-1]
+    return crop(" · ".join(parts), max(1, columns - 1))
+
+
 class Repl:
     def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
                  base: Settings | None = None) -> None:
@@ -353,11 +363,17 @@ class Repl:
         from claudechat.repl.output import prompt_output
 
         host = one_line(urlsplit(self.settings.base_url).netloc, 80)
-        profile = f" · profile {self.settings.profile}" if self.settings.profile else ""
-        role = f" · role {one_line(self.session.settings.role, 64)}" if self.session.settings.role else ""
-        banner = f"claudechat {__version__} · {one_line(self.model, 80)}{role} · {host}{profile} · /help for commands"
+        parts = [f"claudechat {__version__}", one_line(self.model, 80)]
+        if self.session.settings.role:
+            parts.append(f"role {one_line(self.session.settings.role, 64)}")
+        parts.append(host)
+        if self.settings.profile:
+            parts.append(f"profile {self.settings.profile}")
+        parts.append("/help for commands")
+        output = prompt_output()
+        banner = _fitted(parts, output.get_size().columns)
         # prompt_toolkit draws it: rich is not loaded yet, and need not be for the prompt.
-        print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=prompt_output())
+        print_formatted_text(FormattedText([("class:banner", banner)]), style=self.theme.prompt_toolkit_style(), output=output)
         if self.settings.debug:
             self._open_trace()
         if _may_have_user_commands():  # else nothing to read: the prompt comes sooner
