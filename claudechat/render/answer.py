@@ -37,7 +37,7 @@ _MIN_NEW_CHARS = 64
 _HOLD = 0.3
 # Seconds a frame spends drawing finished blocks when they arrive faster than that: the rest
 # is left for the next frames, so the terminal (and Esc) never wait long for one.
-_FRAME_BUDGET = 0.005
+_FRAME_BUDGET = 0.003
 _STALLED = 3.0  # seconds without new text after which the indicator says so
 _CHARS_PER_TOKEN = 4  # a rough count for the indicator; the status line has the server's
 
