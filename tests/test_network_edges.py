@@ -8,7 +8,7 @@ import ssl
 import httpx
 import pytest
 
-from claudechat.api.errors import APITimeoutError
+from claudechat.api.errors import APIConnectionError, APITimeoutError, TLSError
 from claudechat.api.network import connection_error
 
 URL = "https://service.test/v1/chat/completions"
@@ -133,3 +133,19 @@ def test_other_failures_to_connect_and_drops_say_what_to_do():
     assert words(httpx.ReadError("reset")) == (
         "the connection to service.test dropped before the answer was finished", "what arrived is shown; try again"
     )
+
+
+@pytest.mark.parametrize(
+    ("exc", "lasting"),
+    [
+        (caused(httpx.ConnectError("handshake"), ssl.SSLCertVerificationError(1, "certificate verify failed")), True),
+        (httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number"), True),
+        (caused(httpx.ConnectError("handshake"), ssl.SSLEOFError(8, "EOF occurred in violation of protocol")), False),
+        (httpx.ConnectError("[SSL: UNEXPECTED_EOF_WHILE_READING] unexpected eof"), False),
+    ],
+)
+def test_only_a_failure_that_would_repeat_is_a_tls_error(exc, lasting):
+    # TLSError is not retried: a handshake cut short (an overloaded server) is worth asking again.
+    error = connection_error(exc, URL, 30, 5)
+    assert isinstance(error, APIConnectionError) and error.message.startswith("secure connection to ")
+    assert isinstance(error, TLSError) is lasting
