@@ -407,8 +407,12 @@ def test_resume_n_takes_the_last_search_and_an_id_otherwise(app, sessions, capsy
     command(app, "/search helium")  # in the session open now: only its turn is shown
     command(app, "/resume 1")
     assert "the turn that matched, turn 3 of 3:" in capsys.readouterr().out and app.session.id == older
-    with pytest.raises(ClaudechatError, match="no session 2"):
-        command(app, "/resume 2")  # not in the list: an id, as before
+    # A number not in the list is an id, as before: one that starts no session's (random, hex) id.
+    from claudechat.chat.listing import session_ids
+
+    unused = next(digit for digit in "23456789" if not any(i.startswith(digit) for i in session_ids(sessions)))
+    with pytest.raises(ClaudechatError, match=f"no session {unused}"):
+        command(app, f"/resume {unused}")
     command(app, "/search nothing-like-it")
     assert app.search_hits == [] and "no session matches" in capsys.readouterr().out
     with pytest.raises(ClaudechatError, match="needs words"):
