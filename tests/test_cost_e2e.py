@@ -18,6 +18,8 @@ import pytest
 from claudechat.chat import Session, SessionSettings, SessionStore, UsageEntry
 from tests.cli_helpers import CLI, require_script
 from tests.double import Reply, ServiceDouble
+from tests.test_commands import notice_rows
+from tests.test_paste import status_lines, turn
 from tests.terminal import CLAUDECHAT, Terminal, isolated_env, STATUS_LINE
 
 pytestmark = pytest.mark.e2e  # every test here starts the program
@@ -40,28 +42,6 @@ CACHED_USAGE = {
 # 900 x $3 + 34 x $15 + 100 x $3.75 + 200 x $0.30 = $3,645 a million tokens.
 CACHED_COST = 0.003645
 PLAIN_USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-
-
-def status_lines(term: Terminal) -> list[str]:
-    return [line for line in term.all_lines() if STATUS.match(line)]
-
-
-def turn(term: Terminal, text: str) -> None:
-    before = len(status_lines(term))
-    term.type_line(text)
-    term.wait_for(lambda t: len(status_lines(t)) > before)
-    term.wait_for_prompt()
-
-
-def notice_rows(term: Terminal, first: str) -> list[str]:
-    lines = term.all_lines()
-    start = max(i for i, line in enumerate(lines) if line.startswith(first))
-    rows = []
-    for line in lines[start:]:
-        if not line or line.startswith("›"):
-            break
-        rows.append(line)
-    return rows
 
 
 def usage_command(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
