@@ -502,7 +502,8 @@ def test_think_shows_the_reasoning_safely(terminal, double):
 def test_help_lists_the_commands_and_an_unknown_one_gets_a_suggestion(terminal, double):
     term = terminal()
     term.type_line("/help")
-    term.wait_for("Ctrl-D exits")
+    # Not "Ctrl-D exits": the toolbar shows it before /help has printed anything.
+    term.wait_for(lambda t: any(line.startswith("/help [COMMAND]") for line in t.all_lines()))
     term.wait_for_prompt()
     lines = term.all_lines()
     for command in ("/think [N]", "/reasoning [MODE]", "/theme [NAME]", "/exit", "/help [COMMAND]"):
