@@ -254,7 +254,7 @@ def test_header_names_format_and_version(sessions: Path) -> None:
     header = json_lines(path)[0]
     assert header["format"] == FORMAT == "claudechat-session"
     assert header["version"] == 1  # format 2 only once a compaction needs it (VERSION is the newest)
-    assert VERSION == 2
+    assert VERSION == 3
     assert header["id"] == session.id
     assert path.name == f"{session.id}{SUFFIX}"
 
@@ -932,7 +932,7 @@ CORRUPT = {
     "plain text": (b"hello world\nsecond line\n", ["not a claudechat session"]),
     "empty file": (b"", ["empty"]),
     "only whitespace": (b"  \n", []),
-    "newer version": (log(TURN, header=header_with(version=3)), ["newer claudechat", "format 3"]),
+    "newer version": (log(TURN, header=header_with(version=4)), ["newer claudechat", "format 4"]),
     "no version": (log(header=header_with(version=...)), ["version"]),
     "version a bool": (log(header=header_with(version=True)), ["version"]),
     "header without id": (log(header=header_with(id=...)), ["missing 'id'"]),
@@ -969,15 +969,15 @@ def test_corrupt_file_is_a_session_error_and_left_as_it_is(
 
 def test_newer_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / f"abcd1234{SUFFIX}"
-    path.write_bytes(log(TURN, header=header_with(version=3)))
-    with pytest.raises(SessionError, match=r"written by a newer claudechat \(format 3; this one reads 2\)"):
+    path.write_bytes(log(TURN, header=header_with(version=4)))
+    with pytest.raises(SessionError, match=r"written by a newer claudechat \(format 4; this one reads 3\)"):
         read_session_file(path)
 
 
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"version": 3}, "newer claudechat"),
+        ({"version": 4}, "newer claudechat"),
         ({"format": "other"}, "not a claudechat session"),
         ({"messages": {}}, "'messages'"),
         ({"messages": [{"role": "system", "content": "x", "created": 1}]}, "role"),

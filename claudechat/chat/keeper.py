@@ -103,6 +103,18 @@ class SessionKeeper:
             return None  # already the session in use (and locked by this very process)
         return self._open_path(path)
 
+    def fork(self) -> Session:
+        """Go on in a new session holding the branch in use; the one left stays saved as it is.
+
+        What the requests so far cost stays with the session they were made in: counted once.
+        """
+        twin = self.session.copy(with_usage=False)
+        if self.session.title:
+            twin.rename(f"{self.session.title} (fork)")
+        self._switch(twin, None)
+        self.save()
+        return twin
+
     def continue_last(self) -> str | None:
         """Open the session used last (written, or opened: opening counts as using it)."""
         return self._open_path(self.store.most_recent())
@@ -148,6 +160,8 @@ def _first_changed(session: Session) -> int:
     for record in session.pending:
         if "op" not in record:  # the header of a new log
             return 0
-        if record["op"] == "messages":
+        if record["op"] in ("messages", "branch"):
             first = min(first, record["keep"])
+        elif record["op"] == "switch":
+            return 0  # another line of the conversation: the index holds the one in use
     return first

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from claudechat.chat.conversation import Candidate, Content, Message
 from claudechat.chat.session import (
     _SETTING_TYPES,
+    Branch,
     FORMAT,
     MAX_DEPTH,
     MAX_TIMESTAMP,
@@ -32,7 +33,9 @@ __all__ = [
     "apply_record",
     "check_depth",
     "check_header",
+    "check_version",
     "message_from_dict",
+    "replay_log",
     "session_from_document",
     "session_from_header",
     "session_from_records",
@@ -184,6 +187,10 @@ def check_header(header: Any) -> None:
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise _Invalid("no format version")
+    check_version(version)
+
+
+def check_version(version: int) -> None:
     if version > VERSION:
         raise _Invalid(f"written by a newer claudechat (format {version}; this one reads {VERSION})")
 
@@ -228,6 +235,18 @@ def apply_record(session: Session, record: Any) -> None:
         if not session.compactions:
             raise _Invalid("'uncompact' with no compaction to undo")
         session.compactions.pop()
+    elif op == "branch":
+        keep = _get(record, "keep", int)
+        if not 0 <= keep <= len(session.messages):
+            raise _Invalid("'keep' is out of range")
+        session._branch_from(keep, _time(record, "created"))
+    elif op == "switch":
+        to = _get(record, "to", int)
+        if not 0 <= to < len(session.branches) or to == session.branch:
+            raise _Invalid("'to' is not another branch")
+        session._switch_branch(to)
+    elif op == "format":
+        check_version(_get(record, "version", int))
     else:
         raise _Invalid("unknown record")
 
@@ -260,7 +279,16 @@ def _add_compaction(session: Session, compaction: Compaction) -> None:
 
 def session_from_records(header: Any, records: list[Any], *, where: str, first_line: int = 2) -> Session:
     """Rebuild a session from its header and records; SessionError says which line is wrong."""
+    return replay_log(header, records, where=where, first_line=first_line)[0]
+
+
+def replay_log(header: Any, records: list[Any], *, where: str, first_line: int = 2,
+               sizes: list[int] | None = None) -> tuple[Session, int]:
+    """`session_from_records`, and how many of the records' bytes (`sizes`, one per record)
+    hold messages no line of the conversation has any more: undone, retried, replaced."""
     line = first_line - 1
+    written: dict[int, float] = {}  # id() of each message read: its share of its record's bytes
+    messages_bytes = 0
     try:
         check_header(header)
         check_depth(header)
@@ -270,10 +298,20 @@ def session_from_records(header: Any, records: list[Any], *, where: str, first_l
         for line, record in enumerate(records, first_line):
             check_depth(record)
             apply_record(session, record)
+            if sizes is not None and record.get("op") == "messages":
+                size = sizes[line - first_line]
+                messages_bytes += size
+                added = record.get("add") or ()
+                for message in session.messages[len(session.messages) - len(added):]:
+                    written[id(message)] = size / len(added)
     except (_Invalid, ValueError, TypeError, OverflowError) as exc:
         at = f"{where}, line {line}" if line >= first_line else where
         raise SessionError(f"{at}: {exc}", hint="the file is left as it is") from None
-    return session
+    if sizes is None:
+        return session, 0
+    lines = session.lines()
+    live = {id(message) for message in session.messages} | {id(m) for branch in lines for m in branch.messages}
+    return session, max(0, round(messages_bytes - sum(written.get(key, 0) for key in live)))
 
 
 def session_from_document(document: Any, *, where: str) -> Session:
@@ -290,9 +328,41 @@ def session_from_document(document: Any, *, where: str) -> Session:
             session._set_system(session.settings.system)  # the settings have the last word
         for item in _get(document, "compactions", list, []):
             _add_compaction(session, _compaction(item))
+        if "branches" in document:
+            _read_branches(session, _get(document, "branches", list), _get(document, "branch", int))
     except (_Invalid, ValueError, TypeError, OverflowError) as exc:
         raise SessionError(f"{where}: {exc}", hint="the file is left as it is") from None
     return session
+
+
+def _read_branches(session: Session, items: list[Any], current: int) -> None:
+    """The document's lines replace its one: the line in use is `current` of them."""
+    if not 0 <= current < len(items):
+        raise _Invalid("'branch' is not one of 'branches'")
+    lines = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _Invalid("a branch is not an object")
+        parent = _get(item, "parent", int, None)
+        if (parent is None) != (index == 0) or (parent is not None and not 0 <= parent < index):
+            raise _Invalid("a branch leaves from no earlier branch")
+        line = Branch(parent=parent, fork=_get(item, "fork", int), created=_time(item, "created"))
+        line.messages = [message_from_dict(message) for message in _get(item, "messages", list)]
+        if line.fork < 0:
+            raise _Invalid("'fork' is negative")
+        if "system_changes" in item:
+            line.system_changes = _system_changes(item["system_changes"], len(line.messages))
+        for data in _get(item, "compactions", list, []):
+            compaction = _compaction(data)
+            if not 0 < compaction.covers <= len(line.messages) or (
+                    line.compactions and compaction.covers <= line.compactions[-1].covers):
+                raise _Invalid("a branch's compaction covers messages it does not have")
+            line.compactions.append(compaction)
+        lines.append(line)
+    session.branches = lines
+    session.branch = current
+    line = lines[current]
+    session.messages, session.compactions, session.system_changes = line.messages, line.compactions, line.system_changes
 
 
 def _system_changes(value: Any, messages: int) -> list[SystemChange]:

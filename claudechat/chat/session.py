@@ -17,6 +17,11 @@ Format 2 adds compaction (a summary sent in place of earlier turns, `compact` an
 `uncompact` records). A log is written as format 1 until its first compaction, so files
 without one stay readable by claudechat versions that know only format 1; an older version
 refuses a format 2 file in one line rather than misreading its records.
+
+Format 3 adds branches: `branch` starts a new line of the conversation from an earlier point
+of the one in use, which is kept whole, and `switch` changes the line in use. A log meets
+format 3 at its first branch, and says so by appending a `format` record before it rather
+than by rewriting its header: older versions stop at that record with one line.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ if TYPE_CHECKING:
     from claudechat.chat.compaction import Compaction
 
 __all__ = [
+    "BRANCH_OPS",
     "COMPACTION_OPS",
     "FORMAT",
     "VERSION",
+    "Branch",
     "Session",
     "SessionError",
     "SessionSettings",
@@ -48,8 +55,9 @@ __all__ = [
 ]
 
 FORMAT = "claudechat-session"
-VERSION = 2  # the newest format this version reads and writes
+VERSION = 3  # the newest format this version reads and writes
 COMPACTION_OPS = frozenset({"compact", "uncompact"})  # the records format 2 added
+BRANCH_OPS = frozenset({"branch", "switch"})  # the records format 3 added
 TITLE_LENGTH = 60
 MAX_TIMESTAMP = 95_617_584_000.0  # the year 5000
 MAX_DEPTH = 16  # records nest 6 levels deep; usage objects from servers a few more
@@ -95,6 +103,26 @@ SystemChange = tuple[int, str | None]  # (messages before it, the prompt from th
 
 
 @dataclass
+class Branch:
+    """One line of a conversation: where it leaves its parent, and what it holds.
+
+    The line in use lives in the session's own `messages`, `compactions` and `system_changes`;
+    the others are kept here as they were when left.
+    """
+
+    parent: int | None  # the line it left from; None for the first
+    fork: int  # how many of the parent's messages it started with
+    created: float
+    messages: list[Message] = field(default_factory=list)
+    compactions: list[Compaction] = field(default_factory=list)
+    system_changes: list[SystemChange] = field(default_factory=list)
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for message in self.messages if message.role == "user")
+
+
+@dataclass
 class Session:
     settings: SessionSettings
     id: str = field(default_factory=new_session_id)
@@ -109,6 +137,9 @@ class Session:
     # Summaries standing in for earlier messages in requests, oldest first; the last one whose
     # messages are all still there is the one sent (/compact).
     compactions: list[Compaction] = field(default_factory=list)
+    # Every line of the conversation once it has more than one (/rewind), and which is in use.
+    branches: list[Branch] = field(default_factory=list)
+    branch: int = 0
     # The settings when the session was made: its log's header, which the records then replay.
     _start: SessionSettings = field(init=False, repr=False, compare=False)
 
@@ -122,6 +153,10 @@ class Session:
     @property
     def turns(self) -> int:
         return sum(1 for message in self.messages if message.role == "user")
+
+    def turns_before(self, position: int) -> int:
+        """How many of the user's messages come before message `position`."""
+        return sum(1 for message in self.messages[:position] if message.role == "user")
 
     def answers(self) -> list[Message]:
         """Assistant messages, oldest first."""
@@ -163,10 +198,18 @@ class Session:
         return messages
 
     def format_version(self) -> int:
-        """The log format the session needs: 2 once it holds a compaction, else 1."""
+        """The log format the session needs: 3 once it has branches, 2 with a compaction, else 1."""
+        if self.branches or any(record.get("op") in BRANCH_OPS for record in self.pending):
+            return 3
         if self.compactions or any(record.get("op") in COMPACTION_OPS for record in self.pending):
             return 2
         return 1
+
+    def lines(self) -> list[Branch]:
+        """Every line of the conversation, the one in use as it is now ([] while there is one)."""
+        if self.branches:
+            self._stash()
+        return self.branches
 
     def header(self, settings: SessionSettings | None = None) -> dict[str, Any]:
         return {
@@ -196,6 +239,9 @@ class Session:
         }
         if self.compactions:
             document["compactions"] = [compaction.to_record() for compaction in self.compactions]
+        if self.branches:
+            document["branch"] = self.branch
+            document["branches"] = [_branch_to_dict(line) for line in self.lines()]
         return document
 
     # --- changing (each change queues the record that replays it) ------------------------
@@ -236,6 +282,45 @@ class Session:
             raise ValueError("there is no compaction to undo")
         self.pending.append({"op": "uncompact"})
         return self.compactions.pop()
+
+    def branch_from(self, keep: int) -> None:
+        """Go on in a new line holding the first `keep` messages of this one, which is kept."""
+        if not 0 <= keep <= len(self.messages):
+            raise ValueError("a branch leaves from a point of the conversation")
+        created = time.time()
+        self._branch_from(keep, created)
+        self.pending.append({"op": "branch", "keep": keep, "created": created})
+
+    def switch_branch(self, index: int) -> None:
+        """Make line `index` (of `lines()`) the one in use."""
+        if not 0 <= index < len(self.branches) or index == self.branch:
+            raise ValueError("no such other branch")
+        self._switch_branch(index)
+        self.pending.append({"op": "switch", "to": index})
+
+    def _branch_from(self, keep: int, created: float) -> None:
+        if not self.branches:
+            self.branches.append(Branch(parent=None, fork=0, created=self.created))
+        self._stash()
+        self.branches.append(Branch(parent=self.branch, fork=keep, created=created))
+        self.branch = len(self.branches) - 1
+        # Copies: the line left keeps its own, and the new one is cut back to `keep`.
+        self.messages = list(self.messages)
+        self.compactions = list(self.compactions)
+        self.system_changes = list(self.system_changes)
+        self._set_messages(keep, [])
+
+    def _switch_branch(self, index: int) -> None:
+        self._stash()
+        line = self.branches[index]
+        self.branch = index
+        self.messages, self.compactions, self.system_changes = line.messages, line.compactions, line.system_changes
+        # The system prompt is the line's: the one it says was in use where it ends.
+        self.settings.system = self.system_changes[-1][1] if self.system_changes else None
+
+    def _stash(self) -> None:
+        line = self.branches[self.branch]
+        line.messages, line.compactions, line.system_changes = self.messages, self.compactions, self.system_changes
 
     def _replace(self, keep: int, add: list[Message]) -> None:
         self._set_messages(keep, add)
@@ -306,31 +391,86 @@ class Session:
         self.usage.append(entry)
         self.pending.append({"op": "usage", **asdict(entry)})
 
-    def copy(self) -> Session:
-        """A new session with this one's history and settings, all queued for its own file.
+    def copy(self, *, with_usage: bool = True) -> Session:
+        """A new session with this one's history (the branch in use) and settings, all queued
+        for its own file; with what the requests so far cost unless `with_usage` is False.
 
         The messages are queued in pieces with the system prompt changes between them, so
         the copy knows where each happened too.
         """
         settings = SessionSettings(**asdict(self.settings))
-        first = self.system_changes[0] if self.system_changes else (0, None)
-        settings.system = first[1] if first[0] == 0 else None
+        settings.system = _starting_prompt(self.system_changes)
         twin = Session(settings=settings, title=self.title, created=self.created)
-        done = 0
-        for position, prompt in self.system_changes:
-            if position > 0:
-                twin._replace(done, self.messages[done:position])
-                done = position
-                twin.change_settings(system=prompt)
-        if done == 0 or done < len(self.messages):
-            twin._replace(done, self.messages[done:])
+        twin._queue_line(Branch(None, 0, self.created, self.messages, self.compactions, self.system_changes))
+        if twin.settings.system != self.settings.system:  # "" where the changes say None
+            twin.change_settings(system=self.settings.system)
+        for entry in self.usage if with_usage else ():
+            twin.record_usage(UsageEntry(**asdict(entry)))
+        return twin
+
+    def rebuilt(self) -> Session:
+        """This session, every branch included, as the fewest records of a new log (same id).
+
+        What the records of the session's log replay to, less what was undone, retried or
+        replaced on the way: what a compacted log holds.
+        """
+        lines = self.lines() or [Branch(None, 0, self.created, self.messages, self.compactions, self.system_changes)]
+        twin = Session(settings=SessionSettings(**asdict(self.settings)), id=self.id, title=self.title,
+                       created=self.created)
+        twin.settings.system = twin._start.system = _starting_prompt(lines[0].system_changes)
+        twin.system_changes = _merged([(0, twin.settings.system)])
+        twin._queue_line(lines[0])
+        for index, line in enumerate(lines[1:], 1):
+            if line.parent is None or not 0 <= line.parent < index:
+                raise ValueError("a branch leaves from an earlier one")
+            if twin.branch != line.parent:
+                twin.switch_branch(line.parent)
+            keep = min(line.fork, len(twin.messages))
+            twin._branch_from(keep, line.created)
+            twin.pending.append({"op": "branch", "keep": keep, "created": line.created})
+            shared = keep if twin._starts_as(line) else 0
+            if not shared:
+                if twin.messages:
+                    twin._replace(0, [])  # the line is written whole: it no longer starts as its parent does
+                if _starting_prompt(line.system_changes) != twin.settings.system:
+                    twin.change_settings(system=_starting_prompt(line.system_changes))
+            twin._queue_line(line, start=shared)
+        if twin.branch != self.branch:
+            twin.switch_branch(self.branch)
         if twin.settings.system != self.settings.system:  # "" where the changes say None
             twin.change_settings(system=self.settings.system)
         for entry in self.usage:
             twin.record_usage(UsageEntry(**asdict(entry)))
-        for compaction in self.compactions:
-            twin.compact(type(compaction)(**asdict(compaction)))
         return twin
+
+    def _starts_as(self, line: Branch) -> bool:
+        """Whether the line in use is `line` up to where it ends now (a new branch's start)."""
+        end = len(self.messages)
+        return (
+            self.messages == line.messages[:end]
+            and self.system_changes == [change for change in line.system_changes if change[0] <= end]
+            and self.compactions == [compaction for compaction in line.compactions if compaction.covers <= end]
+        )
+
+    def _queue_line(self, line: Branch, *, start: int = 0) -> None:
+        """Queue the records that make the line in use, which holds `line`'s first `start`
+        messages, hold all of them, with the system prompt changes between them where they
+        happened, and its compactions."""
+        done = start
+        for position, prompt in line.system_changes:
+            if position > done:
+                self._replace(done, line.messages[done:position])
+                done = position
+                self.change_settings(system=prompt)
+        if done == 0 or done < len(line.messages):
+            self._replace(done, line.messages[done:])
+        for compaction in line.compactions:
+            if compaction.covers > start:
+                self.compact(type(compaction)(**asdict(compaction)))
+
+
+def _starting_prompt(changes: list[SystemChange]) -> str | None:
+    return changes[0][1] if changes and changes[0][0] == 0 else None
 
 
 def _merged(changes: list[tuple[int, str | None]]) -> list[SystemChange]:
@@ -343,6 +483,19 @@ def _merged(changes: list[tuple[int, str | None]]) -> list[SystemChange]:
         if prompt != (merged[-1][1] if merged else None):
             merged.append((position, prompt))
     return merged
+
+
+def _branch_to_dict(line: Branch) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "parent": line.parent,
+        "fork": line.fork,
+        "created": line.created,
+        "messages": [message_to_dict(message) for message in line.messages],
+        "system_changes": [list(change) for change in line.system_changes],
+    }
+    if line.compactions:
+        data["compactions"] = [compaction.to_record() for compaction in line.compactions]
+    return data
 
 
 def default_title(message: Message) -> str:

@@ -31,8 +31,8 @@ from claudechat.chat.session import (
     SessionError,
 )
 from claudechat.chat.records import (
+    replay_log,
     session_from_document,
-    session_from_records,
 )
 from claudechat.errors import EXIT_USAGE
 from claudechat.files import PRIVATE_FILE, fsync_dir, make_private_dir
@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 MAX_SESSION_BYTES = 512 * 1024 * 1024  # larger is not a session this program wrote
+COMPACTING_SUFFIX = ".compacting"  # a log's compacted form before it takes the log's name
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -115,9 +116,17 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes:
         raise SessionError(f"cannot read {shown}: {_why(exc)}") from None
 
 
-def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool, int]:
-    """The session in a log, the length of its intact part, whether that lacks a final newline,
-    and the log's format version."""
+@dataclass
+class _ParsedLog:
+    session: Session
+    intact: int  # bytes of whole records
+    needs_newline: bool  # the last whole record lost its newline
+    version: int  # the format the log says it is
+    dead: int  # bytes of records whose messages no branch holds any more
+
+
+def _parse_log(data: bytes, where: str) -> _ParsedLog:
+    """The session in a log and what the log is like."""
     import json  # not at import: a new chat reads no session before its prompt
 
     lines = data.split(b"\n")
@@ -146,8 +155,10 @@ def _parse_log(data: bytes, where: str) -> tuple[Session, int, bool, int]:
             raise SessionError(
                 f"{where}, line {number}: not valid JSON; the session is damaged", hint="the file is left as it is"
             ) from None
-    session = session_from_records(decoded[0], records, where=where)
-    return session, intact, needs_newline, decoded[0]["version"]
+    session, dead = replay_log(decoded[0], records, where=where, sizes=[len(line) + 1 for line in lines[1:]])
+    # A log raised to format 3 or later says so in a record (its header is never rewritten).
+    version = max([decoded[0]["version"]] + [record["version"] for record in records if record.get("op") == "format"])
+    return _ParsedLog(session, intact, needs_newline, version, dead)
 
 
 def read_session_file(path: Path) -> Session:
@@ -164,7 +175,7 @@ def read_session_file(path: Path) -> Session:
             document = None
         if isinstance(document, dict) and "messages" in document:
             return session_from_document(document, where=where)
-    return _parse_log(data, where)[0]
+    return _parse_log(data, where).session
 
 
 class SessionFile:
@@ -213,19 +224,68 @@ class SessionFile:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
-            session, size, needs_newline, version = _parse_log(_read_bytes(path, fd), where)
+            parsed = _parse_log(_read_bytes(path, fd), where)
         except BaseException:
             os.close(fd)
             raise
-        _touch(fd)
-        return cls(path, fd, size, needs_newline=needs_newline, version=version), session
+        opened = cls(path, fd, parsed.intact, needs_newline=parsed.needs_newline, version=parsed.version)
+        if parsed.dead * 2 > parsed.intact:
+            opened._compact(parsed.session)
+        _touch(opened._fd)
+        return opened, parsed.session
+
+    def _compact(self, session: Session) -> None:
+        """Write the session's fewest records to a new file and rename it over the log.
+
+        Done under the session's lock: the new file is locked before it takes the log's name,
+        so no other process can open it in between. A crash at any step leaves the old log or
+        the new one whole under the name, and at worst a spare file that the next compaction
+        replaces. A failure leaves the log as it was, still open and locked: it is not needed.
+        """
+        rebuilt = session.rebuilt()
+        data = b"".join(_dumps(record) for record in [rebuilt.log_header(), *rebuilt.pending])
+        spare = self.path.with_name(f".{self.path.stem}{COMPACTING_SUFFIX}")
+        fd = -1
+        try:
+            try:
+                os.unlink(spare)  # left by a crash during an earlier compaction
+            except FileNotFoundError:
+                pass
+            fd = os.open(spare, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE_FILE)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.fchmod(fd, PRIVATE_FILE)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            os.rename(spare, self.path)
+        except OSError:
+            if fd >= 0:
+                os.close(fd)
+                try:
+                    os.unlink(spare)
+                except OSError:
+                    pass
+            return
+        fsync_dir(self.path.parent)  # (never fails: the rename is done, and the new log is ours)
+        os.close(self._fd)  # the old log, no longer named: its lock goes with it
+        self._fd = fd
+        self._size = len(data)
+        self._needs_newline = False
+        self._version = max(rebuilt.format_version(), 1)
 
     def save(self, session: Session) -> None:
         """Append the session's pending records in one write, synced; on failure keep them pending."""
         if not session.pending:
             return
-        if session.format_version() > max(self._version, 1):
-            self._raise_version(session)
+        needed = session.format_version()
+        if needed > max(self._version, 1):
+            if needed >= 3 and self._size > 0:
+                # From format 3 on the log says so by an append: nothing written is rewritten.
+                session.pending.insert(0, {"op": "format", "version": needed})
+                self._version = needed
+            else:
+                self._raise_version(session)
         data = b"".join(_dumps(record) for record in session.pending)
         if self._needs_newline:
             data = b"\n" + data
