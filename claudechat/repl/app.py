@@ -22,6 +22,7 @@ from claudechat.chat.keeper import SessionKeeper
 from claudechat.config import Settings, data_dir
 from claudechat.errors import ClaudechatError
 from claudechat.repl import (  # noqa: F401  (they register themselves)
+    branch_commands,
     chat_commands,
     context_commands,
     file_commands,
@@ -93,6 +94,7 @@ class Repl:
         self.keeper = keeper
         self.attachments: list[Attachment] = []  # sent with the next message
         self.editing = False  # the next message replaces the last exchange (/edit)
+        self.rewind_to: int | None = None  # the next message starts a branch after this many messages (/rewind)
         self.search_hits: list[SearchHit] = []  # the last /search's list, for /resume N
         self._opened = opened  # how the session at start came to be, when it was resumed
         self.reasoning_mode = settings.reasoning
@@ -297,6 +299,7 @@ class Repl:
             n=settings.n,
             json=settings.json,
             editing=self.editing,
+            rewinding=None if self.rewind_to is None else self.session.turns_before(self.rewind_to) + 1,
             tokens_used=self.session_tokens,
             context_tokens=tokens,
             context_window=window,
@@ -476,6 +479,7 @@ class Repl:
             except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line (and ends an /edit)
                 self._unsent = ""
                 self.editing = False
+                self.rewind_to = None
                 continue
             except EOFError:  # Ctrl-D on an empty line
                 break
@@ -518,7 +522,8 @@ class Repl:
         if attachments:
             content = [{"type": "text", "text": text}] + [attachment.stored_part() for attachment in attachments]
         replace = self.editing and len(self.session.messages) >= 2
-        if not replace and not await context_commands.compact_if_due(self, text, attachments):
+        branch_at = self.rewind_to if self.rewind_to is not None and self.rewind_to <= len(self.session.messages) else None
+        if not replace and branch_at is None and not await context_commands.compact_if_due(self, text, attachments):
             self._unsent = " ".join(part for part in (unsent.rstrip(), self._unsent) if part)
             return
         self.attachments = []
@@ -527,8 +532,9 @@ class Repl:
 
             self.screen.print(attached_names([attachment.label for attachment in attachments]))
         model = model or self.model
-        if await self.ask(Message("user", content, model=model), replace_last=replace, model=model):
+        if await self.ask(Message("user", content, model=model), replace_last=replace, model=model, branch_at=branch_at):
             self.editing = False
+            self.rewind_to = None
         else:
             # Nothing is lost: the text goes back in the input line (before anything typed
             # while it was out), the attachments stay (its mentions are read again when resent).
@@ -542,9 +548,11 @@ class Repl:
         user = self.session.messages[-2]
         await self.ask(Message("user", user.content, model=self.model, created=user.created), replace_last=True)
 
-    async def ask(self, user: Message, *, replace_last: bool = False, model: str | None = None) -> bool:
+    async def ask(self, user: Message, *, replace_last: bool = False, model: str | None = None,
+                  branch_at: int | None = None) -> bool:
         """One request and its answer on screen; True when the answer entered the session.
-        `model` is for this request only (the session's model otherwise)."""
+        `model` is for this request only (the session's model otherwise); with `branch_at` the
+        exchange starts a new branch after that many messages (/rewind), the one in use kept."""
         from claudechat.api import ChatRequest
         from claudechat.render.answer import AnswerView
 
@@ -552,7 +560,7 @@ class Repl:
         model = model or self.model
         request = ChatRequest(
             model=model,
-            messages=self.session.request_messages(drop_last=2 if replace_last else 0) + [user.to_api()],
+            messages=self.session.request_messages(drop_last=self._dropped(replace_last, branch_at)) + [user.to_api()],
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
             n=settings.n if settings.n > 1 else None,
@@ -574,7 +582,7 @@ class Repl:
             code_language="json" if settings.json else "shell" if runs_commands(settings.role) else None,
         )
         outcome, typed = await self.stream(request, view)
-        kept = self._finish_turn(user, view, outcome, replace_last, model)
+        kept = self._finish_turn(user, view, outcome, replace_last, model, branch_at)
         self._unsent += "".join(typed)  # typed while the answer streamed: it starts the next message
         if kept:
             await role_commands.after_answer(self)
@@ -605,7 +613,14 @@ class Repl:
         with handled_by_loop("SIGINT", task.cancel), stream_stop_keys(task.cancel, on_typed) as typed:
             yield typed
 
-    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool, model: str) -> bool:
+    def _dropped(self, replace_last: bool, branch_at: int | None) -> int:
+        """How many of the last messages the request leaves out: those the answer replaces."""
+        if branch_at is not None:
+            return len(self.session.messages) - branch_at
+        return 2 if replace_last else 0
+
+    def _finish_turn(self, user: Message, view: AnswerView, outcome: TurnOutcome, replace_last: bool, model: str,
+                     branch_at: int | None = None) -> bool:
         from rich.text import Text
 
         from claudechat.render.answer import error_text, interrupted_text
@@ -623,7 +638,10 @@ class Repl:
             self.save_session()  # the tokens it cost, if any
             return False
         answer = answer_from_result(result, model, interrupted=outcome.interrupted)
-        if replace_last:
+        if branch_at is not None:
+            self.session.branch_from(branch_at)
+            self.session.add_turn(user, answer)
+        elif replace_last:
             self.session.replace_turn(user, answer)
         else:
             self.session.add_turn(user, answer)

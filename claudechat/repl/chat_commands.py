@@ -311,6 +311,7 @@ def _json(app: ChatApp, argument: str) -> None:
 async def _retry(app: ChatApp, argument: str) -> None:
     no_argument("retry", argument)
     app.editing = False
+    app.rewind_to = None
     await app.retry()
 
 
@@ -325,6 +326,7 @@ def _undo(app: ChatApp, argument: str) -> None:
         raise CommandError("there is nothing to undo")
     app.session.undo()
     app.editing = False  # the exchange an /edit would replace is not the last one any more
+    app.rewind_to = None
     app.save_session()
     app.notice(f"dropped the last exchange; {turns_text(app.session.turns)} left")
 
@@ -342,6 +344,7 @@ def _edit(app: ChatApp, argument: str) -> None:
         found = (attachment_from_part(part) for part in last.content)
         app.attachments = [attachment for attachment in found if attachment is not None]
     app.editing = True
+    app.rewind_to = None
     send = "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
     app.notice(f"editing your last message: {send} replaces that exchange, Ctrl-C cancels")
 

@@ -114,6 +114,7 @@ async def compact(app: ChatApp, instructions: str | None = None) -> bool:
         )
     )
     app.editing = False  # the exchange an /edit would replace is in the summary now
+    app.rewind_to = None
     app.save_session()
     after = app.context_use().tokens
     title = f"Summary of {turns_text(turns)}, sent instead of {'it' if turns == 1 else 'them'} from now on"
@@ -165,6 +166,7 @@ def undo_compaction(app: ChatApp) -> bool:
         return False
     compaction = session.uncompact()
     app.editing = False
+    app.rewind_to = None
     app.save_session()
     covered = turns_text(_turns_covered(app, compaction.covers))
     restored = session.compaction()

@@ -63,6 +63,7 @@ class ChatApp(Protocol):
     # --- what is pending for the next message, and how the chat is shown ------------------
     attachments: list[Attachment]  # sent with the next message
     editing: bool  # the next message replaces the last exchange (/edit)
+    rewind_to: int | None  # the next message starts a branch after this many messages (/rewind)
     search_hits: list[SearchHit]  # the last /search's list, for /resume N
     reasoning_mode: str
 

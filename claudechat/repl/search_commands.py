@@ -77,6 +77,7 @@ def open_hit(app: ChatApp, hit: SearchHit) -> None:
         note = app.keeper.open(hit.session)
         app.attachments = []
         app.editing = False
+        app.rewind_to = None
         app.show_session(note)
         app.keeper_warnings()
     messages = app.session.messages

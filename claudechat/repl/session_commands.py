@@ -34,6 +34,7 @@ def _clear(app: ChatApp, argument: str) -> None:
     app.keeper.new()
     app.attachments = []
     app.editing = False
+    app.rewind_to = None
     said = f"new conversation; the last one is saved as {old.id} (/resume {old.id})" if old.messages else "new conversation"
     system = app.session.settings.system
     if system:
@@ -64,6 +65,7 @@ def _open(app: ChatApp, key: str, command: str) -> None:
     note = app.keeper.open(key)
     app.attachments = []
     app.editing = False
+    app.rewind_to = None
     app.show_session(note)
     app.keeper_warnings()
 

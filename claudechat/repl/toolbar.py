@@ -32,6 +32,7 @@ class ToolbarState:
     n: int = 1
     json: bool = False
     editing: bool = False
+    rewinding: int | None = None  # the turn the next message starts a branch at (/rewind)
     tokens_used: int = 0
     context_tokens: int | None = None  # what the next request would use
     context_window: int | None = None  # of the model; None when unknown
@@ -88,6 +89,8 @@ def toolbar_fragments(state: ToolbarState, columns: int) -> Fragments:
         fields.append(_field(" role", _short(state.role, 30)))
     if state.editing:
         fields.append([("class:toolbar.value", "  editing your last message")])
+    if state.rewinding is not None:
+        fields.append([("class:toolbar.value", f"  new branch at turn {state.rewinding}")])
     if state.attachments:
         names = ", ".join(_name(item) for item in state.attachments)
         count = len(state.attachments)
