@@ -230,6 +230,21 @@ def test_a_bad_tree_in_a_document_is_refused(tmp_path: Path, change: dict, expec
         session_from_document(document, where="x")
 
 
+def test_a_transcript_holds_the_branch_in_use_or_with_all_every_branch(tmp_path: Path) -> None:
+    from claudechat.chat.transcript import to_markdown
+
+    session, _, _ = branched(tmp_path)
+    one = to_markdown(session)
+    assert "q2 again" not in one and "q4" in one and "## Branch" not in one
+    every = to_markdown(session, all_branches=True)
+    assert every.startswith(one.rstrip("\n"))
+    appendix = every[len(one.rstrip("\n")):]
+    assert "## Branch 2 · leaves branch 1 at turn 2" in appendix
+    assert "q2 again" in appendix and "b2" in appendix
+    assert "q1" not in appendix  # what the branches share is written once
+    assert to_markdown(three_turns(), all_branches=True) == to_markdown(three_turns())
+
+
 # --- the fewest records ------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ compacted, with the summary sent in their place folded in where the compaction h
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from typing import TYPE_CHECKING
@@ -152,7 +153,9 @@ def models_used(session: Session) -> list[str]:
     return list(dict.fromkeys(models)) or [session.settings.model]
 
 
-def to_markdown(session: Session) -> str:
+def to_markdown(session: Session, *, all_branches: bool = False) -> str:
+    """The branch in use as Markdown; with `all_branches`, every other branch after it, each
+    from where it leaves the one it came from."""
     title = session.title or "Untitled chat"
     models = ", ".join(models_used(session))
     header = [
@@ -163,12 +166,33 @@ def to_markdown(session: Session) -> str:
     changes = dict(session.system_changes)
     if changes.get(0):
         header += ["", _system_block("**System prompt**", changes[0])]
-    blocks = ["\n".join(header)]
-    prompt = changes.get(0)
+    blocks = ["\n".join(header), *_message_blocks(session)]
+    lines = session.lines() if all_branches else []
+    for index, line in enumerate(lines):
+        if index == session.branch or line.parent is None:
+            continue
+        view = copy.copy(session)  # the same session seen through another of its lines
+        view.messages, view.system_changes, view.compactions = line.messages, line.system_changes, line.compactions
+        turn = _turns_before(view, line.fork) + 1
+        blocks.append(f"---\n\n## Branch {index + 1} · leaves branch {line.parent + 1} at turn {turn} · "
+                      f"{_when(line.created)}")
+        blocks += _message_blocks(view, start=line.fork)
+    return "\n\n".join(blocks) + "\n"
+
+
+def _message_blocks(session: Session, start: int = 0) -> list[str]:
+    """The blocks of the session's messages from `start` on, with the system prompt changes
+    and compactions where they happened."""
+    changes = dict(session.system_changes)
+    blocks = []
+    prompt = None  # the one in use at `start`
+    for position, value in session.system_changes:
+        if position <= start:
+            prompt = value
     compacted = {compaction.covers: compaction for compaction in session.compactions}
     covered = session.compactions[-1].covers if session.compactions else 0
-    for position, message in enumerate(session.messages):
-        if position and position in changes:
+    for position, message in enumerate(session.messages[start:], start):
+        if position > start and position in changes:
             blocks.append(_system_change(prompt, changes[position]))
             prompt = changes[position]
         if position and position in compacted:
@@ -188,11 +212,11 @@ def to_markdown(session: Session) -> str:
             parts.append(f"*candidate {message.picked + 1} of {len(message.candidates)}*")
         blocks.append("\n\n".join(parts))
     end = len(session.messages)
-    if end and end in changes:
+    if end and end in changes and end > start:
         blocks.append(_system_change(prompt, changes[end]))
     if end and end in compacted:
         blocks.append(_compaction_block(compacted[end], _turns_before(session, end)))
-    return "\n\n".join(blocks) + "\n"
+    return blocks
 
 
 def _turns_before(session: Session, position: int) -> int:
