@@ -88,7 +88,7 @@ def test_the_options_that_exist_get_their_completion_in_every_shell() -> None:
 
 def test_scripts_complete_subcommands_and_choices() -> None:
     bash = completion_script("bash")
-    assert "_shtab_claudechat_subparsers=(config auth sessions search roles usage completion)" in bash
+    assert "_shtab_claudechat_subparsers=(config auth sessions search export roles usage completion)" in bash
     assert "_shtab_claudechat_search___output_choices=(text json)" in bash
     assert "_shtab_claudechat___output_choices=(text json)" in bash
     assert "_shtab_claudechat___response_format_choices=(json text)" in bash
@@ -260,7 +260,7 @@ def bash_complete(cli: CLI):
 @pytest.mark.e2e
 def test_bash_completes_subcommands_and_their_words(bash_complete) -> None:
     assert bash_complete("claudechat", "con") == ["config"]
-    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "search", "roles", "usage", "completion"]
+    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "search", "export", "roles", "usage", "completion"]
     assert bash_complete("claudechat", "config", "") == ["show", "set", "unset", "path"]
     assert bash_complete("claudechat", "config", "set", "edi") == ["editing_mode"]
     assert bash_complete("claudechat", "completion", "") == ["bash", "zsh", "fish"]
