@@ -135,7 +135,7 @@ async def _save(app: ChatApp, argument: str) -> None:
     if form is None:
         raise CommandError(f"cannot tell the format of {shown}",
                            hint="end the name with .md, .html or .json, or leave it off")
-    data = transcript(session, form, app.theme)
+    data = transcript(session, form, app.theme if form == "html" else None)
     overwrite = False
     if path.exists() or path.is_symlink():
         if path.is_dir() or path.is_symlink():
