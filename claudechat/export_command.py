@@ -96,6 +96,23 @@ def _write(path: Path, data: bytes) -> None:
                               hint="nothing was written; choose another file") from None
 
 
+def _print(data: bytes) -> None:
+    """`data` on standard output: as it is into a pipe; on a terminal, with its control characters
+    made visible, since an attached file or a pasted text may hold escape sequences."""
+    stdout = sys.stdout
+    if stdout.isatty():
+        from claudechat.sanitize import sanitize
+
+        data = sanitize(data.decode("utf-8")).encode("utf-8")
+    binary = getattr(stdout, "buffer", None)
+    if binary is None:  # a text stream put in its place (tests, embedding)
+        stdout.write(data.decode("utf-8"))
+        return
+    stdout.flush()
+    binary.write(data)
+    binary.flush()
+
+
 def export_main(argv: list[str]) -> int:
     """Write the session ID in the format asked for, to -o FILE or standard output."""
     from claudechat.export import KINDS, format_of, transcript
@@ -109,13 +126,7 @@ def export_main(argv: list[str]) -> int:
     session = _session(args.id)
     data = transcript(session, form, _theme(args.theme) if form == "html" else None)
     if path is None:
-        stdout = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-        if stdout is None:
-            sys.stdout.write(data.decode("utf-8"))
-        else:
-            sys.stdout.flush()
-            stdout.write(data)
-            stdout.flush()
+        _print(data)
         return 0
     _write(path, data)
     turns = f"{session.turns} turn{'s' if session.turns != 1 else ''}"

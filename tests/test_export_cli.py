@@ -154,6 +154,25 @@ def test_arguments_missing_or_wrong_are_usage_errors(cli: CLI) -> None:
         assert "claudechat export --help" in assert_one_line(result.stderr, result)
 
 
+def test_on_a_terminal_control_characters_are_shown_not_obeyed(tmp_path: Path, cli: CLI) -> None:
+    from tests.terminal import Terminal
+
+    pasted = "before\x1b]0;pwned\x07\x1b[2Jafter"
+    keeper = SessionKeeper(SessionStore(tmp_path / "data" / "claudechat" / "sessions"), SessionSettings(model=MODEL))
+    keeper.session.add_turn(Message("user", pasted), Message("assistant", "ok"))
+    keeper.save()
+    keeper.close()
+    term = Terminal(tmp_path, base_url=None, args=["export", keeper.session.id], cols=100, rows=30)
+    try:
+        assert term.wait_exit() == 0
+        shown = term.all_lines()
+    finally:
+        term.kill()
+    assert "before␛]0;pwned␇␛[2Jafter" in shown, term.dump()
+    piped = saved(cli, ("x", pasted))
+    assert pasted in cli.run("export", piped.id).stdout  # into a pipe, exactly as stored
+
+
 # --- /save FILE.html in the chat -------------------------------------------------------------
 
 
