@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-SUBCOMMANDS = ("config", "auth", "sessions", "search", "roles", "usage", "completion")
+SUBCOMMANDS = ("config", "auth", "sessions", "search", "export", "roles", "usage", "completion")
 
 DESCRIPTION = """\
 Chat with Claude models (or any OpenAI-compatible server) from the terminal.
@@ -52,6 +52,7 @@ SUBCOMMANDS_HELP = (
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
     ("claudechat sessions", "the saved chats (--all, --output json; `reindex`)"),
     ("claudechat search WORDS", "find saved chats by what was said in them"),
+    ("claudechat export ID", "write a saved chat as Markdown, JSON or one HTML page (--format, -o FILE)"),
     ("claudechat roles", "the roles: built-in, and yours in ~/.config/claudechat/roles/ (--output json)"),
     ("claudechat usage", "tokens and cost of the saved chats per model (--since DATE, --output json)"),
     ("claudechat completion SHELL", "a completion script for bash, zsh or fish (see the README)"),
@@ -228,6 +229,10 @@ def _dispatch(args: list[str]) -> int:
             from claudechat.search_command import search_main
 
             return search_main(args[1:])
+        if args[0] == "export":
+            from claudechat.export_command import export_main
+
+            return export_main(args[1:])
         if args[0] == "roles":
             return subcommands.roles_main(args[1:])
         if args[0] == "completion":

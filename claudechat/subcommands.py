@@ -532,6 +532,7 @@ def _search_parser() -> argparse.ArgumentParser:
 
 def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
     """Each subcommand's word, its one-line summary and its parser: what completion is made from."""
+    from claudechat.export_command import export_parser
     from claudechat.usage_command import usage_parser
 
     return {
@@ -539,6 +540,7 @@ def parsers() -> dict[str, tuple[str, argparse.ArgumentParser]]:
         "auth": ("store the API token for a server", _auth_parser()),
         "sessions": ("list the saved chats", _sessions_parser()),
         "search": ("find saved chats by what was said in them", _search_parser()),
+        "export": ("write a saved chat as Markdown, JSON or an HTML page", export_parser()),
         "roles": ("list the roles", _roles_parser()),
         "usage": ("tokens and cost of the saved chats", usage_parser()),
         "completion": ("print a shell completion script", _completion_parser()),

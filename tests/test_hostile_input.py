@@ -518,7 +518,10 @@ def _save_transcript(session: Session, path: Path) -> None:
     async def confirm(question: str) -> bool:
         return True
 
-    app = types.SimpleNamespace(session=session, confirm=confirm, notice=lambda text: None)
+    from claudechat.render.theme import load_theme
+
+    theme = load_theme("dark", no_color=False)[0]
+    app = types.SimpleNamespace(session=session, confirm=confirm, notice=lambda text: None, theme=theme)
     asyncio.run(_save(app, str(path)))
 
 
@@ -539,7 +542,7 @@ def test_session_with_lone_surrogate_can_be_saved_as_transcript(tmp_path):
     messages[1]["content"] = "half an emoji: \ud83d"
     path.write_text(json.dumps(_document(messages=messages), indent=1))  # ASCII: "\ud83d" escaped
     session = read_session_file(path)
-    for name in ("out.json", "out.md"):
+    for name in ("out.json", "out.md", "out.html"):
         try:
             _save_transcript(session, tmp_path / name)
         except ClaudechatError:

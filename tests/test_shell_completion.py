@@ -88,11 +88,13 @@ def test_the_options_that_exist_get_their_completion_in_every_shell() -> None:
 
 def test_scripts_complete_subcommands_and_choices() -> None:
     bash = completion_script("bash")
-    assert "_shtab_claudechat_subparsers=(config auth sessions search roles usage completion)" in bash
+    assert "_shtab_claudechat_subparsers=(config auth sessions search export roles usage completion)" in bash
     assert "_shtab_claudechat_search___output_choices=(text json)" in bash
     assert "_shtab_claudechat___output_choices=(text json)" in bash
     assert "_shtab_claudechat___response_format_choices=(json text)" in bash
     assert "_shtab_claudechat_config_subparsers=(show set unset path)" in bash
+    assert "_shtab_claudechat_export_pos_0_COMPGEN=_claudechat_words_sessions" in bash
+    assert "_shtab_claudechat_export___format_choices=(md json html)" in bash
     assert "complete -o bashdefault -F _shtab_claudechat claudechat" in bash
     zsh = completion_script("zsh")
     assert zsh.startswith("#compdef claudechat\n")
@@ -260,7 +262,7 @@ def bash_complete(cli: CLI):
 @pytest.mark.e2e
 def test_bash_completes_subcommands_and_their_words(bash_complete) -> None:
     assert bash_complete("claudechat", "con") == ["config"]
-    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "search", "roles", "usage", "completion"]
+    assert bash_complete("claudechat", "") == ["config", "auth", "sessions", "search", "export", "roles", "usage", "completion"]
     assert bash_complete("claudechat", "config", "") == ["show", "set", "unset", "path"]
     assert bash_complete("claudechat", "config", "set", "edi") == ["editing_mode"]
     assert bash_complete("claudechat", "completion", "") == ["bash", "zsh", "fish"]
@@ -289,6 +291,16 @@ def test_bash_completes_session_ids_of_this_user_newest_first(cli: CLI, bash_com
     assert bash_complete("claudechat", "--resume", "") == ids
     prefix = ids[2][:2]
     assert bash_complete("claudechat", "--resume", prefix) == [i for i in ids if i.startswith(prefix)]
+
+
+@pytest.mark.e2e
+def test_bash_completes_export_s_session_ids_formats_files_and_themes(cli: CLI, bash_complete) -> None:
+    ids = saved_sessions(cli, 3)
+    (cli.root / "notes-page.html").write_text("")
+    assert bash_complete("claudechat", "export", "") == ids
+    assert bash_complete("claudechat", "export", ids[1], "--format", "h") == ["html"]
+    assert bash_complete("claudechat", "export", ids[1], "-o", "notes-") == ["notes-page.html"]
+    assert bash_complete("claudechat", "export", ids[1], "--theme", "solar") == ["solarized-dark"]
 
 
 @pytest.mark.e2e
@@ -373,6 +385,7 @@ def test_zsh_loads_the_script_from_fpath_and_completes(cli: CLI) -> None:
     assert complete("claudechat -m claude-opus-4-2") == [m.id for m in MODELS if m.id.startswith("claude-opus-4-2")]
     assert complete("claudechat --output ") == ["text", "json"]
     assert complete("claudechat --resume ") == ids
+    assert complete("claudechat export ") == ids
 
 
 @pytest.mark.e2e
@@ -394,4 +407,5 @@ def test_fish_loads_the_script_and_completes(cli: CLI) -> None:
     assert complete("claudechat con") == ["config"]
     assert complete("claudechat -m claude-opus-4-2") == [m.id for m in MODELS if m.id.startswith("claude-opus-4-2")]
     assert complete("claudechat --resume ") == ids
+    assert complete("claudechat export ") == ids
     assert sorted(complete("claudechat config ")) == ["path", "set", "show", "unset"]

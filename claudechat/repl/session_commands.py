@@ -111,15 +111,17 @@ def _rename(app: ChatApp, argument: str) -> None:
 
 @COMMANDS.command(
     "save",
-    "write the transcript: FILE.md as Markdown, FILE.json as the full session",
+    "write the transcript: FILE.md as Markdown, FILE.html as a page, FILE.json as the full session",
     usage="/save [FILE]",
     complete=_paths,
     details="FILE without an extension is Markdown: /save notes writes notes.md.\n"
+    "FILE.html is one page that needs nothing else to open, in this theme's colours.\n"
     "Without FILE, a Markdown file named after the title, in the current directory.\n"
     "An existing file is replaced only if you say yes.",
 )
 async def _save(app: ChatApp, argument: str) -> None:
-    from claudechat.chat.transcript import default_file_name, to_json, to_markdown
+    from claudechat.chat.transcript import default_file_name
+    from claudechat.export import KINDS, format_of, transcript
     from claudechat.files import write_atomically
 
     session = app.session
@@ -131,10 +133,11 @@ async def _save(app: ChatApp, argument: str) -> None:
     if not path.suffix:
         path = path.with_name(path.name + ".md")  # a name alone is a Markdown transcript
     shown = message_path(path, 200)
-    if path.suffix.lower() not in (".md", ".json", ".markdown"):
-        raise CommandError(f"cannot tell the format of {shown}", hint="end the name with .md or .json, or leave it off")
-    text = to_json(session) if path.suffix.lower() == ".json" else to_markdown(session)
-    data = text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"
+    form = format_of(path)
+    if form is None:
+        raise CommandError(f"cannot tell the format of {shown}",
+                           hint="end the name with .md, .html or .json, or leave it off")
+    data = transcript(session, form, app.theme if form == "html" else None)
     overwrite = False
     if path.exists() or path.is_symlink():
         if path.is_dir() or path.is_symlink():
@@ -149,5 +152,4 @@ async def _save(app: ChatApp, argument: str) -> None:
         raise CommandError(f"{shown} appeared meanwhile; not replaced", hint="run /save again") from None
     except OSError as exc:
         raise CommandError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    kind = "session (JSON)" if path.suffix.lower() == ".json" else "transcript (Markdown)"
-    app.notice(f"saved the {kind} to {shown}: {turns_text(session.turns)}, {len(data):,} bytes")
+    app.notice(f"saved the {KINDS[form]} to {shown}: {turns_text(session.turns)}, {len(data):,} bytes")

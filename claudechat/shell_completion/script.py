@@ -85,6 +85,8 @@ def completion_parser() -> argparse.ArgumentParser:
     for name, (summary, parser) in subcommands.parsers().items():
         if name == "config":
             _complete_config_keys(parser)
+        if name == "export":
+            _complete_export(parser)
         words.add_parser(name, help=summary, description=parser.description, add_help=False, parents=[parser])
     return root
 
@@ -99,6 +101,19 @@ def _complete_config_keys(parser: argparse.ArgumentParser) -> None:
         for positional in subparser._get_positional_actions():
             if positional.dest == "key":
                 positional.choices = keys
+
+
+def _complete_export(parser: argparse.ArgumentParser) -> None:
+    """`export ID` completes session ids, its -o files and its --theme themes."""
+    import shtab
+
+    for action in parser._actions:
+        if action.dest == "id":
+            action.complete = _words_completion("sessions")  # type: ignore[attr-defined]
+        elif action.dest == "output":
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+        elif action.dest == "theme":
+            action.complete = _words_completion("themes")  # type: ignore[attr-defined]
 
 
 def completion_script(shell: str) -> str:
