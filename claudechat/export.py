@@ -27,16 +27,18 @@ def format_of(path: Path) -> str | None:
     return _SUFFIXES.get(path.suffix.lower())
 
 
-def transcript(session: Session, form: str, theme: Theme | None = None) -> bytes:
+def transcript(session: Session, form: str, theme: Theme | None = None, *, all_branches: bool = False) -> bytes:
     """`session` written in `form` (one of FORMATS), as the bytes of a file.
 
-    `theme` colours the HTML page (the default theme without one); the other formats have no colours.
+    `theme` colours the HTML page (the default theme without one); the other formats have no
+    colours. Markdown and HTML hold the branch in use, or every one with `all_branches`; JSON
+    always holds every one.
     """
     if form == "html":
         from claudechat.render.html_export import to_html
         from claudechat.render.theme import DEFAULT_THEME, load_theme
 
-        text = to_html(session, theme or load_theme(DEFAULT_THEME, no_color=False)[0])
+        text = to_html(session, theme or load_theme(DEFAULT_THEME, no_color=False)[0], all_branches=all_branches)
     elif form == "json":
         from claudechat.chat.transcript import to_json
 
@@ -44,5 +46,5 @@ def transcript(session: Session, form: str, theme: Theme | None = None) -> bytes
     else:
         from claudechat.chat.transcript import to_markdown
 
-        text = to_markdown(session)
+        text = to_markdown(session, all_branches=all_branches)
     return text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"

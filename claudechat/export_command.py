@@ -44,6 +44,8 @@ def export_parser() -> argparse.ArgumentParser:
                         help="md, json or html (default: what FILE's name ends with, else md)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE, replacing it (default: standard output)")
     parser.add_argument("--theme", metavar="NAME", help="the colours of the HTML page (default: the configured theme)")
+    parser.add_argument("--all", action="store_true", dest="all_branches",
+                        help="every branch of the conversation, not only the one in use (JSON always has them)")
     return parser
 
 
@@ -124,7 +126,7 @@ def export_main(argv: list[str]) -> int:
     path = _target(args.output) if args.output is not None else None
     form = args.format or (format_of(path) if path is not None else None) or "md"
     session = _session(args.id)
-    data = transcript(session, form, _theme(args.theme) if form == "html" else None)
+    data = transcript(session, form, _theme(args.theme) if form == "html" else None, all_branches=args.all_branches)
     if path is None:
         _print(data)
         return 0

@@ -239,10 +239,29 @@ def test_a_transcript_holds_the_branch_in_use_or_with_all_every_branch(tmp_path:
     every = to_markdown(session, all_branches=True)
     assert every.startswith(one.rstrip("\n"))
     appendix = every[len(one.rstrip("\n")):]
-    assert "## Branch 2 · leaves branch 1 at turn 2" in appendix
+    assert "## Branch 2 · leaves branch 1 at turn 2 · from turn 2" in appendix
     assert "q2 again" in appendix and "b2" in appendix
     assert "q1" not in appendix  # what the branches share is written once
     assert to_markdown(three_turns(), all_branches=True) == to_markdown(three_turns())
+
+
+def test_a_page_holds_every_branch_with_all_and_anchors_stay_unique(tmp_path: Path) -> None:
+    import re
+
+    from claudechat.render.html_export import to_html
+    from claudechat.render.theme import DEFAULT_THEME, load_theme
+
+    session, _, _ = branched(tmp_path)
+    theme = load_theme(DEFAULT_THEME, no_color=False)[0]
+    one = to_html(session, theme)
+    assert "q2 again" not in one and 'class="branch"' not in one
+    every = to_html(session, theme, all_branches=True)
+    assert every.count('<section class="branch"') == 1
+    assert "Branch 2 · leaves branch 1 at turn 2 · from turn 2" in every
+    branch = every[every.index('<section class="branch"'):]
+    assert "q2 again" in branch and ">q1<" not in branch
+    anchors = re.findall(r'id="([^"]+)"', every)
+    assert len(anchors) == len(set(anchors))
 
 
 # --- the fewest records ------------------------------------------------------------------

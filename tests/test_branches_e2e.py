@@ -57,6 +57,12 @@ def test_rewind_starts_a_branch_that_keeps_the_old_one_and_branches_switch(tmp_p
     assert rows[0].startswith("   1  from the start · 3 turns · first")
     assert rows[1].startswith("*  2    └ from branch 1 at turn 2 · 3 turns · second and more")
 
+    run(term, "/save --all both.md", "saved the transcript (Markdown) to both.md: 2 branches")
+    saved = (tmp_path / "both.md").read_text()
+    in_use, other = saved.split("\n---\n\n## Branch 1 · the first · from turn 2")
+    assert "in the branch" in in_use and "third" not in in_use
+    assert "third" in other and "first" not in other  # what the two share is written once
+
     run(term, "/branches 1", "switched to branch 1")
     turn(term, "back on the first")
     assert contents(double, 6) == [

@@ -205,6 +205,38 @@ class Session:
             return 2
         return 1
 
+    def branch_view(self, index: int) -> Session:
+        """The session seen through line `index` of `lines()`, for writing it out: not to change."""
+        import copy
+
+        line = self.lines()[index]
+        view = copy.copy(self)
+        view.messages, view.compactions, view.system_changes = line.messages, line.compactions, line.system_changes
+        view.branch = index
+        return view
+
+    def shared_start(self, index: int) -> int:
+        """How many messages, in whole turns, line `index` begins with as the line in use does:
+        where writing it after the line in use starts."""
+        other = self.lines()[index].messages
+        shared = 0
+        for mine, theirs in zip(self.messages, other):
+            if mine != theirs:
+                break
+            shared += 1
+        while shared and shared < len(other) and other[shared].role != "user":
+            shared -= 1  # an answer is written with its question
+        return shared
+
+    def branch_heading(self, index: int) -> str:
+        """What a transcript calls line `index` where it writes it after the line in use."""
+        line = self.lines()[index]
+        start = self.turns_before(self.shared_start(index)) + 1
+        if line.parent is None:
+            return f"Branch {index + 1} · the first · from turn {start}"
+        leaves = sum(1 for message in line.messages[: line.fork] if message.role == "user") + 1
+        return f"Branch {index + 1} · leaves branch {line.parent + 1} at turn {leaves} · from turn {start}"
+
     def lines(self) -> list[Branch]:
         """Every line of the conversation, the one in use as it is now ([] while there is one)."""
         if self.branches:

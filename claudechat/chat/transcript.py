@@ -9,7 +9,6 @@ compacted, with the summary sent in their place folded in where the compaction h
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 from typing import TYPE_CHECKING
@@ -169,14 +168,9 @@ def to_markdown(session: Session, *, all_branches: bool = False) -> str:
     blocks = ["\n".join(header), *_message_blocks(session)]
     lines = session.lines() if all_branches else []
     for index, line in enumerate(lines):
-        if index == session.branch or line.parent is None:
-            continue
-        view = copy.copy(session)  # the same session seen through another of its lines
-        view.messages, view.system_changes, view.compactions = line.messages, line.system_changes, line.compactions
-        turn = _turns_before(view, line.fork) + 1
-        blocks.append(f"---\n\n## Branch {index + 1} · leaves branch {line.parent + 1} at turn {turn} · "
-                      f"{_when(line.created)}")
-        blocks += _message_blocks(view, start=line.fork)
+        if index != session.branch:
+            blocks.append(f"---\n\n## {session.branch_heading(index)} · {_when(line.created)}")
+            blocks += _message_blocks(session.branch_view(index), start=session.shared_start(index))
     return "\n\n".join(blocks) + "\n"
 
 

@@ -159,16 +159,20 @@ def _header_html(session: Session) -> str:
     return f'<header class="chat">\n<h1>{title}</h1>\n<p class="meta">{facts}</p>\n</header>'
 
 
-def _conversation_html(session: Session, code_theme: str) -> list[str]:
-    """The messages in order, with the system prompt's changes and the compactions where they happened."""
+def _conversation_html(session: Session, code_theme: str, *, start: int = 0, anchors: str = "m") -> list[str]:
+    """The messages from `start` on, with the system prompt's changes and the compactions where
+    they happened; each message's anchor is `anchors` and its number."""
     changes = dict(session.system_changes)
-    prompt = changes.get(0)
-    blocks = [_system_html("System prompt", prompt)] if prompt else []
+    prompt = None  # the one in use at `start`
+    for position, value in session.system_changes:
+        if position <= start:
+            prompt = value
+    blocks = [_system_html("System prompt", prompt)] if prompt and not start else []
     compacted = {compaction.covers: compaction for compaction in session.compactions}
     covered = session.compactions[-1].covers if session.compactions else 0
-    turns = 0
-    for position in range(len(session.messages) + 1):
-        if position and position in changes:
+    turns = session.turns_before(start)
+    for position in range(start, len(session.messages) + 1):
+        if position > start and position in changes:
             blocks.append(_system_change_html(prompt, changes[position]))
             prompt = changes[position]
         if position and position in compacted:
@@ -178,12 +182,26 @@ def _conversation_html(session: Session, code_theme: str) -> list[str]:
         message = session.messages[position]
         turns += message.role == "user"
         blocks.append(message_html(message, model=session.settings.model, code_theme=code_theme,
-                                   anchor=f"m{position + 1}", compacted=position < covered))
+                                   anchor=f"{anchors}{position + 1}", compacted=position < covered))
     return blocks
 
 
-def to_html(session: Session, theme: Theme) -> str:
-    """The whole page for `session`, in the colours of `theme`."""
+def _branches_html(session: Session, code_theme: str) -> list[str]:
+    """Every branch but the one in use, each from where it leaves the one it came from."""
+    blocks = []
+    for index in range(len(session.lines())):
+        if index == session.branch:
+            continue
+        blocks.append(f'<section class="branch" id="b{index + 1}">\n<h2>{_escape(session.branch_heading(index))}</h2>')
+        blocks += _conversation_html(session.branch_view(index), code_theme, start=session.shared_start(index),
+                                     anchors=f"b{index + 1}m")
+        blocks.append("</section>")
+    return blocks
+
+
+def to_html(session: Session, theme: Theme, *, all_branches: bool = False) -> str:
+    """The whole page for `session` (the branch in use, or with `all_branches` every one), in
+    the colours of `theme`."""
     from claudechat import __version__
     from claudechat.render.html_theme import page_css
 
@@ -205,4 +223,7 @@ def to_html(session: Session, theme: Theme) -> str:
         _header_html(session),
     ]
     tail = ["</main>", "</body>", "</html>"]
-    return "\n".join(head + _conversation_html(session, theme.code_theme) + tail) + "\n"
+    body = _conversation_html(session, theme.code_theme)
+    if all_branches:
+        body += _branches_html(session, theme.code_theme)
+    return "\n".join(head + body + tail) + "\n"

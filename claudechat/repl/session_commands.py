@@ -112,9 +112,10 @@ def _rename(app: ChatApp, argument: str) -> None:
 @COMMANDS.command(
     "save",
     "write the transcript: FILE.md as Markdown, FILE.html as a page, FILE.json as the full session",
-    usage="/save [FILE]",
+    usage="/save [--all] [FILE]",
     complete=_paths,
     details="FILE without an extension is Markdown: /save notes writes notes.md.\n"
+    "--all writes every branch of the conversation (/branches), not only the one in use; JSON always does.\n"
     "FILE.html is one page that needs nothing else to open, in this theme's colours.\n"
     "Without FILE, a Markdown file named after the title, in the current directory.\n"
     "An existing file is replaced only if you say yes.",
@@ -127,6 +128,9 @@ async def _save(app: ChatApp, argument: str) -> None:
     session = app.session
     if not session.messages:
         raise CommandError("there is nothing to save yet")
+    all_branches = argument == "--all" or argument.startswith("--all ")
+    if all_branches:
+        argument = argument[len("--all"):].strip()
     path = Path(argument).expanduser() if argument else Path(default_file_name(session))
     if argument.endswith("/") or (path.is_dir() and not path.is_symlink()):
         raise CommandError(f"{message_path(path, 200)} is a directory", hint="name a file in it")
@@ -137,7 +141,7 @@ async def _save(app: ChatApp, argument: str) -> None:
     if form is None:
         raise CommandError(f"cannot tell the format of {shown}",
                            hint="end the name with .md, .html or .json, or leave it off")
-    data = transcript(session, form, app.theme if form == "html" else None)
+    data = transcript(session, form, app.theme if form == "html" else None, all_branches=all_branches)
     overwrite = False
     if path.exists() or path.is_symlink():
         if path.is_dir() or path.is_symlink():
@@ -152,4 +156,6 @@ async def _save(app: ChatApp, argument: str) -> None:
         raise CommandError(f"{shown} appeared meanwhile; not replaced", hint="run /save again") from None
     except OSError as exc:
         raise CommandError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    app.notice(f"saved the {KINDS[form]} to {shown}: {turns_text(session.turns)}, {len(data):,} bytes")
+    branches = len(session.lines()) if all_branches or form == "json" else 0
+    held = f"{branches} branches" if branches > 1 else turns_text(session.turns)
+    app.notice(f"saved the {KINDS[form]} to {shown}: {held}, {len(data):,} bytes")
