@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from claudechat.chat.session import Session
     from claudechat.render.theme import Theme
 
-__all__ = ["FORMATS", "KINDS", "format_of", "transcript"]
+__all__ = ["FORMATS", "KINDS", "format_of", "held", "transcript"]
 
 FORMATS = ("md", "json", "html")
 # A file's suffix -> its format.
@@ -48,3 +48,11 @@ def transcript(session: Session, form: str, theme: Theme | None = None, *, all_b
 
         text = to_markdown(session, all_branches=all_branches)
     return text.encode("utf-8", "replace")  # a lone surrogate (from a foreign file) becomes "?"
+
+
+def held(session: Session, form: str, *, all_branches: bool = False) -> str:
+    """What a file written by `transcript` holds, as a confirmation says it: turns or branches."""
+    from claudechat.render.sessions import turns_text
+
+    branches = len(session.lines()) if all_branches or form == "json" else 0
+    return f"{branches} branches" if branches > 1 else turns_text(session.turns)

@@ -117,7 +117,7 @@ def _print(data: bytes) -> None:
 
 def export_main(argv: list[str]) -> int:
     """Write the session ID in the format asked for, to -o FILE or standard output."""
-    from claudechat.export import KINDS, format_of, transcript
+    from claudechat.export import KINDS, format_of, held, transcript
     from claudechat.paths import message_path
 
     args = _parse(export_parser(), argv)
@@ -131,6 +131,6 @@ def export_main(argv: list[str]) -> int:
         _print(data)
         return 0
     _write(path, data)
-    turns = f"{session.turns} turn{'s' if session.turns != 1 else ''}"
-    _out(f"Saved the {KINDS[form]} of session {session.id} to {message_path(path, 200)}: {turns}, {len(data):,} bytes")
+    what = held(session, form, all_branches=args.all_branches)
+    _out(f"Saved the {KINDS[form]} of session {session.id} to {message_path(path, 200)}: {what}, {len(data):,} bytes")
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudechat.errors import ClaudechatError
-from claudechat.render.sessions import session_table, turns_text
+from claudechat.render.sessions import session_table
 from claudechat.repl.commands import COMMANDS, CommandError
 from claudechat.paths import message_path
 from claudechat.sanitize import one_line
@@ -122,7 +122,7 @@ def _rename(app: ChatApp, argument: str) -> None:
 )
 async def _save(app: ChatApp, argument: str) -> None:
     from claudechat.chat.transcript import default_file_name
-    from claudechat.export import KINDS, format_of, transcript
+    from claudechat.export import KINDS, format_of, held, transcript
     from claudechat.files import write_atomically
 
     session = app.session
@@ -156,6 +156,4 @@ async def _save(app: ChatApp, argument: str) -> None:
         raise CommandError(f"{shown} appeared meanwhile; not replaced", hint="run /save again") from None
     except OSError as exc:
         raise CommandError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    branches = len(session.lines()) if all_branches or form == "json" else 0
-    held = f"{branches} branches" if branches > 1 else turns_text(session.turns)
-    app.notice(f"saved the {KINDS[form]} to {shown}: {held}, {len(data):,} bytes")
+    app.notice(f"saved the {KINDS[form]} to {shown}: {held(session, form, all_branches=all_branches)}, {len(data):,} bytes")
