@@ -334,6 +334,17 @@ class SearchIndex:
             self._set_log(db, key, state, session.title, session.turns)
         return state
 
+    def forget(self, keys: Iterable[str]) -> int:
+        """Drop the sessions `keys` (log names without .jsonl) whose logs were deleted; how many were indexed."""
+        count = 0
+        with self._guarded() as db, self._writing(db):
+            for key in keys:
+                row = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (key,)).fetchone()
+                if row is not None:
+                    self._forget_log(db, key, row)
+                    count += 1
+        return count
+
     def search_synced(self, query: SearchQuery, limit: int = 20,
                       progress: Callable[[int, int], None] | None = None) -> tuple[list[SearchHit], SyncReport]:
         """`search` of an index brought up to the logs, as `sync` then `search` would give.

@@ -213,6 +213,9 @@ class SessionFile:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
+            if os.fstat(fd).st_nlink == 0:
+                # Opened just before `claudechat sessions rm` deleted it, locked just after.
+                raise SessionError(f"session {path.stem} was removed", hint="see `claudechat sessions`")
             session, size, needs_newline, version = _parse_log(_read_bytes(path, fd), where)
         except BaseException:
             os.close(fd)
@@ -335,25 +338,28 @@ class SessionStore:
         except OSError as exc:
             raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
 
+    def files(self) -> list[tuple[float, Path]]:
+        """(last used, path) of every session file, the most recently used first."""
+        return self._files()
+
     def paths(self) -> list[Path]:
         """Every session file, the most recently used first."""
         return [path for _, path in self._files()]
 
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""
-        summaries = []
-        for updated, path in self._files()[:limit]:
-            try:
-                session = read_session_file(path)
-            except SessionError as err:
-                summaries.append(SessionSummary(path.stem, path, updated, error=err.message))
-                continue
-            summaries.append(
-                SessionSummary(  # the file's name is what `find` looks up
-                    path.stem, path, updated, session.title, session.created, session.turns, session.settings.model
-                )
-            )
-        return summaries
+        return [self.summary(updated, path) for updated, path in self._files()[:limit]]
+
+    @staticmethod
+    def summary(updated: float, path: Path) -> SessionSummary:
+        """The summary of the log at `path`, last used at `updated`; its error if it cannot be read."""
+        try:
+            session = read_session_file(path)
+        except SessionError as err:
+            return SessionSummary(path.stem, path, updated, error=err.message)
+        return SessionSummary(  # the file's name is what `find` looks up
+            path.stem, path, updated, session.title, session.created, session.turns, session.settings.model
+        )
 
     def most_recent(self) -> Path:
         files = self._files()
