@@ -74,8 +74,8 @@ def _confirmed(selected: list[tuple[float, Path]]) -> bool:
     summaries = [SessionStore.summary(used, path) for used, path in selected]
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None
     print(session_table(summaries, width=width), file=sys.stderr)
-    sys.stderr.write(f"Remove {'this session' if len(selected) == 1 else f'these {_plural(len(selected))}'} "
-                     "and their search entries? [y/N] ")
+    what = "this session and its" if len(selected) == 1 else f"these {_plural(len(selected))} and their"
+    sys.stderr.write(f"Remove {what} search entries? [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline()
     if not answer:
