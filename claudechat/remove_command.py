@@ -77,7 +77,11 @@ def _confirmed(selected: list[tuple[float, Path]]) -> bool:
     what = "this session and its" if len(selected) == 1 else f"these {_plural(len(selected))} and their"
     sys.stderr.write(f"Remove {what} search entries? [y/N] ")
     sys.stderr.flush()
-    answer = sys.stdin.readline()
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")  # "interrupted" on a row of its own, not after the question
+        raise
     if not answer:
         sys.stderr.write("\n")  # input ended: the next line starts on its own row
     return answer.strip().lower() in ("y", "yes")
