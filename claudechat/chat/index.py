@@ -32,6 +32,7 @@ from claudechat.chat.index_read import (
     IndexedTurn,
     LogTurns,
     indexed_turns,
+    log_digest,
     log_hash,
     read_log,
     scan_logs,
@@ -365,11 +366,11 @@ class SearchIndex:
                        progress: Callable[[int, int], None] | None) -> tuple[list[SearchHit], SyncReport]:
         import threading
 
-        scanned: list[tuple[int, list[tuple[bytes, int, int]]] | BaseException] = []
+        scanned: list[int | BaseException] = []
 
         def scan() -> None:
             try:
-                scanned.append(scan_logs(self.sessions))
+                scanned.append(log_digest(self.sessions))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 scanned.append(exc)
 
@@ -381,17 +382,19 @@ class SearchIndex:
             lister.join()
         if isinstance(scanned[0], BaseException):
             raise scanned[0]
-        report = self.sync(progress, scanned=scanned[0])
+        report = self.sync(progress, digest=scanned[0])
         if report.sessions or report.removed or report.skipped or report.rebuilt:
             hits = self.search(query, limit)
         return hits, report
 
     def sync(self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False,
-             scanned: tuple[int, list[tuple[bytes, int, int]]] | None = None) -> SyncReport:
+             digest: int | None = None) -> SyncReport:
         """Bring the index up to the logs: read the logs that changed, drop the ones gone.
 
         `rebuild` empties the index first, so every log is read. `progress(done, total)` is
-        called as logs are read. A damaged log is skipped, its reason in the report.
+        called as logs are read. A damaged log is skipped, its reason in the report. `digest`
+        is `log_digest` of the sessions directory taken just before, when the caller has it:
+        when it is the index's, nothing changed and the directory is not listed again.
         """
         report = SyncReport()
         with self._guarded() as db:
@@ -400,9 +403,12 @@ class SearchIndex:
                     self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
-            digest, found = scan_logs(self.sessions) if scanned is None or rebuild else scanned
-            if digest == db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]:
+            recorded = db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
+            if digest == recorded and not rebuild:
                 return report  # every log as the index last read it: the usual case, nothing more to do
+            digest, found = scan_logs(self.sessions)
+            if digest == recorded:
+                return report
             known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
             files = {os.fsdecode(name)[: -len(SUFFIX)]: (size, mtime) for name, size, mtime in found}
             gone = [key for key in known if key not in files]
