@@ -2,16 +2,17 @@
 
 The logs stay the truth. The index records, for each log, the size and modification time it
 was read at; anything that differs (a log written by an older claudechat, edited by hand,
-opened, or whose index update failed) is read again before a search, found with one
-`os.scandir` of the sessions directory and without reading the logs that did not change. A
-missing index, one of another schema (`PRAGMA user_version`) or a damaged one is built again
-from the logs.
+opened, or whose index update failed) is read again before a search, found with one listing
+of the sessions directory and an lstat a log (on a thread, while the search runs), without
+reading the logs that did not change. A missing index, one of another schema
+(`PRAGMA user_version`) or a damaged one is built again from the logs.
 
 The chat updates the index right after each append to a log, for the turns that changed
-(`SearchIndex.record`). Several claudechat processes share the file: WAL lets searches read
-while another process writes, every change is one transaction, and a writer waits for another
-(`busy_timeout`) rather than failing. A rebuild writes in short transactions so a chat's
-update is never kept waiting long.
+(`SearchIndex.record`), and `claudechat sessions rm` drops what it deletes (`forget`). Several
+claudechat processes share the file: WAL lets searches read while another process writes,
+every change is one transaction, and a writer waits for another (`busy_timeout`) rather than
+failing. A catch-up writes in short transactions so a chat's update is never kept waiting
+long; a rebuild is written to a file of its own and copied in at the end (`_rebuild`).
 
 Per turn (a user message and the answers to it) the index holds the user's text with the names
 of what was attached (not the attachments' text), the answer's text (not its reasoning), the
