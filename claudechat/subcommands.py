@@ -432,6 +432,9 @@ def sessions_main(argv: list[str]) -> int:
     args = _parse(_sessions_parser(), argv)
     if isinstance(args, int):
         return args
+    if args.action is not None:  # after an option: `sessions --all rm ID` must not just list
+        raise UsageError(f"sessions: {args.action} comes right after `sessions`",
+                         hint=f"e.g. `claudechat sessions {args.action} --help`")
     summaries = SessionStore().summaries(limit=None if args.all else 20)
     if args.output == "json":
         _out(json_line([summary.to_dict() for summary in summaries], ascii_only=sys.stdout.isatty()))

@@ -152,6 +152,15 @@ def test_an_ambiguous_or_unknown_id_removes_nothing_at_all(cli: CLI) -> None:
 
 
 @pytest.mark.e2e
+def test_an_action_after_an_option_is_refused_not_taken_for_a_listing(cli: CLI) -> None:
+    key = saved(cli, "kernel")
+    result = run(cli, "sessions", "--all", "rm", key, "--yes")
+    assert (result.returncode, result.stdout) == (2, ""), result
+    assert "rm comes right after `sessions`" in assert_one_line(result.stderr, result)
+    assert log(cli, key).exists()
+
+
+@pytest.mark.e2e
 def test_prune_removes_what_was_last_used_before_the_age(cli: CLI) -> None:
     old = saved(cli, "kernel", used=LONG_AGO)
     older = saved(cli, "kernel", used=LONG_AGO - 86_400)
