@@ -90,22 +90,26 @@ def _confirmed(selected: list[tuple[float, Path]]) -> bool:
 def _remove(selected: list[tuple[float, Path]], args: argparse.Namespace, *, none_left: str) -> int:
     from claudechat.chat.removal import remove_sessions
 
+
     if not selected:
-        if args.output == "json":
-            print(json_line({"removed": [], "kept": []}))
-        print(f"claudechat: note: {none_left}; nothing removed", file=sys.stderr)
-        return EXIT_OK
+        return _nothing(args.output, f"{none_left}; nothing removed")
     if not args.yes:
         stdin = sys.stdin
         if stdin is None or not stdin.isatty():
             raise UsageError(f"not removing {_plural(len(selected))} without asking, and there is no terminal to ask on",
                              hint="add --yes to remove them without asking")
         if not _confirmed(selected):
-            print("claudechat: note: nothing removed", file=sys.stderr)
-            return EXIT_OK
+            return _nothing(args.output, "nothing removed")
     removal = remove_sessions([path for _, path in selected])
     _report(removal, args.output)
     return EXIT_FAILURE if removal.kept else EXIT_OK
+
+
+def _nothing(output: str, note: str) -> int:
+    if output == "json":
+        print(json_line({"removed": [], "kept": []}))
+    print(f"claudechat: note: {note}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _report(removal: Removal, output: str) -> None:

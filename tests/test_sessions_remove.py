@@ -175,6 +175,8 @@ def test_prune_removes_what_was_last_used_before_the_age(cli: CLI) -> None:
     again = run(cli, "sessions", "prune", "--older-than", "90d", "--yes")
     assert (again.returncode, again.stdout) == (0, "")
     assert "no session was last used more than 90d ago" in assert_one_line(again.stderr, again)
+    as_json = run(cli, "sessions", "prune", "--older-than", "90d", "--yes", "--output", "json")
+    assert (as_json.returncode, json.loads(as_json.stdout)) == (0, {"removed": [], "kept": []})
 
 
 @pytest.mark.e2e
