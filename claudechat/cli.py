@@ -50,7 +50,7 @@ SUBCOMMANDS_HELP = (
     ("claudechat auth", "store the API token for a server (hidden input, or piped on stdin); --profile NAME for a profile"),
     ("claudechat config show", "the effective settings (token redacted)"),
     ("claudechat config set KEY V", "change a setting; `config unset KEY`, `config path`"),
-    ("claudechat sessions", "the saved chats (--all, --output json; `reindex`)"),
+    ("claudechat sessions", "the saved chats (--all, --output json; `reindex`, `rm ID`, `prune --older-than 90d`)"),
     ("claudechat search WORDS", "find saved chats by what was said in them"),
     ("claudechat export ID", "write a saved chat as Markdown, JSON or one HTML page (--format, -o FILE)"),
     ("claudechat roles", "the roles: built-in, and yours in ~/.config/claudechat/roles/ (--output json)"),

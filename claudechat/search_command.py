@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from claudechat.chat.index import SyncReport
 
-__all__ = ["reindex_main", "search_main", "search_parser"]
+__all__ = ["reindex_main", "reindex_parser", "search_main", "search_parser"]
 
 DEFAULT_LIMIT = 20
 PROGRESS_FROM = 50  # logs to read before a search shows a progress bar rather than nothing
@@ -157,7 +157,7 @@ def _theme() -> Any:
     return load_theme(name)[0]
 
 
-def _reindex_parser() -> argparse.ArgumentParser:
+def reindex_parser() -> argparse.ArgumentParser:
     return _parser(
         "claudechat sessions reindex",
         "Build the search index again from every saved session. It is kept up to date by "
@@ -170,7 +170,7 @@ def reindex_main(argv: list[str]) -> int:
     from claudechat.chat.index import IndexError_, SearchIndex
     from claudechat.subcommands import _parse
 
-    args = _parse(_reindex_parser(), argv)
+    args = _parse(reindex_parser(), argv)
     if isinstance(args, int):
         return args
     index = SearchIndex()

@@ -391,16 +391,31 @@ def _sessions_parser() -> argparse.ArgumentParser:
         "List saved chat sessions, the last used (opened or written) first. "
         "Resume one with `claudechat --resume ID` (the start of the id is enough), "
         "or the latest with `claudechat -c`. `claudechat sessions reindex` builds the search index "
-        "(`claudechat search`) again from every session.",
+        "(`claudechat search`) again from every session; `rm` and `prune` delete sessions.",
     )
     parser.add_argument("--all", action="store_true", help="every session, not only the 20 used last")
     parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+    # Dispatched by `sessions_main` before this parser sees them; here for --help and completion.
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    for name, (summary, action) in _session_actions().items():
+        actions.add_parser(name, help=summary, description=action.description, add_help=False, parents=[action])
     return parser
+
+
+def _session_actions() -> dict[str, tuple[str, argparse.ArgumentParser]]:
+    from claudechat.remove_command import prune_parser, rm_parser
+    from claudechat.search_command import reindex_parser
+
+    return {
+        "reindex": ("build the search index again from every session", reindex_parser()),
+        "rm": ("delete sessions by id (asks first)", rm_parser()),
+        "prune": ("delete the sessions not used for a time (asks first)", prune_parser()),
+    }
 
 
 def sessions_main(argv: list[str]) -> int:
     """`claudechat sessions [--all] [--output json]`: the saved sessions, the last used first;
-    `claudechat sessions reindex`: the search index built again."""
+    `claudechat sessions reindex`: the search index built again; `rm` and `prune`: sessions deleted."""
     import shutil
 
     from claudechat.chat import SessionStore
@@ -410,9 +425,16 @@ def sessions_main(argv: list[str]) -> int:
         from claudechat.search_command import reindex_main
 
         return reindex_main(argv[1:])
+    if argv[:1] in (["rm"], ["prune"]):
+        from claudechat.remove_command import prune_main, rm_main
+
+        return (rm_main if argv[0] == "rm" else prune_main)(argv[1:])
     args = _parse(_sessions_parser(), argv)
     if isinstance(args, int):
         return args
+    if args.action is not None:  # after an option: `sessions --all rm ID` must not just list
+        raise UsageError(f"sessions: {args.action} comes right after `sessions`",
+                         hint=f"e.g. `claudechat sessions {args.action} --help`")
     summaries = SessionStore().summaries(limit=None if args.all else 20)
     if args.output == "json":
         _out(json_line([summary.to_dict() for summary in summaries], ascii_only=sys.stdout.isatty()))

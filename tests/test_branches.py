@@ -381,6 +381,33 @@ def test_a_spare_file_left_by_a_crash_is_replaced_and_never_listed(tmp_path: Pat
     assert state(read_session_file(path)) == state(session)
 
 
+def test_a_log_compacted_between_opening_and_locking_it_is_opened_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process renamed a compacted log over the name after this one opened the old file."""
+    import fcntl
+
+    from claudechat.chat import store
+
+    session, path = retried(tmp_path, 1)
+    compacted = session.rebuilt()
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(b"".join(
+        json.dumps(record).encode() + b"\n" for record in [compacted.log_header(), *compacted.pending]))
+    real_flock = fcntl.flock
+
+    def replaced_first(fd: int, operation: int) -> None:
+        if replacement.exists():
+            os.rename(replacement, path)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(store.fcntl, "flock", replaced_first)
+    session_file, opened = SessionStore(tmp_path).open(path)
+    try:
+        assert state(opened) == state(session)
+        assert os.fstat(session_file._fd).st_ino == path.stat().st_ino  # the file the name holds now
+    finally:
+        session_file.close()
+
+
 _CRASHING_OPEN = textwrap.dedent(
     """
     import os, signal, sys

@@ -237,6 +237,53 @@ def test_reindex_reads_every_log_and_progress_counts_them(sessions):
     assert sorted(session for session, _ in found(index_of(sessions), "lyrebird")) == sorted(ids)
 
 
+def test_a_rebuild_replaces_the_index_whole_while_it_stays_searchable(sessions):
+    ids = [chat(sessions, (f"question {n}", "lyrebird")) for n in range(3)]
+    index = index_of(sessions)
+    reader = index_of(sessions)
+    seen_meanwhile = []
+
+    def progress(done: int, total: int) -> None:
+        seen_meanwhile.append(len(found(reader, "lyrebird")))  # another process searching
+
+    hand_edited = sessions / f"{ids[0]}.jsonl"
+    hand_edited.write_text(hand_edited.read_text().replace("lyrebird", "kookaburra"))
+    report = index.sync(progress, rebuild=True)
+    assert (report.sessions, report.turns) == (3, 3)
+    assert set(seen_meanwhile) == {3}  # the old index, whole, until the new one is in place
+    assert sorted(session for session, _ in found(reader, "lyrebird")) == sorted(ids[1:])
+    assert found(reader, "kookaburra") == [(ids[0], 1)]
+    assert sorted(path.name for path in sessions.parent.iterdir()) == [
+        "index.sqlite", "index.sqlite-shm", "index.sqlite-wal", "sessions"]  # the new file is gone
+    db = index._open()
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.execute("INSERT INTO turn_text(turn_text) VALUES('integrity-check')")  # raises if the FTS index is off
+    assert index.sync().sessions == 0
+
+
+def test_a_turn_saved_during_a_rebuild_is_found_after_it(sessions):
+    first = chat(sessions, ("question", "lyrebird"))
+    keeper = keeper_for(sessions)
+    keeper.session.add_turn(Message("user", "second"), Message("assistant", "lyrebird again"))
+    keeper.save()
+    saved_meanwhile = []
+
+    def progress(done: int, total: int) -> None:
+        if done == total and not saved_meanwhile:  # every log read: the chat saves a turn now
+            keeper.session.add_turn(Message("user", "third"), Message("assistant", "cassowary"))
+            keeper.save()
+            saved_meanwhile.append(keeper.take_warnings())
+
+    index = index_of(sessions)
+    index.sync(progress, rebuild=True)
+    keeper.close()
+    assert saved_meanwhile == [[]]  # the chat's update went through
+    hits, report = index.search_synced(parse_query("cassowary"))
+    assert report.sessions == 1 and [(hit.session, hit.turn) for hit in hits] == [(keeper.session.id, 2)]
+    assert sorted(session for session, _ in found(index, "lyrebird")) == sorted([first, keeper.session.id])
+
+
 # --- queries -----------------------------------------------------------------------------------------
 
 
@@ -367,6 +414,48 @@ def test_the_digest_of_the_logs_tells_a_search_whether_anything_changed(sessions
     log.unlink()
     assert index.sync().removed == 1 and stored() == scan_logs(sessions)[0]
     assert index.sync(rebuild=True).sessions == 1 and stored() == scan_logs(sessions)[0]
+
+
+def test_the_digest_alone_is_the_sum_the_listing_gives_counting_only_logs(sessions):
+    from claudechat.chat.index_read import DIGEST_MASK, log_digest, log_hash, scan_logs
+
+    assert log_digest(sessions) == 0  # no directory yet: no logs
+    chat(sessions, ("one", "tapir"))
+    chat(sessions, ("two", "okapi"))
+    (sessions / ".hidden.jsonl").write_text("a save in progress\n")
+    (sessions / "notes.txt").write_text("not a log\n")
+    digest, listed = scan_logs(sessions)
+    assert sorted(name for name, _, _ in listed) == sorted(os.fsencode(p.name) for p in sessions.glob("[!.]*.jsonl"))
+    assert log_digest(sessions) == digest == sum(log_hash(*entry) for entry in listed) & DIGEST_MASK != 0
+    assert digest == index_of(sessions)._open().execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
+
+
+def test_many_logs_changed_behind_the_index_are_replaced_in_one_catch_up(sessions):
+    ids = [chat(sessions, (f"question {n}", f"wombat{n} answer")) for n in range(60)]  # a bulk catch-up
+    index = index_of(sessions)
+    for n, key in enumerate(ids):
+        path = sessions / f"{key}.jsonl"
+        path.write_text(path.read_text().replace(f"wombat{n}", f"bilby{n}"))
+    report = index.sync()
+    assert (report.sessions, report.turns) == (60, 60)
+    assert found(index, "wombat7") == [] and found(index, "bilby7") == [(ids[7], 1)]
+    assert len(found(index, "answer", limit=100)) == 60  # each turn once: the old ones are gone
+    db = index._open()
+    db.execute("INSERT INTO turn_text(turn_text) VALUES('integrity-check')")  # raises if the FTS index is off
+    assert db.execute("SELECT count(*) FROM turns").fetchone()[0] == 60
+
+
+def test_forgetting_a_removed_log_drops_its_turns_and_keeps_the_digest(sessions):
+    from claudechat.chat.index_read import scan_logs
+
+    gone = chat(sessions, ("one", "tapir"))
+    kept = chat(sessions, ("two", "tapir"))
+    index = index_of(sessions)
+    (sessions / f"{gone}.jsonl").unlink()
+    assert index.forget([gone, "zzunknown"]) == 1
+    assert found(index, "tapir") == [(kept, 1)]
+    assert index._open().execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0] == scan_logs(sessions)[0]
+    assert index.sync().removed == 0  # nothing left to catch up
 
 
 # --- /search and /resume N in the chat, in-process ----------------------------------------------------

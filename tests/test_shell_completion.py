@@ -304,6 +304,16 @@ def test_bash_completes_export_s_session_ids_formats_files_and_themes(cli: CLI, 
 
 
 @pytest.mark.e2e
+def test_bash_completes_the_sessions_actions_and_the_ids_rm_takes(cli: CLI, bash_complete) -> None:
+    ids = saved_sessions(cli, 3)
+    assert bash_complete("claudechat", "sessions", "") == ["reindex", "rm", "prune"]
+    assert bash_complete("claudechat", "sessions", "pr") == ["prune"]
+    assert bash_complete("claudechat", "sessions", "rm", "") == ids
+    assert bash_complete("claudechat", "sessions", "rm", ids[0], "") == ids  # as many as wanted
+    assert bash_complete("claudechat", "sessions", "prune", "--") == ["--help", "--older-than", "--yes", "--output"]
+
+
+@pytest.mark.e2e
 def test_bash_completes_profiles_of_the_config_file(cli: CLI, bash_complete) -> None:
     cli.write_config('[profiles.work]\nmodel = "claude-opus-4-6"\n\n[profiles.local]\nbase_url = "http://127.0.0.1:9/v1"\n')
     assert bash_complete("claudechat", "--profile", "") == ["work", "local"]

@@ -2,16 +2,17 @@
 
 The logs stay the truth. The index records, for each log, the size and modification time it
 was read at; anything that differs (a log written by an older claudechat, edited by hand,
-opened, or whose index update failed) is read again before a search, found with one
-`os.scandir` of the sessions directory and without reading the logs that did not change. A
-missing index, one of another schema (`PRAGMA user_version`) or a damaged one is built again
-from the logs.
+opened, or whose index update failed) is read again before a search, found with one listing
+of the sessions directory and an lstat a log (on a thread, while the search runs), without
+reading the logs that did not change. A missing index, one of another schema
+(`PRAGMA user_version`) or a damaged one is built again from the logs.
 
 The chat updates the index right after each append to a log, for the turns that changed
-(`SearchIndex.record`). Several claudechat processes share the file: WAL lets searches read
-while another process writes, every change is one transaction, and a writer waits for another
-(`busy_timeout`) rather than failing. A rebuild writes in short transactions so a chat's
-update is never kept waiting long.
+(`SearchIndex.record`), and `claudechat sessions rm` drops what it deletes (`forget`). Several
+claudechat processes share the file: WAL lets searches read while another process writes,
+every change is one transaction, and a writer waits for another (`busy_timeout`) rather than
+failing. A catch-up writes in short transactions so a chat's update is never kept waiting
+long; a rebuild is written to a file of its own and copied in at the end (`_rebuild`).
 
 Per turn (a user message and the answers to it) the index holds the user's text with the names
 of what was attached (not the attachments' text), the answer's text (not its reasoning), the
@@ -32,6 +33,7 @@ from claudechat.chat.index_read import (
     IndexedTurn,
     LogTurns,
     indexed_turns,
+    log_digest,
     log_hash,
     read_log,
     scan_logs,
@@ -334,6 +336,17 @@ class SearchIndex:
             self._set_log(db, key, state, session.title, session.turns)
         return state
 
+    def forget(self, keys: Iterable[str]) -> int:
+        """Drop the sessions `keys` (log names without .jsonl) whose logs were deleted; how many were indexed."""
+        count = 0
+        with self._guarded() as db, self._writing(db):
+            for key in keys:
+                row = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (key,)).fetchone()
+                if row is not None:
+                    self._forget_log(db, key, row)
+                    count += 1
+        return count
+
     def search_synced(self, query: SearchQuery, limit: int = 20,
                       progress: Callable[[int, int], None] | None = None) -> tuple[list[SearchHit], SyncReport]:
         """`search` of an index brought up to the logs, as `sync` then `search` would give.
@@ -354,11 +367,11 @@ class SearchIndex:
                        progress: Callable[[int, int], None] | None) -> tuple[list[SearchHit], SyncReport]:
         import threading
 
-        scanned: list[tuple[int, list[tuple[bytes, int, int]]] | BaseException] = []
+        scanned: list[int | BaseException] = []
 
         def scan() -> None:
             try:
-                scanned.append(scan_logs(self.sessions))
+                scanned.append(log_digest(self.sessions))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 scanned.append(exc)
 
@@ -370,74 +383,129 @@ class SearchIndex:
             lister.join()
         if isinstance(scanned[0], BaseException):
             raise scanned[0]
-        report = self.sync(progress, scanned=scanned[0])
+        report = self.sync(progress, digest=scanned[0])
         if report.sessions or report.removed or report.skipped or report.rebuilt:
             hits = self.search(query, limit)
         return hits, report
 
     def sync(self, progress: Callable[[int, int], None] | None = None, *, rebuild: bool = False,
-             scanned: tuple[int, list[tuple[bytes, int, int]]] | None = None) -> SyncReport:
+             digest: int | None = None) -> SyncReport:
         """Bring the index up to the logs: read the logs that changed, drop the ones gone.
 
         `rebuild` empties the index first, so every log is read. `progress(done, total)` is
-        called as logs are read. A damaged log is skipped, its reason in the report.
+        called as logs are read. A damaged log is skipped, its reason in the report. `digest`
+        is `log_digest` of the sessions directory taken just before, when the caller has it:
+        when it is the index's, nothing changed and the directory is not listed again.
         """
         report = SyncReport()
         with self._guarded() as db:
-            if rebuild:
-                with self._writing(db):
-                    self._create_tables(db)
             report.rebuilt = self.rebuilt
             self.rebuilt = None
-            digest, found = scan_logs(self.sessions) if scanned is None or rebuild else scanned
-            if digest == db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]:
+            if rebuild:
+                self._rebuild(db, report, progress)
+                return report
+            recorded = db.execute("SELECT value FROM meta WHERE key = 'digest'").fetchone()[0]
+            if digest == recorded:
                 return report  # every log as the index last read it: the usual case, nothing more to do
-            known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
-            files = {os.fsdecode(name)[: -len(SUFFIX)]: (size, mtime) for name, size, mtime in found}
-            gone = [key for key in known if key not in files]
-            changed = [(key, state) for key, state in files.items() if known.get(key) != state]
-            # Oldest first, so that rowids grow with time as a chat's new turns do (see `search`).
-            changed.sort(key=lambda item: item[1][1])
-            stale = [(key, self.sessions / f"{key}{SUFFIX}", LogState(*state)) for key, state in changed]
-            if gone:
-                with self._writing(db):
-                    for key in gone:
-                        self._forget_log(db, key, known[key])
-                report.removed = len(gone)
-            if progress is not None:
-                progress(0, len(stale))
-            if len(stale) >= BULK:
-                # Unsynced until the end, with a bigger cache: an index lost to a power cut is
-                # built again from the logs, and syncing each batch would cost more than building.
-                db.execute("PRAGMA synchronous = OFF")
-                db.execute("PRAGMA cache_size = -65536")
-            batch: list[tuple[str, LogState, LogTurns | str]] = []
-            size = 0
-            for done, (key, path, state) in enumerate(stale, 1):
-                try:
-                    loaded: LogTurns | str = read_log(path)
-                    size += state.size
-                except SessionError as err:
-                    loaded = str(err)
-                batch.append((key, state, loaded))
-                if size >= BATCH_BYTES or done == len(stale):
-                    self._write_batch(db, batch, known, report)
-                    batch, size = [], 0
-                if progress is not None:
-                    progress(done, len(stale))
-            if len(stale) >= BULK:
-                db.execute("PRAGMA synchronous = NORMAL")
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            digest, found = scan_logs(self.sessions)
+            if digest != recorded:
+                self._catch_up(db, found, report, progress)
         return report
+
+    def _rebuild(self, live: sqlite3.Connection, report: SyncReport,
+                 progress: Callable[[int, int], None] | None) -> None:
+        """Every log read into a new file beside the index, then copied over it in one transaction.
+
+        Not by emptying the index and filling it again: dropping its tables reads every page to
+        free it (at 1 GB of logs, 13 s of a 46 s rebuild), and meanwhile a search would find only
+        what was read back so far. The new file is nobody else's, so it is written without a
+        journal or syncs (deleted if the build fails); SQLite's backup then copies it into the
+        index through the index's WAL, so other processes read the old index until the copy
+        commits. A chat's update during the build is overwritten by the copy, but its log is
+        then newer than the copy says, so the next search reads it again: nothing is lost.
+        """
+        import tempfile
+
+        if live.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
+            # Empty (new, or of another schema): nothing to drop, built in place.
+            with self._writing(live):
+                self._create_tables(live)
+            self._catch_up(live, scan_logs(self.sessions)[1], report, progress)
+            return
+        page_size = int(live.execute("PRAGMA page_size").fetchone()[0])  # a WAL file's cannot change
+        descriptor, name = tempfile.mkstemp(prefix=".index-rebuild-", suffix=".sqlite", dir=self.path.parent)  # 0600
+        os.close(descriptor)
+        try:
+            fresh = sqlite3.connect(name, isolation_level=None)
+            try:
+                fresh.execute(f"PRAGMA page_size = {page_size}")
+                fresh.execute("PRAGMA journal_mode = OFF")
+                fresh.execute("PRAGMA synchronous = OFF")
+                with self._writing(fresh):
+                    self._create_tables(fresh)
+                self._catch_up(fresh, scan_logs(self.sessions)[1], report, progress)
+                fresh.backup(live)
+            finally:
+                fresh.close()
+        finally:
+            os.unlink(name)
+        live.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy went through the WAL: back into the file
+
+    def _catch_up(self, db: sqlite3.Connection, found: list[tuple[bytes, int, int]], report: SyncReport,
+                  progress: Callable[[int, int], None] | None) -> None:
+        """Read the logs in `found` whose state differs from the index's; drop the ones gone."""
+        known = {key: (size, mtime) for key, size, mtime in db.execute("SELECT id, size, mtime_ns FROM logs")}
+        files = {os.fsdecode(name)[: -len(SUFFIX)]: (size, mtime) for name, size, mtime in found}
+        gone = [key for key in known if key not in files]
+        changed = [(key, state) for key, state in files.items() if known.get(key) != state]
+        # Oldest first, so that rowids grow with time as a chat's new turns do (see `search`).
+        changed.sort(key=lambda item: item[1][1])
+        stale = [(key, self.sessions / f"{key}{SUFFIX}", LogState(*state)) for key, state in changed]
+        if gone:
+            with self._writing(db):
+                for key in gone:
+                    self._forget_log(db, key, known[key])
+            report.removed = len(gone)
+        if progress is not None:
+            progress(0, len(stale))
+        if len(stale) >= BULK:
+            # Unsynced until the end, with a bigger cache: an index lost to a power cut is
+            # built again from the logs, and syncing each batch would cost more than building.
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("PRAGMA cache_size = -65536")
+        batch: list[tuple[str, LogState, LogTurns | str]] = []
+        size = 0
+        for done, (key, path, state) in enumerate(stale, 1):
+            try:
+                loaded: LogTurns | str = read_log(path)
+                size += state.size
+            except SessionError as err:
+                loaded = str(err)
+            batch.append((key, state, loaded))
+            if size >= BATCH_BYTES or done == len(stale):
+                self._write_batch(db, batch, known, report)
+                batch, size = [], 0
+            if progress is not None:
+                progress(done, len(stale))
+        if len(stale) >= BULK:
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _write_batch(self, db: sqlite3.Connection, batch: list[tuple[str, LogState, LogTurns | str]],
                      known: dict[str, tuple[int, int]], report: SyncReport) -> None:
         with self._writing(db):
+            current = []
             for key, state, loaded in batch:
                 row = db.execute("SELECT size, mtime_ns FROM logs WHERE id = ?", (key,)).fetchone()
                 if row != known.get(key):
                     continue  # a chat indexed it meanwhile, from a newer state than this read
-                self._drop_turns(db, key)
+                if row is not None:
+                    self._drop_turns(db, key)
+                current.append((key, state, loaded))
+            # Every delete before any insert: an FTS5 delete, even of nothing, first writes out
+            # the terms gathered in memory, and a delete between each log's inserts would make a
+            # rebuild write thousands of small segments, to be merged again.
+            for key, state, loaded in current:
                 if isinstance(loaded, str):
                     self._set_log(db, key, state, None, 0, loaded)
                     report.skipped.append(loaded)

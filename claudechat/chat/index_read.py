@@ -31,7 +31,7 @@ from claudechat.chat.session import SessionError
 if TYPE_CHECKING:
     from claudechat.chat.session import Session
 
-__all__ = ["DIGEST_MASK", "IndexedTurn", "LogTurns", "indexed_turns", "log_hash", "read_log", "scan_logs"]
+__all__ = ["DIGEST_MASK", "IndexedTurn", "LogTurns", "indexed_turns", "log_digest", "log_hash", "read_log", "scan_logs"]
 
 _KNOWN_OPS = frozenset({"messages", "title", "settings", "usage", "compact", "uncompact"})
 
@@ -181,32 +181,54 @@ def read_log(path: Path) -> LogTurns:
 
 
 DIGEST_MASK = (1 << 63) - 1  # digests stay SQLite integers
+_NAME_FACTOR = 0x9E3779B97F4A7C15
+_SIZE_FACTOR = 0xC2B2AE3D27D4EB4F
 
 
 def log_hash(name: bytes, size: int, mtime_ns: int) -> int:
     """A log's file name, size and modification time in one number; logs' hashes are summed."""
-    return (zlib.crc32(name) * 0x9E3779B97F4A7C15 + size * 0xC2B2AE3D27D4EB4F + mtime_ns) & DIGEST_MASK
+    return (zlib.crc32(name) * _NAME_FACTOR + size * _SIZE_FACTOR + mtime_ns) & DIGEST_MASK
+
+
+def _stat_logs(directory: Path, found: list[tuple[bytes, int, int]] | None) -> int:
+    """The sum of the hashes of the logs in `directory`, each appended to `found` if given."""
+    # The hash is linear, so the sum is taken as three sums, weighted once at the end: a search
+    # pays this for every log, and it is the Python work per log, beside the lstat, that counts.
+    # One listing and an fstatat a log relative to the directory's descriptor: cheaper than
+    # DirEntry.stat, which makes an object a log and looks the directory up by path again.
+    try:
+        names = os.listdir(os.fsencode(directory))
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
+    crcs = sizes = mtimes = 0
+    stat, crc32 = os.stat, zlib.crc32
+    try:
+        for name in names:
+            if name.endswith(b".jsonl") and not name.startswith(b"."):
+                try:
+                    info = stat(name, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    continue  # gone since the listing
+                crcs += crc32(name)
+                sizes += info.st_size
+                mtimes += info.st_mtime_ns
+                if found is not None:
+                    found.append((name, info.st_size, info.st_mtime_ns))
+    finally:
+        os.close(fd)
+    return (crcs * _NAME_FACTOR + sizes * _SIZE_FACTOR + mtimes) & DIGEST_MASK
+
+
+def log_digest(directory: Path) -> int:
+    """The sum of the hashes of every session log in `directory`, as `scan_logs` gives it, without the list."""
+    return _stat_logs(directory, None)
 
 
 def scan_logs(directory: Path) -> tuple[int, list[tuple[bytes, int, int]]]:
     """Every session log in `directory` (file name, size, mtime_ns) and the sum of their hashes:
-    one scandir, one lstat each, nothing read."""
+    one listing, one lstat each, nothing read."""
     found: list[tuple[bytes, int, int]] = []
-    digest = 0
-    try:
-        entries = os.scandir(os.fsencode(directory))
-    except FileNotFoundError:
-        return 0, found
-    except OSError as exc:
-        raise SessionError(f"cannot list {directory}: {exc.strerror or exc}") from None
-    with entries:
-        for entry in entries:
-            name = entry.name
-            if name.endswith(b".jsonl") and not name.startswith(b"."):
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                found.append((name, info.st_size, info.st_mtime_ns))
-                digest += log_hash(name, info.st_size, info.st_mtime_ns)
-    return digest & DIGEST_MASK, found
+    return _stat_logs(directory, found), found

@@ -212,18 +212,26 @@ class SessionFile:
         where = message_path(path)
         if path.parent.is_symlink():
             raise SessionError(f"{message_path(path.parent)} is a symbolic link; refusing to write through it")
-        try:
-            fd = os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-                raise SessionError(f"cannot open {where} for writing: {_why(exc)}") from None
-            _read_bytes(path)  # for its message: symlink, missing, ...
-            raise SessionError(f"cannot open {where}: {_why(exc)}") from None
-        try:
+        for _attempt in range(3):
+            fd = _open_for_writing(path, where)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise SessionBusyError(f"session {path.stem} is open in another claudechat") from None
+                if os.fstat(fd).st_nlink:
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            # Opened just before `claudechat sessions rm` deleted it or a compaction replaced it,
+            # locked just after: the name holds another file now, or none.
+            os.close(fd)
+            if not os.path.lexists(path):
+                raise SessionError(f"session {path.stem} was removed", hint="see `claudechat sessions`")
+        else:
+            raise SessionBusyError(f"session {path.stem} is open in another claudechat")
+        try:
             parsed = _parse_log(_read_bytes(path, fd), where)
         except BaseException:
             os.close(fd)
@@ -351,6 +359,16 @@ class SessionFile:
             self._fd = -1
 
 
+def _open_for_writing(path: Path, where: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise SessionError(f"cannot open {where} for writing: {_why(exc)}") from None
+        _read_bytes(path)  # for its message: symlink, missing, ...
+        raise SessionError(f"cannot open {where}: {_why(exc)}") from None
+
+
 def _touch(fd: int) -> None:
     """Mark the session as used now; where that is not allowed, it keeps its last write time."""
     try:
@@ -395,25 +413,28 @@ class SessionStore:
         except OSError as exc:
             raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
 
+    def files(self) -> list[tuple[float, Path]]:
+        """(last used, path) of every session file, the most recently used first."""
+        return self._files()
+
     def paths(self) -> list[Path]:
         """Every session file, the most recently used first."""
         return [path for _, path in self._files()]
 
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""
-        summaries = []
-        for updated, path in self._files()[:limit]:
-            try:
-                session = read_session_file(path)
-            except SessionError as err:
-                summaries.append(SessionSummary(path.stem, path, updated, error=err.message))
-                continue
-            summaries.append(
-                SessionSummary(  # the file's name is what `find` looks up
-                    path.stem, path, updated, session.title, session.created, session.turns, session.settings.model
-                )
-            )
-        return summaries
+        return [self.summary(updated, path) for updated, path in self._files()[:limit]]
+
+    @staticmethod
+    def summary(updated: float, path: Path) -> SessionSummary:
+        """The summary of the log at `path`, last used at `updated`; its error if it cannot be read."""
+        try:
+            session = read_session_file(path)
+        except SessionError as err:
+            return SessionSummary(path.stem, path, updated, error=err.message)
+        return SessionSummary(  # the file's name is what `find` looks up
+            path.stem, path, updated, session.title, session.created, session.turns, session.settings.model
+        )
 
     def most_recent(self) -> Path:
         files = self._files()

@@ -87,6 +87,8 @@ def completion_parser() -> argparse.ArgumentParser:
             _complete_config_keys(parser)
         if name == "export":
             _complete_export(parser)
+        if name == "sessions":
+            _complete_session_ids(parser)
         words.add_parser(name, help=summary, description=parser.description, add_help=False, parents=[parser])
     return root
 
@@ -114,6 +116,14 @@ def _complete_export(parser: argparse.ArgumentParser) -> None:
             action.complete = shtab.FILE  # type: ignore[attr-defined]
         elif action.dest == "theme":
             action.complete = _words_completion("themes")  # type: ignore[attr-defined]
+
+
+def _complete_session_ids(parser: argparse.ArgumentParser) -> None:
+    """`sessions rm ID...` completes the saved session ids, as --resume does."""
+    actions = [action for action in parser._actions if isinstance(action.choices, dict)]  # its subcommands
+    for subparser in (action.choices["rm"] for action in actions if "rm" in action.choices):
+        for positional in subparser._get_positional_actions():
+            positional.complete = _words_completion("sessions")  # type: ignore[attr-defined]
 
 
 def completion_script(shell: str) -> str:
