@@ -262,6 +262,24 @@ def test_a_rebuild_replaces_the_index_whole_while_it_stays_searchable(sessions):
     assert index.sync().sessions == 0
 
 
+def test_a_rebuild_removes_what_a_killed_rebuild_left_and_spares_one_under_way(sessions):
+    import fcntl
+
+    chat(sessions, ("question", "lyrebird"))
+    index = index_of(sessions)
+    index.sync()
+    abandoned = sessions.parent / ".index-rebuild-abandoned.sqlite"
+    abandoned.write_bytes(b"x" * 1000)
+    under_way = sessions.parent / ".index-rebuild-under-way.sqlite"
+    under_way.write_bytes(b"y")
+    with under_way.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process building
+        index.sync(rebuild=True)
+    assert not abandoned.exists()
+    assert under_way.exists()
+    assert found(index, "lyrebird") != []
+
+
 def test_a_turn_saved_during_a_rebuild_is_found_after_it(sessions):
     first = chat(sessions, ("question", "lyrebird"))
     keeper = keeper_for(sessions)

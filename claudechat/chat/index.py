@@ -21,6 +21,7 @@ turn's number, time and model, and the session's title.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -65,6 +66,7 @@ BULK = 50  # logs to read for a catch-up to be written as a bulk load (unsynced 
 SEARCH_WAIT_MS = 10_000  # a search waits this long for another process's write
 UPDATE_WAIT_MS = 1_000  # a turn's update gives up sooner: it must not hold the chat up
 RANKED = 5_000  # the newest matching turns a search ranks
+REBUILD_PREFIX = ".index-rebuild-"  # the new index a rebuild writes beside the old one
 
 _TABLES = """
 CREATE TABLE logs(
@@ -122,6 +124,26 @@ class SyncReport:
     removed: int = 0  # sessions whose logs are gone
     skipped: list[str] = field(default_factory=list)  # why each damaged log was not indexed
     rebuilt: str | None = None  # why the index was built again from nothing
+
+
+def _remove_abandoned_rebuilds(directory: Path) -> None:
+    """Delete what rebuilds that were killed left behind (as big as the index): any not locked."""
+    try:
+        names = [name for name in os.listdir(directory) if name.startswith(REBUILD_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            descriptor = os.open(directory / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(directory / name)
+        except OSError:
+            pass  # being built by another process
+        finally:
+            os.close(descriptor)
 
 
 def _is_transient(exc: sqlite3.Error) -> bool:
@@ -433,8 +455,9 @@ class SearchIndex:
             self._catch_up(live, scan_logs(self.sessions)[1], report, progress)
             return
         page_size = int(live.execute("PRAGMA page_size").fetchone()[0])  # a WAL file's cannot change
-        descriptor, name = tempfile.mkstemp(prefix=".index-rebuild-", suffix=".sqlite", dir=self.path.parent)  # 0600
-        os.close(descriptor)
+        _remove_abandoned_rebuilds(self.path.parent)
+        descriptor, name = tempfile.mkstemp(prefix=REBUILD_PREFIX, suffix=".sqlite", dir=self.path.parent)  # 0600
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # ours while it is built: a later rebuild leaves it alone
         try:
             fresh = sqlite3.connect(name, isolation_level=None)
             try:
@@ -449,6 +472,7 @@ class SearchIndex:
                 fresh.close()
         finally:
             os.unlink(name)
+            os.close(descriptor)
         live.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy went through the WAL: back into the file
 
     def _catch_up(self, db: sqlite3.Connection, found: list[tuple[bytes, int, int]], report: SyncReport,
