@@ -119,6 +119,33 @@ def test_a_chat_that_locks_a_log_as_it_is_removed_is_told_so(tmp_path: Path, mon
         SessionStore(tmp_path).open(path)
 
 
+def test_a_log_a_chat_compacts_as_it_is_removed_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instant between `rm` opening a log and locking it: a chat opening it renamed its
+    compacted form over the name, and holds that one's lock."""
+    import fcntl
+
+    from claudechat.chat import removal
+
+    keeper = SessionKeeper(SessionStore(tmp_path), SessionSettings(model="claude-sonnet-4-6"))
+    keeper.session.add_turn(Message("user", "hello"), Message("assistant", "hi"))
+    keeper.save()
+    keeper.close()
+    path = tmp_path / f"{keeper.session.id}.jsonl"
+    compacted = tmp_path / "compacted"
+    compacted.write_bytes(path.read_bytes())
+    real_flock = fcntl.flock
+
+    def compacted_first(fd: int, operation: int) -> None:
+        if compacted.exists():
+            os.rename(compacted, path)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(removal.fcntl, "flock", compacted_first)
+    result = removal.remove_sessions([path])
+    assert result.removed == [] and "open in another claudechat" in result.kept[keeper.session.id]
+    assert path.exists()
+
+
 # --- the program ------------------------------------------------------------------------------
 
 

@@ -65,9 +65,18 @@ def _unlink_locked(path: Path) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SessionBusyError("it is open in another claudechat", hint="close that chat first") from None
+        if not _still_named(fd, path):
+            # A chat opening it compacted it meanwhile: the name holds the new log, locked by that chat.
+            raise SessionBusyError("it is open in another claudechat", hint="close that chat first")
         os.unlink(path)
     finally:
         os.close(fd)
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """Whether the file open as `fd` is still the one `path` names (FileNotFoundError if none is)."""
+    mine, named = os.fstat(fd), os.lstat(path)
+    return (mine.st_dev, mine.st_ino) == (named.st_dev, named.st_ino)
 
 
 def remove_sessions(paths: list[Path]) -> Removal:
