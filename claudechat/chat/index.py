@@ -516,3 +516,19 @@ class SearchIndex:
             sessions = db.execute("SELECT count(*) FROM logs WHERE error IS NULL").fetchone()[0]
             turns = db.execute("SELECT count(*) FROM turns").fetchone()[0]
         return sessions, turns
+
+    def listing(self) -> dict[str, tuple[str | None, int, str | None]]:
+        """Every log the index holds: id -> (title, turns, why it could not be read)."""
+        with self._guarded() as db:
+            return {key: (title, turns, error) for key, title, turns, error in
+                    db.execute("SELECT id, title, turns, error FROM logs")}
+
+    def last_turn(self, session: str) -> IndexedTurn | None:
+        """The session's last turn as indexed (its text sanitised when it was), None if it has none."""
+        with self._guarded() as db:
+            row = db.execute(
+                "SELECT t.turn, t.time, t.model, x.user, x.answer FROM turns AS t JOIN turn_text AS x "
+                "ON x.rowid = t.id WHERE t.session = ? ORDER BY t.turn DESC LIMIT 1",
+                (session,),
+            ).fetchone()
+        return None if row is None else IndexedTurn(*row)

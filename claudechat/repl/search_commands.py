@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from claudechat.chat.search_hit import SearchHit
     from claudechat.repl.interface import ChatApp
 
-__all__ = ["hit_for", "open_hit"]
+__all__ = ["hit_for", "open_hit", "show_hit_turn"]
 
 LISTED = 20  # hits /search shows
 _READING_NOTICE_FROM = 50  # logs to read before saying so
@@ -69,9 +69,6 @@ def hit_for(app: ChatApp, argument: str) -> SearchHit | None:
 
 def open_hit(app: ChatApp, hit: SearchHit) -> None:
     """Open the hit's session (unless it is the one in use) and show the turn that matched."""
-    from claudechat.chat.conversation import attachment_labels
-    from claudechat.render.exchange import saved_answer, user_message
-
     opened = hit.session != app.session.id
     if opened:
         note = app.keeper.open(hit.session)
@@ -79,6 +76,16 @@ def open_hit(app: ChatApp, hit: SearchHit) -> None:
         app.editing = False
         app.show_session(note)
         app.keeper_warnings()
+    show_hit_turn(app, hit, shown=opened)
+
+
+def show_hit_turn(app: ChatApp, hit: SearchHit, *, shown: bool) -> None:
+    """Show the turn of the session in use that `hit` matched; `shown`: `show_session` has just
+    shown the session's last exchanges, so a turn among them is pointed to, not shown again."""
+    from claudechat.chat.conversation import attachment_labels
+    from claudechat.render.exchange import saved_answer, user_message
+
+    opened = shown
     messages = app.session.messages
     starts = [position for position, message in enumerate(messages) if message.role == "user"]
     if not 1 <= hit.turn <= len(starts):
