@@ -257,18 +257,18 @@ def _dispatch(args: list[str]) -> int:
         role, variables = _role(options)
         settings, base = _load_settings(options, options.profile, role, variables)
         if chat:
-            from claudechat.repl.app import run_repl
-            from claudechat.first_run import ensure_token
-
             if role is not None and role.is_template:
                 raise UsageError(f"role {role.name!r} is a template for one question ({{{{input}}}} in it)",
                                  hint=f'ask with claudechat -r {role.name} "..."')
             hit = None
-            if options.resume is PICK:
-                picked = _pick(settings)
+            if options.resume is PICK:  # before the chat is even imported: the list comes first
+                picked = _pick()
                 if picked is None:  # Esc: nothing opened, nothing started
                     return EXIT_OK
                 options.resume, hit = picked.session, picked.hit
+            from claudechat.repl.app import run_repl
+            from claudechat.first_run import ensure_token
+
             keeper, opened, settings, base = _open_session(options, settings, base, role, variables)
             try:
                 return run_repl(ensure_token(settings), keeper, opened=opened, base=base, hit=hit)
@@ -341,16 +341,16 @@ def _check_pick(options, chat: bool) -> None:  # type: ignore[no-untyped-def]
     raise UsageError("--resume without an id chooses a session for the chat, not for one answer", hint=hint)
 
 
-def _pick(settings):  # type: ignore[no-untyped-def]
+def _pick():  # type: ignore[no-untyped-def]
     """The session chosen in the picker, None when Esc left it (Ctrl-C: KeyboardInterrupt)."""
     import asyncio
 
     from claudechat.chat.store import sessions_dir
-    from claudechat.render.theme import load_theme
     from claudechat.repl.picker import pick_session
 
-    theme, _ = load_theme(settings.theme)  # its warnings are said again when the chat starts
-    return asyncio.run(pick_session(sessions_dir(), style=theme.prompt_toolkit_style()))
+    # In the picker's own few styles: the theme's, made for prompt_toolkit, would cost it a
+    # third of its start (rich's colours). The chat that follows wears the theme.
+    return asyncio.run(pick_session(sessions_dir()))
 
 
 def _role(options):  # type: ignore[no-untyped-def]

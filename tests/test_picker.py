@@ -10,7 +10,7 @@ from pathlib import Path
 from claudechat.chat import Message, SessionSettings, SessionStore
 from claudechat.chat.index import SearchIndex
 from claudechat.chat.index_read import IndexedTurn, scan_logs
-from claudechat.chat.picking import PickerFilter, PickerRow, content_query, picker_rows, title_words
+from claudechat.chat.picking import PickerFilter, PickerRow, content_query, indexed_rows, picker_rows, title_words
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.search_hit import SearchHit
 from claudechat.repl.picker import row_text
@@ -29,14 +29,14 @@ def _hit(session: str, turn: int = 1) -> SearchHit:
 
 
 def _ids(picker: PickerFilter) -> list[str]:
-    return [item.row.id for item in picker.shown]
+    return [row.id for row in picker.shown]
 
 
 def test_rows_are_the_logs_found_newest_first_with_what_the_index_knows():
     found = [(b"older.jsonl", 10, int(BASE * 1e9)), (b"newest.jsonl", 10, int((BASE + 5) * 1e9)),
              (b"unread.jsonl", 10, int((BASE + 1) * 1e9)), (b"current.jsonl", 10, int((BASE + 9) * 1e9))]
-    listed = {"older": ("Old one", 3, None), "newest": (None, 1, None), "gone": ("not on disk", 2, None),
-              "current": ("in use", 1, None)}
+    listed = {"older": ("Old one", 3, None, 1), "newest": (None, 1, None, 1), "gone": ("not on disk", 2, None, 1),
+              "current": ("in use", 1, None, 1)}
     rows = picker_rows(found, listed, leave_out="current")
     assert [row.id for row in rows] == ["newest", "unread", "older"]
     assert rows[0].used == BASE + 5 and rows[0].title is None and rows[0].indexed
@@ -46,12 +46,12 @@ def test_rows_are_the_logs_found_newest_first_with_what_the_index_knows():
 
 def test_what_the_index_is_asked_while_typing():
     assert content_query("") is None and content_query("   ") is None
-    assert content_query("ngi").match == '"ngi" *'  # a word being typed: its start
-    assert content_query("ng").match == '"ng"'  # too short to be a prefix: too many words start so
+    assert content_query("ngin").match == '"ngin" *'  # a word being typed: its start
+    assert content_query("ngi").match == '"ngi"'  # too short to be a prefix: too many words start so
     assert content_query("nginx ").match == '"nginx"'  # a space: the word is whole
     assert content_query("nginx redir").match == '"nginx" "redir" *'
-    assert content_query('"redirect loo').match == '"redirect loo" *'  # the open quote closed
-    assert content_query('"redirect lo').match == '"redirect lo"'
+    assert content_query('"redirect loop').match == '"redirect loop" *'  # the open quote closed
+    assert content_query('"redirect loo').match == '"redirect loo"'
     assert content_query('"redirect loop" ').match == '"redirect loop"'
     opus = content_query("nginx model:opus")
     assert opus.match == '"nginx"' and opus.model == "opus"
@@ -68,8 +68,8 @@ def test_typing_keeps_rows_by_title_at_once_and_by_what_was_said_when_it_is_answ
     assert _ids(picker) == ["row-0", "row-2"] and query.match == '"INGRESS" *'
     assert picker.found(generation, [_hit("row-3", turn=4)])  # said in a session whose title lacks it
     assert _ids(picker) == ["row-0", "row-2", "row-3"]  # still newest first, not by rank
-    assert [item.hit for item in picker.shown][:2] == [None, None] and picker.shown[2].hit.turn == 4
-    assert picker.by_content == 1
+    assert [picker.item(at).hit for at in range(2)] == [None, None] and picker.item(2).hit.turn == 4
+    assert list(picker.by_content) == ["row-3"]
 
     stale, _ = picker.type("INGRESS c")
     assert not picker.found(generation, [_hit("row-1")])  # the answer to words no longer typed
@@ -79,7 +79,7 @@ def test_typing_keeps_rows_by_title_at_once_and_by_what_was_said_when_it_is_answ
     assert _ids(picker) == ["row-2"]  # "c" starts "controller": only the title part keeps a row
 
     picker.type("bread")  # other words: the hits of the last ones go at once
-    assert _ids(picker) == ["row-1"] and picker.by_content == 0
+    assert _ids(picker) == ["row-1"] and not picker.by_content
     picker.type("")
     assert len(picker.shown) == 4
 
@@ -145,13 +145,16 @@ def test_the_index_lists_its_sessions_and_gives_their_last_turn(tmp_path):
     try:
         index.sync()
         listed = index.listing()
-        assert listed[first] == ("Titled", 2, None) and listed[second] == ("only", 1, None)  # titled after its first message
+        assert listed[first][:3] == ("Titled", 2, None) and listed[second][:3] == ("only", 1, None)  # titled after its first message
+        assert listed[second][3] == (sessions / f"{second}.jsonl").stat().st_mtime_ns
         last = index.last_turn(first)
         assert (last.turn, last.model, last.user, last.answer) == (2, "claude-opus-4-6", "two", "second ␛[31manswer")
         assert index.last_turn("not-a-session") is None
         os.utime(sessions / f"{second}.jsonl", (BASE, BASE))
+        assert [row.id for row in indexed_rows(listed)] == [second, first]  # as the index read them: saved last first
+        assert [row.id for row in indexed_rows(listed, leave_out=second)] == [first]
         digest, found = scan_logs(sessions)
         rows = picker_rows(found, listed)
-        assert [row.id for row in rows] == [first, second]  # the one made older by its time goes last
+        assert [row.id for row in rows] == [first, second]  # the one made older since goes last
     finally:
         index.close()

@@ -449,8 +449,11 @@ class SearchIndex:
 
     # --- reading -----------------------------------------------------------------------
 
-    def search(self, query: SearchQuery, limit: int = 20) -> list[SearchHit]:
-        """The sessions that match best (bm25 of their best turn), newest first among equals."""
+    def search(self, query: SearchQuery, limit: int = 20, *, snippets: bool = True) -> list[SearchHit]:
+        """The sessions that match best (bm25 of their best turn), newest first among equals.
+
+        Without `snippets` the hits' snippets are empty: a snippet of a prefix that stands for
+        many words costs milliseconds a hit (`turn_snippet` makes one when it is shown)."""
         conditions = ["turn_text MATCH :match"]
         if query.model is not None:
             conditions.append("instr(lower(t.model), :model) > 0")
@@ -495,20 +498,30 @@ class SearchIndex:
             if not rows:
                 return []
             marks = ",".join("?" * len(rows))
-            snippets = dict(
+            texts = dict(
                 db.execute(
                     f"SELECT rowid, snippet(turn_text, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM turn_text "
                     f"WHERE turn_text MATCH ? AND rowid IN ({marks})",
                     (HIGHLIGHT_START, HIGHLIGHT_END, query.match, *[row[0] for row in rows]),
                 ).fetchall()
-            )
+            ) if snippets else {}
             titles = dict(
                 db.execute(f"SELECT id, title FROM logs WHERE id IN ({marks})", [row[1] for row in rows]).fetchall()
             )
         return [
-            SearchHit(session, titles.get(session), turn, when, model, snippets.get(rowid, ""))
+            SearchHit(session, titles.get(session), turn, when, model, texts.get(rowid, ""))
             for rowid, session, turn, when, model, _ in rows
         ]
+
+    def turn_snippet(self, query: SearchQuery, session: str, turn: int) -> str:
+        """The snippet `search` would give of one turn for `query`; "" when it does not match."""
+        with self._guarded() as db:
+            row = db.execute(
+                f"SELECT snippet(turn_text, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM turn_text WHERE turn_text MATCH ? "
+                "AND rowid = (SELECT id FROM turns WHERE session = ? AND turn = ?)",
+                (HIGHLIGHT_START, HIGHLIGHT_END, query.match, session, turn),
+            ).fetchone()
+        return row[0] if row else ""
 
     def counts(self) -> tuple[int, int]:
         """Sessions and turns in the index."""
@@ -517,11 +530,11 @@ class SearchIndex:
             turns = db.execute("SELECT count(*) FROM turns").fetchone()[0]
         return sessions, turns
 
-    def listing(self) -> dict[str, tuple[str | None, int, str | None]]:
-        """Every log the index holds: id -> (title, turns, why it could not be read)."""
+    def listing(self) -> dict[str, tuple[str | None, int, str | None, int]]:
+        """Every log the index holds: id -> (title, turns, why it could not be read, the log's
+        modification time in ns when it was read)."""
         with self._guarded() as db:
-            return {key: (title, turns, error) for key, title, turns, error in
-                    db.execute("SELECT id, title, turns, error FROM logs")}
+            return {row[0]: row[1:] for row in db.execute("SELECT id, title, turns, error, mtime_ns FROM logs")}
 
     def last_turn(self, session: str) -> IndexedTurn | None:
         """The session's last turn as indexed (its text sanitised when it was), None if it has none."""

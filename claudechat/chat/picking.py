@@ -14,7 +14,6 @@ in when it comes (`PickerFilter.found`), unless the user has typed on since.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,14 +23,21 @@ from claudechat.chat.search_query import SearchQuery, SearchQueryError, parse_qu
 if TYPE_CHECKING:
     from claudechat.chat.search_hit import SearchHit
 
-__all__ = ["PREFIX_FROM", "PickerFilter", "PickerRow", "Shown", "content_query", "picker_rows", "title_words"]
+__all__ = [
+    "PREFIX_FROM", "Listed", "PickerFilter", "PickerRow", "Shown", "content_query", "indexed_rows", "picker_rows",
+    "title_words",
+]
 
-PREFIX_FROM = 3  # letters the last word needs before it is looked for as the start of words
+# Letters the last word needs before it is looked for as the start of words: three letters start
+# so many words that a query of 10,000 sessions takes a second, four a tenth of that.
+PREFIX_FROM = 4
 _SUFFIX = ".jsonl"
 _FILTERS = ("model:", "since:", "until:")
 
 
-@dataclass(frozen=True)
+# Not frozen, with slots: ten thousand rows are made while the picker opens, and a frozen
+# dataclass's __init__ costs twice as much.
+@dataclass(slots=True)
 class PickerRow:
     id: str
     used: float  # last used: the log's modification time, in seconds
@@ -44,25 +50,38 @@ class PickerRow:
         return self.turns is not None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Shown:
     row: PickerRow
     hit: SearchHit | None = None  # the turn that matched, when the row was found by what was said
 
 
-def picker_rows(found: Iterable[tuple[bytes, int, int]], listed: dict[str, tuple[str | None, int, str | None]],
-                *, leave_out: str | None = None) -> list[PickerRow]:
+Listed = dict[str, tuple["str | None", int, "str | None", int]]  # SearchIndex.listing(): title, turns, error, mtime_ns
+
+
+def picker_rows(found: Iterable[tuple[bytes, int, int]], listed: Listed, *, leave_out: str | None = None) -> list[PickerRow]:
     """Rows for the logs `scan_logs` found (name, size, mtime_ns), with what the index `listed`
     of each (`SearchIndex.listing`); the most recently used first, `leave_out` left out."""
     rows = []
-    for name, _, mtime_ns in found:
-        key = os.fsdecode(name)[: -len(_SUFFIX)]
-        if key == leave_out:
-            continue
-        title, turns, error = listed.get(key, (None, None, None))
-        rows.append(PickerRow(key, mtime_ns / 1e9, title, turns, error))
-    rows.sort(key=lambda row: (row.used, row.id), reverse=True)
+    unknown = (None, None, None, 0)
+    for name, _, mtime_ns in sorted(found, key=lambda item: (item[2], item[0]), reverse=True):
+        key = name[: -len(_SUFFIX)].decode("utf-8", "surrogateescape")  # as os.fsdecode, for less
+        if key != leave_out:
+            title, turns, error, _ = listed.get(key, unknown)
+            rows.append(PickerRow(key, mtime_ns / 1e9, title, turns, error))
     return rows
+
+
+def indexed_rows(listed: Listed, *, leave_out: str | None = None) -> list[PickerRow]:
+    """Rows for the logs the index holds, as it last read them: what the picker shows first,
+    before the sessions directory is listed (`picker_rows` then), which costs more than this.
+    A log opened since (opening touches it) is placed by its older time until then."""
+    return [
+        PickerRow(key, mtime_ns / 1e9, title, turns, error)
+        for key, (title, turns, error, mtime_ns) in sorted(listed.items(), key=lambda item: (item[1][3], item[0]),
+                                                           reverse=True)
+        if key != leave_out
+    ]
 
 
 def _plain(text: str) -> list[str]:
@@ -109,24 +128,35 @@ class PickerFilter:
 
     rows: list[PickerRow]
     text: str = ""
-    shown: list[Shown] = field(default_factory=list)
+    shown: list[PickerRow] = field(default_factory=list)
     selected: int = 0
     generation: int = 0  # one more each time the text changes: a late content answer is told by it
     hits: dict[str, SearchHit] = field(default_factory=dict)  # the content part, for `hits_for`
     hits_for: str | None = None  # the text the hits were found for
     query: SearchQuery | None = None  # the content part of the text, if any
+    hits_query: SearchQuery | None = None  # the query the hits answered
+    by_content: dict[str, SearchHit] = field(default_factory=dict)  # shown rows kept only for what was said
 
     def __post_init__(self) -> None:
+        self._set_rows(self.rows)
         self._refilter(keep=None)
+
+    def _set_rows(self, rows: list[PickerRow]) -> None:
+        self.rows = rows
+        # What keystrokes look through, made at the first one: not while the picker opens.
+        self._titles: list[str] | None = None
+        self._position: dict[str, int] | None = None
 
     @property
     def current(self) -> Shown | None:
-        return self.shown[self.selected] if self.shown else None
+        if not self.shown:
+            return None
+        row = self.shown[self.selected]
+        return Shown(row, self.by_content.get(row.id))
 
-    @property
-    def by_content(self) -> int:
-        """Rows kept only for what was said in them."""
-        return sum(1 for item in self.shown if item.hit is not None)
+    def item(self, at: int) -> Shown:
+        row = self.shown[at]
+        return Shown(row, self.by_content.get(row.id))
 
     def type(self, text: str) -> tuple[int, SearchQuery | None]:
         """The text is now `text`: the rows its title part keeps are shown at once. Returns the
@@ -150,37 +180,49 @@ class PickerFilter:
         if generation != self.generation:
             return False
         self.hits = {hit.session: hit for hit in hits}
-        self.hits_for = self.text
+        self.hits_for, self.hits_query = self.text, self.query
         self._refilter(keep=self._current_id())
         return True
 
     def set_rows(self, rows: list[PickerRow]) -> None:
         """New rows (the index caught up with the logs); the selection stays on its session."""
-        self.rows = rows
-        self._refilter(keep=self._current_id())
+        keep = self._current_id()
+        self._set_rows(rows)
+        self._refilter(keep=keep)
 
     def move(self, delta: int) -> None:
         if self.shown:
             self.selected = max(0, min(len(self.shown) - 1, self.selected + delta))
 
     def _current_id(self) -> str | None:
-        current = self.current
-        return None if current is None else current.row.id
+        return self.shown[self.selected].id if self.shown else None
 
     def _refilter(self, keep: str | None) -> None:
         words = title_words(self.text)
         filtered = self.query is not None and (self.query.model or self.query.since or self.query.until)
+        self.by_content = {}
         if not words and not self.hits and not filtered:
-            shown = [Shown(row) for row in self.rows]
+            shown = self.rows
         else:
             # With model:, since: or until: only what was said can match: a title has no model or time.
-            by_title = bool(words) and not filtered
-            shown = []
-            for row in self.rows:
-                hit = self.hits.get(row.id)
-                if by_title and _in_title(row, words):
-                    shown.append(Shown(row))
-                elif hit is not None:
-                    shown.append(Shown(row, hit))
+            # One pass of a list comprehension a word: a keystroke's whole cost over ten thousand rows.
+            if self._titles is None:
+                self._titles = [(row.title or "").casefold() for row in self.rows]
+            titles = self._titles
+            by_title: list[int] = []
+            if words and not filtered:
+                by_title = list(range(len(self.rows)))
+                for word in words:
+                    by_title = [at for at in by_title if word in titles[at]]
+            if self.hits:
+                if self._position is None:
+                    self._position = {row.id: at for at, row in enumerate(self.rows)}
+                found = {self._position[key] for key in self.hits if key in self._position}
+                titled = set(by_title)
+                shown = [self.rows[at] for at in sorted(titled | found)]
+                self.by_content = {row.id: self.hits[row.id] for row in shown if row.id in self.hits
+                                   and self._position[row.id] not in titled}
+            else:
+                shown = [self.rows[at] for at in by_title]
         self.shown = shown
-        self.selected = next((at for at, item in enumerate(shown) if item.row.id == keep), 0)
+        self.selected = next((at for at, row in enumerate(shown) if row.id == keep), 0) if keep else 0

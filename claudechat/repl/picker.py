@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claudechat.chat.picking import PickerFilter, PickerRow, Shown, picker_rows
+from claudechat.chat.picking import Listed, PickerFilter, PickerRow, indexed_rows, picker_rows
 from claudechat.sanitize import one_line, sanitize
 from claudechat.textwidth import cell_width, crop, fit_words
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from claudechat.chat.index_read import IndexedTurn
     from claudechat.chat.search_hit import SearchHit
     from claudechat.chat.search_query import SearchQuery
+
+Scanned = tuple[int, list[tuple[bytes, int, int]]]  # what index_read.scan_logs returns
 
 __all__ = ["PickedSession", "pick_session", "row_text"]
 
@@ -54,20 +56,23 @@ class _Closed(Exception):
 
 
 def row_text(row: PickerRow, turn: IndexedTurn | None, width: int, marker: str) -> str:
-    """One row: marker, last used, turns, model, title; never wider than `width` cells."""
+    """One row: marker (two cells), last used, turns, model, title; never wider than `width` cells."""
     when = time.strftime(DATE_FORMAT, time.localtime(row.used))
     turns = "" if row.error else "?" if row.turns is None else f"{row.turns:,}"
-    head = f"{marker}{when}  {turns:>5}  "
-    if width - cell_width(head) - MODEL_WIDTH - 2 >= TITLE_ROOM:  # else the model gives way to the title
+    head = f"{when}  {turns:>5}  "  # ASCII: measured by len, as every row is on every frame
+    used = 2 + len(head)
+    if width - used - MODEL_WIDTH - 2 >= TITLE_ROOM:  # else the model gives way to the title
         model = crop(one_line(turn.model or "", 80), MODEL_WIDTH) if turn is not None else ""
         head += f"{model}{' ' * (MODEL_WIDTH - cell_width(model))}  "
+        used += MODEL_WIDTH + 2
     if row.error:
         title = f"unreadable: {one_line(row.error, 300)}"
     elif not row.indexed:
         title = "…"  # the index has not read it yet: it is, on the worker
     else:
         title = one_line(row.title or "untitled", 300)
-    return crop(head + fit_words(title, max(0, width - cell_width(head))), width)
+    text = marker + head + fit_words(title, max(0, width - used))
+    return text if used <= width else crop(text, width)
 
 
 def _answer_text(text: str) -> str:
@@ -82,14 +87,15 @@ def _answer_text(text: str) -> str:
 
 class _Picker:
     def __init__(self, directory: Path, index: SearchIndex | None, rows: list[PickerRow],
-                 found: list[tuple[bytes, int, int]], digest: int, leave_out: str | None, note: str) -> None:
+                 scanned: Scanned | None, leave_out: str | None, note: str) -> None:
         self.directory = directory
         self.index = index  # read on this thread: the listing and the previews
         self.filter = PickerFilter(rows)
-        self.found = (digest, found)
+        self.scanned = scanned  # the sessions directory, when it was listed before the first frame
         self.leave_out = leave_out
         self.note = note  # the status row's words about the index, when it says something
         self.turns: dict[str, IndexedTurn | None] = {}  # last turns read for the rows drawn
+        self.snippets: dict[tuple[str, int, str], list[tuple[str, bool]] | None] = {}  # of the hits previewed
         self.top = 0  # the first row in view
         self.closed = False
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claudechat-picker")
@@ -114,9 +120,35 @@ class _Picker:
             self.turns[session] = turn
         return self.turns[session]
 
-    def _catch_up(self) -> bool:
-        """On the worker: bring the index up to the logs; True when the rows may have changed."""
+    def snippet(self, hit: SearchHit) -> list[tuple[str, bool]] | None:
+        """What matched in the hit's turn, as (text, is a hit) pieces; None until the worker has
+        made it (a prefix standing for many words can take it a good part of a second)."""
+        query = self.filter.hits_query
+        if query is None:
+            return []
+        key = (hit.session, hit.turn, query.match)
+        if key not in self.snippets:
+            self.snippets[key] = None
+
+            def made(done: asyncio.Future[str]) -> None:
+                if not self.closed and not done.cancelled() and done.exception() is None:
+                    self.snippets[key] = replace(hit, snippet=done.result()).snippet_parts()
+                    self._redraw()
+
+            future = self.loop.run_in_executor(self.worker, self._snippet, query, hit)
+            future.add_done_callback(made)
+        return self.snippets[key]
+
+    def _snippet(self, query: SearchQuery, hit: SearchHit) -> str:
+        if self.worker_index is None or self.closed:
+            return ""
+        return self.worker_index.turn_snippet(query, hit.session, hit.turn)
+
+    def _catch_up(self) -> list[PickerRow] | None:
+        """On the worker: list the sessions directory, bring the index up to the logs; the rows
+        as they now are, None when they are the ones shown."""
         from claudechat.chat.index import SearchIndex
+        from claudechat.chat.index_read import scan_logs
 
         loop = self.loop
 
@@ -126,14 +158,18 @@ class _Picker:
             if total and (done == 0 or done % 50 == 0):
                 loop.call_soon_threadsafe(self._say, f"reading {total - done:,} sessions into the search index…")
 
+        scanned = self.scanned or scan_logs(self.directory)
         self.worker_index = SearchIndex(sessions=self.directory)
-        report = self.worker_index.sync(progress, scanned=self.found)
-        return bool(report.sessions or report.removed or report.skipped or report.rebuilt)
+        self.worker_index.sync(progress, scanned=scanned)
+        rows = picker_rows(scanned[1], self.worker_index.listing(), leave_out=self.leave_out)
+        return None if rows == self.filter.rows else rows
 
-    def _search(self, query: SearchQuery) -> list[SearchHit]:
-        if self.worker_index is None:
+    def _search(self, generation: int, query: SearchQuery) -> list[SearchHit] | None:
+        if self.worker_index is None or self.closed:
             return []
-        return self.worker_index.search(query, CONTENT_LIMIT)
+        if generation != self.filter.generation:
+            return None  # typed on while it waited: its answer would be dropped, so it is not asked
+        return self.worker_index.search(query, CONTENT_LIMIT, snippets=False)  # made when shown: `snippet`
 
     def _close_worker(self) -> None:
         if self.worker_index is not None:
@@ -153,10 +189,10 @@ class _Picker:
 
     def _ask(self, generation: int, query: SearchQuery) -> None:
         self._pending = None
-        future = self.loop.run_in_executor(self.worker, self._search, query)
+        future = self.loop.run_in_executor(self.worker, self._search, generation, query)
         future.add_done_callback(lambda done: self._answered(generation, done))
 
-    def _answered(self, generation: int, done: asyncio.Future[list[SearchHit]]) -> None:
+    def _answered(self, generation: int, done: asyncio.Future[list[SearchHit] | None]) -> None:
         if self.closed or done.cancelled():
             return
         error = done.exception()
@@ -167,11 +203,11 @@ class _Picker:
             self._say(f"what was said is not searched: {one_line(str(error), 200)}")
             self.filter.found(generation, [])
         else:
-            self.filter.found(generation, done.result())
+            self.filter.found(generation, done.result() or [])
         self._follow()
         self._redraw()
 
-    def _caught_up(self, done: asyncio.Future[bool]) -> None:
+    def _caught_up(self, done: asyncio.Future[list[PickerRow] | None]) -> None:
         if self.closed or done.cancelled():
             return
         error = done.exception()
@@ -179,15 +215,10 @@ class _Picker:
             self._say(f"the search index cannot be used: {one_line(str(error), 200)}")
             return
         self._say("")
-        if done.result() and self.index is not None:
-            from claudechat.chat.index import IndexError_
-
-            try:
-                listed = self.index.listing()
-            except IndexError_:
-                return
-            self.turns.clear()
-            self.filter.set_rows(picker_rows(self.found[1], listed, leave_out=self.leave_out))
+        rows = done.result()
+        if rows is not None:
+            self.turns.clear()  # the index may hold more turns of them now
+            self.filter.set_rows(rows)
             self._follow()
         self._redraw()
 
@@ -240,7 +271,7 @@ class _Picker:
         shown = self.filter.shown
         fragments: list[tuple[str, str]] = []
         for at in range(self.top, min(len(shown), self.top + self.list_rows())):
-            item = shown[at]
+            item = self.filter.item(at)
             chosen = at == self.filter.selected
             text = row_text(item.row, self.last_turn(item.row.id), width, "▸ " if chosen else "  ")
             style = "class:picker.selected" if chosen else "class:picker.error" if item.row.error else ""
@@ -272,7 +303,7 @@ class _Picker:
         hit = current.hit
         if hit is not None:
             fragments.append(("class:picker.keys", f"found in turn {hit.turn}: "))
-            for text, marked in hit.snippet_parts():
+            for text, marked in self.snippet(hit) or [("…", False)]:
                 fragments.append(("class:picker.hit" if marked else "", sanitize(text)))
             fragments.append(("", "\n"))
         if row.error:
@@ -291,7 +322,7 @@ class _Picker:
         shown = len(self.filter.shown)
         parts = [f"{shown:,} of {total:,} sessions" if self.filter.text else f"{total:,} sessions"]
         if self.filter.by_content:
-            parts.append(f"{self.filter.by_content:,} by what was said in them")
+            parts.append(f"{len(self.filter.by_content):,} by what was said in them")
         if self.searching:
             parts.append("searching what was said…")
         if self.note:
@@ -394,24 +425,29 @@ class _Picker:
             self.worker.shutdown(wait=False, cancel_futures=False)
 
 
-def _listing(directory: Path, leave_out: str | None) -> tuple[SearchIndex | None, list[PickerRow],
-                                                              list[tuple[bytes, int, int]], int, str]:
-    """The index (None when it cannot be used), the rows, what the scan found and its digest,
-    and a note for the status row."""
+def _listing(directory: Path, leave_out: str | None) -> tuple[SearchIndex | None, list[PickerRow], Scanned | None, str]:
+    """The index (None when it cannot be used), the rows to show first, the listing of the
+    sessions directory if it was needed for them, and a note for the status row.
+
+    The rows come from the index alone when it has any: listing the directory costs more than
+    reading the index's table, and is done on the worker right after the first frame."""
     from claudechat.chat.index import IndexError_, SearchIndex
     from claudechat.chat.index_read import scan_logs
 
-    digest, found = scan_logs(directory)
     index: SearchIndex | None = SearchIndex(sessions=directory)
     note = ""
-    listed: dict[str, tuple[str | None, int, str | None]] = {}
+    listed: Listed = {}
     try:
         listed = index.listing()
     except IndexError_ as exc:
         index.close()
         index = None
         note = f"titles and content are not searched: {one_line(str(exc), 200)}"
-    return index, picker_rows(found, listed, leave_out=leave_out), found, digest, note
+    rows = indexed_rows(listed, leave_out=leave_out)
+    if rows:
+        return index, rows, None, note
+    scanned = scan_logs(directory)  # an index with nothing in it yet: the directory says what there is
+    return index, picker_rows(scanned[1], listed, leave_out=leave_out), scanned, note
 
 
 async def pick_session(directory: Path, *, leave_out: str | None = None,
@@ -421,13 +457,13 @@ async def pick_session(directory: Path, *, leave_out: str | None = None,
     nothing to choose from (nothing is drawn then)."""
     from claudechat.chat.store import NoSavedSessionError
 
-    index, rows, found, digest, note = _listing(directory, leave_out)
+    index, rows, scanned, note = _listing(directory, leave_out)
     if not rows:
         if index is not None:
             index.close()
         raise NoSavedSessionError("there is no saved session to resume yet",
                                   hint="each chat is saved after its first answer")
-    picker = _Picker(directory, index, rows, found, digest, leave_out, note)
+    picker = _Picker(directory, index, rows, scanned, leave_out, note)
     try:
         return await picker.run(style)
     finally:
