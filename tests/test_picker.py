@@ -9,7 +9,7 @@ from pathlib import Path
 
 from claudechat.chat import Message, SessionSettings, SessionStore
 from claudechat.chat.index import SearchIndex
-from claudechat.chat.index_read import IndexedTurn, scan_logs
+from claudechat.chat.index_read import scan_logs
 from claudechat.chat.picking import PickerFilter, PickerRow, content_query, indexed_rows, picker_rows, title_words
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.search_hit import SearchHit
@@ -113,13 +113,13 @@ def test_model_and_dates_keep_only_what_was_said():
 
 
 def test_a_row_fits_its_width_whatever_its_title():
-    turn = IndexedTurn(3, BASE, "claude-sonnet-4-20250514-thinking\x1b[2J", "q", "a")
+    model = "claude-sonnet-4-20250514-thinking\x1b[2J"
     hostile = PickerRow("row", BASE, "\x1b]0;pwned\x07 日本語のタイトル " * 8, 12)
     for width in (40, 61, 100):
-        text = row_text(hostile, turn, width, "▸ ")
+        text = row_text(hostile, model, width, "▸ ")
         assert cell_width(text) <= width and text.endswith("…")
         assert "\x1b" not in text and "\x07" not in text and "␛]0;pwned" in text
-    assert "claude-sonnet-4-2…" in row_text(hostile, turn, 100, "  ")  # the model cut to its column
+    assert "claude-sonnet-4-2…" in row_text(hostile, model, 100, "  ")  # the model cut to its column
     assert row_text(PickerRow("row", BASE, None, None), None, 80, "  ").rstrip().endswith("?  " + " " * 18 + "  …")
     broken = row_text(PickerRow("row", BASE, None, 0, "line 2 of x.jsonl is not JSON"), None, 100, "  ")
     assert broken.endswith(" " * 7 + " " * 20 + "unreadable: line 2 of x.jsonl is not JSON")  # no turns, no model
@@ -140,7 +140,7 @@ def _save(sessions: Path, *turns: tuple[str, str], title: str | None = None, mod
 def test_the_index_lists_its_sessions_and_gives_their_last_turn(tmp_path):
     sessions = tmp_path / "sessions"
     first = _save(sessions, ("one", "first answer"), ("two", "second \x1b[31manswer"), title="Titled")
-    second = _save(sessions, ("only", "just this"))
+    second = _save(sessions, ("only", "just this"), model="claude-haiku-4-5")
     index = SearchIndex(sessions=sessions)
     try:
         index.sync()
@@ -150,6 +150,7 @@ def test_the_index_lists_its_sessions_and_gives_their_last_turn(tmp_path):
         last = index.last_turn(first)
         assert (last.turn, last.model, last.user, last.answer) == (2, "claude-opus-4-6", "two", "second ␛[31manswer")
         assert index.last_turn("not-a-session") is None
+        assert index.last_models([first, second, "not-a-session"]) == {first: "claude-opus-4-6", second: "claude-haiku-4-5"}
         os.utime(sessions / f"{second}.jsonl", (BASE, BASE))
         assert [row.id for row in indexed_rows(listed)] == [second, first]  # as the index read them: saved last first
         assert [row.id for row in indexed_rows(listed, leave_out=second)] == [first]

@@ -513,6 +513,16 @@ class SearchIndex:
             for rowid, session, turn, when, model, _ in rows
         ]
 
+    def last_models(self, sessions: list[str]) -> dict[str, str | None]:
+        """The model that answered the last turn of each of `sessions` that has a turn."""
+        if not sessions:
+            return {}
+        marks = ",".join("?" * len(sessions))
+        with self._guarded() as db:
+            # SQLite takes a bare column from the row max() picked: the model of the last turn.
+            return {session: model for session, model, _ in db.execute(
+                f"SELECT session, model, max(turn) FROM turns WHERE session IN ({marks}) GROUP BY session", sessions)}
+
     def turn_snippet(self, query: SearchQuery, session: str, turn: int) -> str:
         """The snippet `search` would give of one turn for `query`; "" when it does not match."""
         with self._guarded() as db:

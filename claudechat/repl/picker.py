@@ -55,14 +55,14 @@ class _Closed(Exception):
     """The picker was left while the worker was still catching the index up."""
 
 
-def row_text(row: PickerRow, turn: IndexedTurn | None, width: int, marker: str) -> str:
+def row_text(row: PickerRow, model: str | None, width: int, marker: str) -> str:
     """One row: marker (two cells), last used, turns, model, title; never wider than `width` cells."""
     when = time.strftime(DATE_FORMAT, time.localtime(row.used))
     turns = "" if row.error else "?" if row.turns is None else f"{row.turns:,}"
     head = f"{when}  {turns:>5}  "  # ASCII: measured by len, as every row is on every frame
     used = 2 + len(head)
     if width - used - MODEL_WIDTH - 2 >= TITLE_ROOM:  # else the model gives way to the title
-        model = crop(one_line(turn.model or "", 80), MODEL_WIDTH) if turn is not None else ""
+        model = crop(one_line(model or "", 80), MODEL_WIDTH)
         head += f"{model}{' ' * (MODEL_WIDTH - cell_width(model))}  "
         used += MODEL_WIDTH + 2
     if row.error:
@@ -94,7 +94,9 @@ class _Picker:
         self.scanned = scanned  # the sessions directory, when it was listed before the first frame
         self.leave_out = leave_out
         self.note = note  # the status row's words about the index, when it says something
-        self.turns: dict[str, IndexedTurn | None] = {}  # last turns read for the rows drawn
+        self.turns: dict[str, IndexedTurn | None] = {}  # last turns read for the previews
+        self.models: dict[str, str | None] = {}  # of the last turns of the rows drawn
+        self.texts: dict[tuple[str, int, bool], str] = {}  # rows as drawn: (id, width, selected) -> text
         self.snippets: dict[tuple[str, int, str], list[tuple[str, bool]] | None] = {}  # of the hits previewed
         self.top = 0  # the first row in view
         self.closed = False
@@ -120,11 +122,27 @@ class _Picker:
             self.turns[session] = turn
         return self.turns[session]
 
+    def _read_models(self, rows: list[PickerRow]) -> None:
+        """The models of the rows about to be drawn, those not known yet in one query."""
+        wanted = [row.id for row in rows if row.id not in self.models]
+        if not wanted:
+            return
+        found: dict[str, str | None] = {}
+        if self.index is not None:
+            from claudechat.chat.index import IndexError_
+
+            try:
+                found = self.index.last_models(wanted)
+            except IndexError_:
+                pass
+        for key in wanted:
+            self.models[key] = found.get(key)
+
     def snippet(self, hit: SearchHit) -> list[tuple[str, bool]] | None:
         """What matched in the hit's turn, as (text, is a hit) pieces; None until the worker has
         made it (a prefix standing for many words can take it a good part of a second)."""
         query = self.filter.hits_query
-        if query is None:
+        if query is None or self.closed:
             return []
         key = (hit.session, hit.turn, query.match)
         if key not in self.snippets:
@@ -218,6 +236,8 @@ class _Picker:
         rows = done.result()
         if rows is not None:
             self.turns.clear()  # the index may hold more turns of them now
+            self.models.clear()
+            self.texts.clear()
             self.filter.set_rows(rows)
             self._follow()
         self._redraw()
@@ -268,15 +288,22 @@ class _Picker:
 
     def listing(self) -> list[tuple[str, str]]:
         _, width = self._size()
+        self._follow()  # the terminal may have been made shorter since the selection moved
         shown = self.filter.shown
         fragments: list[tuple[str, str]] = []
-        for at in range(self.top, min(len(shown), self.top + self.list_rows())):
+        in_view = range(self.top, min(len(shown), self.top + self.list_rows()))
+        self._read_models([shown[at] for at in in_view])
+        for at in in_view:
             item = self.filter.item(at)
             chosen = at == self.filter.selected
-            text = row_text(item.row, self.last_turn(item.row.id), width, "▸ " if chosen else "  ")
+            key = (item.row.id, width, chosen)
+            text = self.texts.get(key)
+            if text is None:  # made once: a keystroke redraws every row in view
+                text = row_text(item.row, self.models[item.row.id], width, "▸ " if chosen else "  ")
+                if chosen:  # its reverse video across the whole row
+                    text += " " * (width - cell_width(text))
+                self.texts[key] = text
             style = "class:picker.selected" if chosen else "class:picker.error" if item.row.error else ""
-            if chosen:
-                text += " " * (width - cell_width(text))
             fragments += [(style, text), ("", "\n")]
         if not shown:
             fragments.append(("class:picker.keys", "  no session matches" + (" yet: searching…" if self.searching else "")))
