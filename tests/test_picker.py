@@ -141,6 +141,8 @@ def test_the_index_lists_its_sessions_and_gives_their_last_turn(tmp_path):
     sessions = tmp_path / "sessions"
     first = _save(sessions, ("one", "first answer"), ("two", "second \x1b[31manswer"), title="Titled")
     second = _save(sessions, ("only", "just this"), model="claude-haiku-4-5")
+    for key, hours in ((first, 1), (second, 2)):  # times of the test's, not of the clock's grain
+        os.utime(sessions / f"{key}.jsonl", (BASE + hours * 3600, BASE + hours * 3600))
     index = SearchIndex(sessions=sessions)
     try:
         index.sync()
@@ -151,8 +153,8 @@ def test_the_index_lists_its_sessions_and_gives_their_last_turn(tmp_path):
         assert (last.turn, last.model, last.user, last.answer) == (2, "claude-opus-4-6", "two", "second ␛[31manswer")
         assert index.last_turn("not-a-session") is None
         assert index.last_models([first, second, "not-a-session"]) == {first: "claude-opus-4-6", second: "claude-haiku-4-5"}
-        os.utime(sessions / f"{second}.jsonl", (BASE, BASE))
-        assert [row.id for row in indexed_rows(listed)] == [second, first]  # as the index read them: saved last first
+        os.utime(sessions / f"{second}.jsonl", (BASE, BASE))  # older since the index read it
+        assert [row.id for row in indexed_rows(listed)] == [second, first]  # as the index read them
         assert [row.id for row in indexed_rows(listed, leave_out=second)] == [first]
         digest, found = scan_logs(sessions)
         rows = picker_rows(found, listed)

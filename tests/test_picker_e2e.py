@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from claudechat.chat import Message, SessionSettings, SessionStore
+from claudechat.chat.index import SearchIndex
 from claudechat.chat.keeper import SessionKeeper
 from tests.cli_helpers import CLI, assert_one_line
 from tests.double import Reply
@@ -29,10 +30,11 @@ def sessions_dir(tmp_path: Path) -> Path:
     return tmp_path / "data" / "claudechat" / "sessions"
 
 
-def _saved(tmp_path: Path, *turns: tuple[str, str], title: str, hours: int) -> str:
-    """A session of `turns` saved (and indexed) as a chat saves it, last used `hours` after BASE."""
+def _saved(tmp_path: Path, *turns: tuple[str, str], title: str, hours: int, indexed: bool = True) -> str:
+    """A session of `turns` saved as a chat saves it, last used `hours` after BASE; the index
+    told of that time too (as it is after a chat's save), unless not `indexed` at all."""
     sessions = sessions_dir(tmp_path)
-    keeper = SessionKeeper(SessionStore(sessions), SessionSettings(model="claude-sonnet-4-6"))
+    keeper = SessionKeeper(SessionStore(sessions), SessionSettings(model="claude-sonnet-4-6"), indexed=indexed)
     for question, answer in turns:
         keeper.session.add_turn(Message("user", question), Message("assistant", answer))
         keeper.save()
@@ -41,6 +43,10 @@ def _saved(tmp_path: Path, *turns: tuple[str, str], title: str, hours: int) -> s
     keeper.close()
     when = BASE + hours * 3600
     os.utime(sessions / f"{keeper.session.id}.jsonl", (when, when))
+    if indexed:
+        index = SearchIndex(sessions=sessions)
+        index.sync()
+        index.close()
     return keeper.session.id
 
 
@@ -139,10 +145,14 @@ def test_esc_and_ctrl_c_leave_the_chat_as_it_was(tmp_path, terminal, double):
 
 def test_claudechat_resume_without_an_id_chooses_the_session_the_chat_continues(tmp_path, double):
     ids = _three(tmp_path)
+    _saved(tmp_path, ("plant tomatoes", "In May."), title="garden", hours=0, indexed=False)
     term = Terminal(tmp_path, base_url=double.url, args=["--resume"])
     try:
         term.wait_for(PICKER)
+        # The rows come from the index first; the session it has not read yet, once it has.
+        term.wait_for(lambda t: _row_of(t, "garden") is not None)
         term.wait_for(lambda t: _only_rows(t, "cluster work", "baking", "web server trouble"))
+        assert _row_of(term, "garden") > _row_of(term, "cluster work")  # used before the others
         term.send(Keys.DOWN)
         term.wait_for("Flour, water, salt and time.")
         term.enter()
