@@ -542,9 +542,10 @@ class SearchIndex:
 
     def listing(self) -> dict[str, tuple[str | None, int, str | None, int]]:
         """Every log the index holds: id -> (title, turns, why it could not be read, the log's
-        modification time in ns when it was read)."""
+        modification time in ns when it was read); the latest modified first."""
         with self._guarded() as db:
-            return {row[0]: row[1:] for row in db.execute("SELECT id, title, turns, error, mtime_ns FROM logs")}
+            return {row[0]: row[1:] for row in
+                    db.execute("SELECT id, title, turns, error, mtime_ns FROM logs ORDER BY mtime_ns DESC, id DESC")}
 
     def last_turn(self, session: str) -> IndexedTurn | None:
         """The session's last turn as indexed (its text sanitised when it was), None if it has none."""

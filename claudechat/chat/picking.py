@@ -76,12 +76,11 @@ def indexed_rows(listed: Listed, *, leave_out: str | None = None) -> list[Picker
     """Rows for the logs the index holds, as it last read them: what the picker shows first,
     before the sessions directory is listed (`picker_rows` then), which costs more than this.
     A log opened since (opening touches it) is placed by its older time until then."""
-    return [
-        PickerRow(key, mtime_ns / 1e9, title, turns, error)
-        for key, (title, turns, error, mtime_ns) in sorted(listed.items(), key=lambda item: (item[1][3], item[0]),
-                                                           reverse=True)
-        if key != leave_out
-    ]
+    rows = [PickerRow(key, mtime_ns / 1e9, title, turns, error)
+            for key, (title, turns, error, mtime_ns) in listed.items() if key != leave_out]
+    if any(rows[at].used < rows[at + 1].used for at in range(len(rows) - 1)):  # `listing` sorts them already
+        rows.sort(key=lambda row: (row.used, row.id), reverse=True)
+    return rows
 
 
 def _plain(text: str) -> list[str]:

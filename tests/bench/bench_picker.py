@@ -153,20 +153,23 @@ def _from_the_command(env: dict[str, str], total: str) -> dict[str, list[float]]
 def _in_process(sessions: Path) -> list[Row]:
     from claudechat.chat.index import SearchIndex
     from claudechat.chat.index_read import scan_logs
-    from claudechat.chat.picking import PickerFilter, content_query, picker_rows
+    from claudechat.chat.picking import PickerFilter, content_query, indexed_rows, picker_rows
     from claudechat.repl.picker import CONTENT_LIMIT
 
     index = SearchIndex(sessions=sessions)
-    listings, scans = [], []
+    firsts, scans, fulls = [], [], []
     rows = []
     for _ in range(RUNS):
+        started = clock()
+        rows = indexed_rows(index.listing())  # what the first frame is drawn from
+        firsts.append((clock() - started) * 1000)
         started = clock()
         _, found = scan_logs(sessions)
         scans.append((clock() - started) * 1000)
         started = clock()
         _, found = scan_logs(sessions)
-        rows = picker_rows(found, index.listing())
-        listings.append((clock() - started) * 1000)
+        picker_rows(found, index.listing())  # what the worker puts in their place
+        fulls.append((clock() - started) * 1000)
     text = _Text(1)
     frequent, rare = text.words[800], text.words[5_000]
     words = [frequent, rare, "zzz", "the"]
@@ -192,9 +195,9 @@ def _in_process(sessions: Path) -> list[Row]:
         queries[name] = (times, len(hits))
     index.close()
     result = [
-        Row(f"picker: the rows of {len(rows):,} sessions (scandir + the index's logs table; median of {RUNS})",
-            f"{median(listings):.1f} ms", f"scandir + lstat alone {median(scans):.1f} ms",
-            f"+{median(listings) - median(scans):.1f} ms", "(info)", True),
+        Row(f"picker: the first frame's rows, {len(rows):,} sessions, from the index's table of logs (median of {RUNS})",
+            f"{median(firsts):.1f} ms", f"scandir + lstat alone {median(scans):.1f} ms",
+            f"the worker's, with the scandir: {median(fulls):.1f} ms", "(info)", True),
         Row(f"picker: title filter of one keystroke over {len(rows):,} rows (slowest of {len(keystrokes)}; median)",
             f"{max(keystrokes):.1f} ms", "", f"median {median(keystrokes):.1f} ms", f"<= {KEY_MS:.0f} ms",
             max(keystrokes) <= KEY_MS),
