@@ -13,7 +13,7 @@ from claudechat.chat.index_read import scan_logs
 from claudechat.chat.picking import PickerFilter, PickerRow, content_query, indexed_rows, picker_rows, title_words
 from claudechat.chat.keeper import SessionKeeper
 from claudechat.chat.search_hit import SearchHit
-from claudechat.repl.picker import row_text
+from claudechat.render.picker import row_text
 from claudechat.textwidth import cell_width
 
 BASE = 1_700_000_000.0  # a fixed time: rows are ordered by the times the test gives them

@@ -1,9 +1,10 @@
 """The session picker's rows and what typing keeps of them, apart from any terminal.
 
-The rows are the saved sessions, the most recently used first: one listing of the sessions
-directory (`index_read.scan_logs`: names, sizes and times, no log read) and the search index's
-table of logs (title, turns). No log is opened to list them, so ten thousand sessions list as
-fast as one directory scan and one table read.
+The rows are the saved sessions, the most recently used first, with their titles and turns
+from the search index's table of logs. No log is opened to list them: the first rows come from
+that table alone (`indexed_rows`), and the rows put in their place once the sessions directory
+has been listed (`picker_rows`, from `index_read.scan_logs`: names, sizes and times) add the logs
+the index has not read yet and the times of logs opened since it read them.
 
 Typing keeps a row when every typed word is in its title, or when the full-text index finds
 the words in one of its turns (`content_query` says what it is asked; the last word counts as

@@ -6,21 +6,23 @@ puts back the screen as it was (the chat's scrollback is never touched). The row
 filter are `claudechat.chat.picking`'s; this module draws them and keeps typing quick: the
 title part of the filter runs on each key, the content part (the full-text index) on a worker
 thread after a pause in typing, its answer merged in when it comes. The same worker first
-brings the index up to the logs (the listing is shown meanwhile, as the index last saw it).
+lists the sessions directory and brings the index up to the logs; the first frame shows the
+sessions as the index last saw them, and the rows are replaced if that changed anything. The
+snippet of what matched is made on the worker too, when its row is previewed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudechat.chat.picking import Listed, PickerFilter, PickerRow, indexed_rows, picker_rows
+from claudechat.render.picker import answer_text, row_text
 from claudechat.sanitize import one_line, sanitize
-from claudechat.textwidth import cell_width, crop, fit_words
+from claudechat.textwidth import cell_width, crop
 
 if TYPE_CHECKING:
     from prompt_toolkit.application import Application
@@ -33,16 +35,12 @@ if TYPE_CHECKING:
 
 Scanned = tuple[int, list[tuple[bytes, int, int]]]  # what index_read.scan_logs returns
 
-__all__ = ["PickedSession", "pick_session", "row_text"]
+__all__ = ["PickedSession", "pick_session"]
 
 CONTENT_WAIT = 0.08  # seconds of no typing before the index is asked about what was said
 CONTENT_LIMIT = 200  # sessions a content query keeps (the best-matching ones)
 ESCAPE_WAIT = 0.05  # a lone Esc is told from the start of an escape sequence after this long
 PREVIEW_ROWS = 8  # at most; a short terminal gives the list its rows first
-MODEL_WIDTH = 18
-TITLE_ROOM = 20  # cells a title keeps before the model column is left out
-DATE_FORMAT = "%Y-%m-%d %H:%M"
-_PREVIEW_CHARS = 4000  # of an answer: more than any preview pane shows
 
 
 @dataclass(frozen=True)
@@ -53,36 +51,6 @@ class PickedSession:
 
 class _Closed(Exception):
     """The picker was left while the worker was still catching the index up."""
-
-
-def row_text(row: PickerRow, model: str | None, width: int, marker: str) -> str:
-    """One row: marker (two cells), last used, turns, model, title; never wider than `width` cells."""
-    when = time.strftime(DATE_FORMAT, time.localtime(row.used))
-    turns = "" if row.error else "?" if row.turns is None else f"{row.turns:,}"
-    head = f"{when}  {turns:>5}  "  # ASCII: measured by len, as every row is on every frame
-    used = 2 + len(head)
-    if width - used - MODEL_WIDTH - 2 >= TITLE_ROOM:  # else the model gives way to the title
-        model = crop(one_line(model or "", 80), MODEL_WIDTH)
-        head += f"{model}{' ' * (MODEL_WIDTH - cell_width(model))}  "
-        used += MODEL_WIDTH + 2
-    if row.error:
-        title = f"unreadable: {one_line(row.error, 300)}"
-    elif not row.indexed:
-        title = "…"  # the index has not read it yet: it is, on the worker
-    else:
-        title = one_line(row.title or "untitled", 300)
-    text = marker + head + fit_words(title, max(0, width - used))
-    return text if used <= width else crop(text, width)
-
-
-def _answer_text(text: str) -> str:
-    """An answer for the preview: sanitised, tabs as spaces, no runs of blank lines."""
-    lines = sanitize(text[:_PREVIEW_CHARS]).replace("\t", "    ").split("\n")
-    kept: list[str] = []
-    for line in lines:
-        if line.strip() or (kept and kept[-1].strip()):
-            kept.append(line.rstrip())
-    return "\n".join(kept).strip("\n")
 
 
 class _Picker:
@@ -340,7 +308,7 @@ class _Picker:
             note = "not in the search index yet" if not row.indexed else "no exchange yet"
             return fragments + [("class:picker.keys", note)]
         fragments += [("class:prompt", "› "), ("", one_line(turn.user, 1000)), ("", "\n")]
-        fragments.append(("", _answer_text(turn.answer)))
+        fragments.append(("", answer_text(turn.answer)))
         return fragments
 
     def status(self) -> list[tuple[str, str]]:

@@ -85,7 +85,6 @@ def show_hit_turn(app: ChatApp, hit: SearchHit, *, shown: bool) -> None:
     from claudechat.chat.conversation import attachment_labels
     from claudechat.render.exchange import saved_answer, user_message
 
-    opened = shown
     messages = app.session.messages
     starts = [position for position, message in enumerate(messages) if message.role == "user"]
     if not 1 <= hit.turn <= len(starts):
@@ -93,7 +92,7 @@ def show_hit_turn(app: ChatApp, hit: SearchHit, *, shown: bool) -> None:
         return
     start = starts[hit.turn - 1]
     end = starts[hit.turn] if hit.turn < len(starts) else len(messages)
-    if opened and len(messages) - start <= 2 * RESUME_SHOWS:  # show_session has just shown it
+    if shown and len(messages) - start <= 2 * RESUME_SHOWS:  # show_session has just shown it
         app.notice(f"the turn that matched is turn {hit.turn} of {len(starts)}, above")
         return
     app.notice(f"the turn that matched, turn {hit.turn} of {len(starts)}:")
