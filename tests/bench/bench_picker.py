@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -219,13 +220,17 @@ def run() -> list[Row]:
     index.close()
     total = f"{sum(1 for name in os.listdir(sessions) if name.endswith('.jsonl')):,}"
     rows = _in_process(sessions)
-    with DoubleProcess("--token", "bench-token") as double:
-        scratch = home / "picker-bench"  # config, cache and state of the runs; the data is the history's
-        scratch.mkdir(exist_ok=True)
-        env = child_env(scratch, double.url)
-        env["XDG_DATA_HOME"] = str(home)
-        frames, keys, tables = _in_the_chat(env, total)
-        starts = _from_the_command(env, total)
+    history = home / "claudechat" / "history"  # the chat's input history: made by these runs, taken away
+    had_history = history.exists()
+    with tempfile.TemporaryDirectory() as scratch, DoubleProcess("--token", "bench-token") as double:
+        env = child_env(Path(scratch), double.url)  # config, cache and state of the runs
+        env["XDG_DATA_HOME"] = str(home)  # the data is the history's
+        try:
+            frames, keys, tables = _in_the_chat(env, total)
+            starts = _from_the_command(env, total)
+        finally:
+            if not had_history:
+                history.unlink(missing_ok=True)
     rows += [
         Row(f"picker: /resume to its first frame, {total} sessions (median of {RUNS}; slowest)",
             f"{median(frames):.0f} ms", f"/sessions to its table and the prompt {median(tables):.0f} ms",
