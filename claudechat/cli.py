@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+# What --resume without an id parses to: a value no id can be, so an id is never taken for it.
+PICK = True
+
 SUBCOMMANDS = ("config", "auth", "sessions", "search", "export", "roles", "usage", "completion")
 
 DESCRIPTION = """\
@@ -43,6 +46,7 @@ EXAMPLES = (
     ('git diff | claudechat -r review --var lang=go', "a role of yours, its {{lang}} filled in"),
     ("claudechat -c", "continue the chat used last"),
     ("claudechat --resume 3fa2", "continue a saved chat by (the start of) its id"),
+    ("claudechat --resume", "choose the chat to continue from a list; type to filter it"),
     ('claudechat -c "and in Rust?"', "one more answer in the last chat, saved into it"),
     ("claudechat -- config is a prompt", "a prompt that starts with a subcommand word"),
 )
@@ -155,7 +159,9 @@ def _build_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--theme", metavar="NAME", help="colour theme (see /theme in the chat)")
     parser.add_argument("-c", "--continue", dest="continue_last", action="store_true",
                         help="continue the chat session used last (opened or written)")
-    parser.add_argument("--resume", metavar="ID", help="continue the saved chat session ID (see `claudechat sessions`)")
+    parser.add_argument("--resume", metavar="ID", nargs="?", const=PICK,
+                        help="continue the saved chat session ID (see `claudechat sessions`); "
+                        "without ID, choose it from a list")
     parser.add_argument("--debug", action="store_true",
                         help="write the raw exchange with the server to a file for a bug report (token left out)")
     return parser
@@ -251,18 +257,26 @@ def _dispatch(args: list[str]) -> int:
         preload_tls_context()  # the request needs it ~100 ms of imports from now
     settings = None
     try:
+        if options.resume is PICK:
+            _check_pick(options, chat)
         role, variables = _role(options)
         settings, base = _load_settings(options, options.profile, role, variables)
         if chat:
-            from claudechat.repl.app import run_repl
-            from claudechat.first_run import ensure_token
-
             if role is not None and role.is_template:
                 raise UsageError(f"role {role.name!r} is a template for one question ({{{{input}}}} in it)",
                                  hint=f'ask with claudechat -r {role.name} "..."')
+            hit = None
+            if options.resume is PICK:  # before the chat is even imported: the list comes first
+                picked = _pick()
+                if picked is None:  # Esc: nothing opened, nothing started
+                    return EXIT_OK
+                options.resume, hit = picked.session, picked.hit
+            from claudechat.repl.app import run_repl
+            from claudechat.first_run import ensure_token
+
             keeper, opened, settings, base = _open_session(options, settings, base, role, variables)
             try:
-                return run_repl(ensure_token(settings), keeper, opened=opened, base=base)
+                return run_repl(ensure_token(settings), keeper, opened=opened, base=base, hit=hit)
             finally:
                 keeper.close()
         import dataclasses
@@ -318,6 +332,30 @@ def _dispatch(args: list[str]) -> int:
             model = settings.model if settings is not None else options.model or DEFAULT_MODEL
             print_json_failure(model, err)
         raise
+
+
+def _check_pick(options, chat: bool) -> None:  # type: ignore[no-untyped-def]
+    """--resume without an id: a list to choose from, which only the chat on a terminal has."""
+    if options.continue_last:
+        raise UsageError("give either -c or --resume, not both")
+    hint = "give its id: `claudechat --resume ID`; `claudechat sessions` lists them"
+    if chat:
+        return
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
+        raise UsageError("--resume without an id needs a terminal to choose the session on", hint=hint)
+    raise UsageError("--resume without an id chooses a session for the chat, not for one answer", hint=hint)
+
+
+def _pick():  # type: ignore[no-untyped-def]
+    """The session chosen in the picker, None when Esc left it (Ctrl-C: KeyboardInterrupt)."""
+    import asyncio
+
+    from claudechat.chat.store import sessions_dir
+    from claudechat.repl.picker import pick_session
+
+    # In the picker's own few styles: the theme's, made for prompt_toolkit, would cost it a
+    # third of its start (rich's colours). The chat that follows wears the theme.
+    return asyncio.run(pick_session(sessions_dir()))
 
 
 def _role(options):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ synchronise on content, never on time.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
@@ -101,15 +102,56 @@ def columns_for_paths_under(root: Path) -> int:
     return len(str(root)) + 200
 
 
+ALTERNATE_SCREEN = 1049  # DECSET: draw on the alternate screen; reset: the main one comes back as it was
+
+
 class _Screen(pyte.HistoryScreen):
-    """A HistoryScreen whose answers to the program's queries go back to the program."""
+    """A HistoryScreen whose answers to the program's queries go back to the program, with the
+    alternate screen of xterm and tmux (pyte has none): what a full-screen program draws there
+    neither scrolls into the history nor stays on the main screen once it leaves."""
 
     def __init__(self, columns: int, lines: int, reply: Callable[[str], None]) -> None:
         super().__init__(columns, lines, history=10000)
         self._reply = reply
+        self._main: tuple[dict[int, pyte.screens.StaticDefaultDict], pyte.screens.Cursor] | None = None
+
+    @property
+    def alternate(self) -> bool:
+        return self._main is not None
 
     def write_process_input(self, data: str) -> None:
         self._reply(data)
+
+    def set_mode(self, *modes: int, **kwargs) -> None:
+        if kwargs.get("private") and ALTERNATE_SCREEN in modes:
+            modes = tuple(mode for mode in modes if mode != ALTERNATE_SCREEN)
+            if self._main is None:
+                saved = {}
+                for y, line in self.buffer.items():
+                    saved[y] = pyte.screens.StaticDefaultDict(line.default)
+                    saved[y].update(line)
+                self._main = (saved, copy.copy(self.cursor))
+                self.buffer.clear()
+                self.dirty.update(range(self.lines))
+        super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs) -> None:
+        if kwargs.get("private") and ALTERNATE_SCREEN in modes:
+            modes = tuple(mode for mode in modes if mode != ALTERNATE_SCREEN)
+            if self._main is not None:
+                saved, cursor = self._main
+                self._main = None
+                self.buffer.clear()
+                self.buffer.update(saved)
+                self.cursor = cursor
+                self.dirty.update(range(self.lines))
+        super().reset_mode(*modes, **kwargs)
+
+    def index(self) -> None:
+        if self._main is not None:  # the alternate screen has no history
+            pyte.Screen.index(self)
+            return
+        super().index()
 
 
 def _line_text(line: Mapping[int, pyte.screens.Char], columns: int) -> str:

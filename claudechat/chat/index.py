@@ -541,8 +541,11 @@ class SearchIndex:
 
     # --- reading -----------------------------------------------------------------------
 
-    def search(self, query: SearchQuery, limit: int = 20) -> list[SearchHit]:
-        """The sessions that match best (bm25 of their best turn), newest first among equals."""
+    def search(self, query: SearchQuery, limit: int = 20, *, snippets: bool = True) -> list[SearchHit]:
+        """The sessions that match best (bm25 of their best turn), newest first among equals.
+
+        Without `snippets` the hits' snippets are empty: a snippet of a prefix that stands for
+        many words costs milliseconds a hit (`turn_snippet` makes one when it is shown)."""
         conditions = ["turn_text MATCH :match"]
         if query.model is not None:
             conditions.append("instr(lower(t.model), :model) > 0")
@@ -587,20 +590,40 @@ class SearchIndex:
             if not rows:
                 return []
             marks = ",".join("?" * len(rows))
-            snippets = dict(
+            texts = dict(
                 db.execute(
                     f"SELECT rowid, snippet(turn_text, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM turn_text "
                     f"WHERE turn_text MATCH ? AND rowid IN ({marks})",
                     (HIGHLIGHT_START, HIGHLIGHT_END, query.match, *[row[0] for row in rows]),
                 ).fetchall()
-            )
+            ) if snippets else {}
             titles = dict(
                 db.execute(f"SELECT id, title FROM logs WHERE id IN ({marks})", [row[1] for row in rows]).fetchall()
             )
         return [
-            SearchHit(session, titles.get(session), turn, when, model, snippets.get(rowid, ""))
+            SearchHit(session, titles.get(session), turn, when, model, texts.get(rowid, ""))
             for rowid, session, turn, when, model, _ in rows
         ]
+
+    def last_models(self, sessions: list[str]) -> dict[str, str | None]:
+        """The model that answered the last turn of each of `sessions` that has a turn."""
+        if not sessions:
+            return {}
+        marks = ",".join("?" * len(sessions))
+        with self._guarded() as db:
+            # SQLite takes a bare column from the row max() picked: the model of the last turn.
+            return {session: model for session, model, _ in db.execute(
+                f"SELECT session, model, max(turn) FROM turns WHERE session IN ({marks}) GROUP BY session", sessions)}
+
+    def turn_snippet(self, query: SearchQuery, session: str, turn: int) -> str:
+        """The snippet `search` would give of one turn for `query`; "" when it does not match."""
+        with self._guarded() as db:
+            row = db.execute(
+                f"SELECT snippet(turn_text, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM turn_text WHERE turn_text MATCH ? "
+                "AND rowid = (SELECT id FROM turns WHERE session = ? AND turn = ?)",
+                (HIGHLIGHT_START, HIGHLIGHT_END, query.match, session, turn),
+            ).fetchone()
+        return row[0] if row else ""
 
     def counts(self) -> tuple[int, int]:
         """Sessions and turns in the index."""
@@ -608,3 +631,20 @@ class SearchIndex:
             sessions = db.execute("SELECT count(*) FROM logs WHERE error IS NULL").fetchone()[0]
             turns = db.execute("SELECT count(*) FROM turns").fetchone()[0]
         return sessions, turns
+
+    def listing(self) -> dict[str, tuple[str | None, int, str | None, int]]:
+        """Every log the index holds: id -> (title, turns, why it could not be read, the log's
+        modification time in ns when it was read); the latest modified first."""
+        with self._guarded() as db:
+            return {row[0]: row[1:] for row in
+                    db.execute("SELECT id, title, turns, error, mtime_ns FROM logs ORDER BY mtime_ns DESC, id DESC")}
+
+    def last_turn(self, session: str) -> IndexedTurn | None:
+        """The session's last turn as indexed (its text sanitised when it was), None if it has none."""
+        with self._guarded() as db:
+            row = db.execute(
+                "SELECT t.turn, t.time, t.model, x.user, x.answer FROM turns AS t JOIN turn_text AS x "
+                "ON x.rowid = t.id WHERE t.session = ? ORDER BY t.turn DESC LIMIT 1",
+                (session,),
+            ).fetchone()
+        return None if row is None else IndexedTurn(*row)

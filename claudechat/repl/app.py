@@ -85,7 +85,7 @@ def _fitted(parts: list[str], columns: int) -> str:
 
 class Repl:
     def __init__(self, settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
-                 base: Settings | None = None) -> None:
+                 base: Settings | None = None, hit: SearchHit | None = None) -> None:
         from claudechat.render.theme import load_theme
 
         self.settings = settings
@@ -97,6 +97,7 @@ class Repl:
         self.rewind_to: int | None = None  # the next message starts a branch after this many messages (/rewind)
         self.search_hits: list[SearchHit] = []  # the last /search's list, for /resume N
         self._opened = opened  # how the session at start came to be, when it was resumed
+        self._opened_at = hit  # the turn to show of it, when it was chosen for what was said in it
         self.reasoning_mode = settings.reasoning
         self.theme, theme_warnings = load_theme(settings.theme)
         self._screen: Screen | None = None  # made when first drawn on: rich costs start-up time
@@ -383,6 +384,8 @@ class Repl:
             self._warn_about_user_commands(refresh=True)
         if self.session.messages:
             self.show_session(self._opened)
+            if self._opened_at is not None:
+                search_commands.show_hit_turn(self, self._opened_at, shown=True)
 
     def _open_trace(self) -> None:
         from claudechat.connect import open_exchange_log
@@ -667,5 +670,6 @@ def _may_have_user_commands() -> bool:
 
 
 def run_repl(settings: Settings, keeper: SessionKeeper, *, opened: str | None = None,
-             base: Settings | None = None) -> int:
-    return asyncio.run(Repl(settings, keeper, opened=opened, base=base).run())
+             base: Settings | None = None, hit: SearchHit | None = None) -> int:
+    """The chat; `hit`, when the session was chosen for a turn that matched a search, shows that turn."""
+    return asyncio.run(Repl(settings, keeper, opened=opened, base=base, hit=hit).run())

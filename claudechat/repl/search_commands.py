@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from claudechat.chat.search_hit import SearchHit
     from claudechat.repl.interface import ChatApp
 
-__all__ = ["hit_for", "open_hit"]
+__all__ = ["hit_for", "open_hit", "show_hit_turn"]
 
 LISTED = 20  # hits /search shows
 _READING_NOTICE_FROM = 50  # logs to read before saying so
@@ -69,9 +69,6 @@ def hit_for(app: ChatApp, argument: str) -> SearchHit | None:
 
 def open_hit(app: ChatApp, hit: SearchHit) -> None:
     """Open the hit's session (unless it is the one in use) and show the turn that matched."""
-    from claudechat.chat.conversation import attachment_labels
-    from claudechat.render.exchange import saved_answer, user_message
-
     opened = hit.session != app.session.id
     if opened:
         note = app.keeper.open(hit.session)
@@ -80,6 +77,15 @@ def open_hit(app: ChatApp, hit: SearchHit) -> None:
         app.rewind_to = None
         app.show_session(note)
         app.keeper_warnings()
+    show_hit_turn(app, hit, shown=opened)
+
+
+def show_hit_turn(app: ChatApp, hit: SearchHit, *, shown: bool) -> None:
+    """Show the turn of the session in use that `hit` matched; `shown`: `show_session` has just
+    shown the session's last exchanges, so a turn among them is pointed to, not shown again."""
+    from claudechat.chat.conversation import attachment_labels
+    from claudechat.render.exchange import saved_answer, user_message
+
     messages = app.session.messages
     starts = [position for position, message in enumerate(messages) if message.role == "user"]
     if not 1 <= hit.turn <= len(starts):
@@ -87,7 +93,7 @@ def open_hit(app: ChatApp, hit: SearchHit) -> None:
         return
     start = starts[hit.turn - 1]
     end = starts[hit.turn] if hit.turn < len(starts) else len(messages)
-    if opened and len(messages) - start <= 2 * RESUME_SHOWS:  # show_session has just shown it
+    if shown and len(messages) - start <= 2 * RESUME_SHOWS:  # show_session has just shown it
         app.notice(f"the turn that matched is turn {hit.turn} of {len(starts)}, above")
         return
     app.notice(f"the turn that matched, turn {hit.turn} of {len(starts)}:")

@@ -70,16 +70,45 @@ def _open(app: ChatApp, key: str, command: str) -> None:
     app.keeper_warnings()
 
 
-@COMMANDS.command("resume", "continue a saved session (N: hit N of the last /search)", usage="/resume ID|N",
-                  complete=_session_ids)
-def _resume(app: ChatApp, argument: str) -> None:
+@COMMANDS.command("resume", "continue a saved session (N: hit N of the last /search; none: choose one)",
+                  usage="/resume [ID|N]", complete=_session_ids,
+                  details="Without ID, a list of the saved sessions opens, the last used first:\n"
+                  "type to keep those whose title or conversation has the words,\n"
+                  "Up/Down and PgUp/PgDn choose, Enter opens, Esc leaves the chat as it was.")
+async def _resume(app: ChatApp, argument: str) -> None:
     from claudechat.repl.search_commands import hit_for, open_hit
 
+    if not argument.strip():
+        await _pick(app)
+        return
     hit = hit_for(app, argument)
     if hit is not None:
         open_hit(app, hit)
         return
     _open(app, argument, "resume")
+
+
+async def _pick(app: ChatApp) -> None:
+    from claudechat.chat.store import NoSavedSessionError
+    from claudechat.repl.picker import pick_session
+    from claudechat.repl.search_commands import open_hit
+
+    app.save_session()  # the session in use is left out of the list, but its turns are indexed
+    current = app.session.id
+    try:
+        picked = await pick_session(app.keeper.store.directory, leave_out=current,
+                                    style=app.theme.prompt_toolkit_style())
+    except NoSavedSessionError:
+        app.notice("no other saved session to resume; each conversation is saved after its first answer")
+        return
+    except KeyboardInterrupt:  # Ctrl-C leaves the list as Esc does
+        return
+    if picked is None:
+        return
+    if picked.hit is not None:
+        open_hit(app, picked.hit)
+    else:
+        _open(app, picked.session, "resume")
 
 
 @COMMANDS.command(

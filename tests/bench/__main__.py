@@ -12,6 +12,7 @@ from tests.bench import (
     bench_decode,
     bench_huge,
     bench_paced,
+    bench_picker,
     bench_prompt,
     bench_render,
     bench_search,
@@ -27,7 +28,7 @@ def main() -> int:
     # quick, quiet ones first
     for bench in (
         bench_startup, bench_shell_completion, bench_prompt, bench_session, bench_context, bench_decode, bench_attach, bench_command,
-        bench_render, bench_complete, bench_huge, bench_paced, bench_search,
+        bench_render, bench_complete, bench_huge, bench_paced, bench_search, bench_picker,
     ):
         print(f"running {bench.__name__.rsplit('.', 1)[-1]} ...", file=sys.stderr, flush=True)
         rows += bench.run()
