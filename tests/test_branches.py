@@ -264,6 +264,30 @@ def test_a_page_holds_every_branch_with_all_and_anchors_stay_unique(tmp_path: Pa
     assert len(anchors) == len(set(anchors))
 
 
+def test_a_document_or_a_busy_log_opened_as_a_copy_keeps_every_branch(tmp_path: Path) -> None:
+    from claudechat.chat.keeper import SessionKeeper
+    from claudechat.chat.transcript import to_json
+
+    session, path, _ = branched(tmp_path / "sessions")
+    document = tmp_path / "saved.json"
+    document.write_text(to_json(session))
+    keeper = SessionKeeper(SessionStore(tmp_path / "sessions"), SessionSettings(model="m"), indexed=False)
+    try:
+        assert keeper.open(str(document)).startswith("loaded saved.json as a new session")
+        assert keeper.session.id != session.id
+        assert state(keeper.session) == state(session)
+        held = SessionStore(tmp_path / "sessions").open(path)[0]  # another claudechat has it
+        try:
+            assert "continuing in a copy" in keeper.open(session.id)
+            assert state(keeper.session) == state(session)
+        finally:
+            held.close()
+    finally:
+        keeper.close()
+    copies = [read_session_file(log) for log in (tmp_path / "sessions").glob("*.jsonl") if log != path]
+    assert len(copies) == 2 and all(state(copy) == state(session) for copy in copies)
+
+
 # --- the fewest records ------------------------------------------------------------------
 
 

@@ -128,7 +128,10 @@ class SessionKeeper:
         return None
 
     def _copy_of(self, path: Path, note: str) -> str:
-        session = read_session_file(path).copy()
+        from claudechat.chat.session import new_session_id
+
+        session = read_session_file(path).rebuilt()  # every branch of it
+        session.id = new_session_id()
         self._switch(session, None)
         self.save()
         return f"{note}, {session.id}"
