@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claudechat.chat.listing import SESSIONS_DIR_NAME, SUFFIX, session_files
+from claudechat.chat.listing import SESSIONS_DIR_NAME, SUFFIX, session_files, session_names
 from claudechat.chat.session import (
     Session,
     SessionError,
@@ -407,9 +407,9 @@ class SessionStore:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = sessions_dir() if directory is None else directory
 
-    def _files(self) -> list[tuple[float, Path]]:
+    def _files(self, limit: int | None = None) -> list[tuple[float, Path]]:
         try:
-            return session_files(self.directory)
+            return session_files(self.directory, limit)
         except OSError as exc:
             raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
 
@@ -423,7 +423,7 @@ class SessionStore:
 
     def summaries(self, limit: int | None = None) -> list[SessionSummary]:
         """The most recently used sessions first; unreadable files are listed with their error."""
-        return [self.summary(updated, path) for updated, path in self._files()[:limit]]
+        return [self.summary(updated, path) for updated, path in self._files(limit)]
 
     @staticmethod
     def summary(updated: float, path: Path) -> SessionSummary:
@@ -437,7 +437,7 @@ class SessionStore:
         )
 
     def most_recent(self) -> Path:
-        files = self._files()
+        files = self._files(1)
         if not files:
             raise NoSavedSessionError("there is no saved session yet", hint="start one with `claudechat`")
         return files[0][1]
@@ -458,7 +458,11 @@ class SessionStore:
         exact = self.directory / f"{key}{SUFFIX}"
         if exact.exists() or exact.is_symlink():
             return exact
-        matches = [path for _, path in self._files() if path.stem.startswith(key)]
+        try:
+            names = session_names(self.directory)
+        except OSError as exc:
+            raise SessionError(f"cannot list {self.directory}: {_why(exc)}") from None
+        matches = [self.directory / name for name in names if name.startswith(key)]
         if not matches:
             raise SessionError(f"no session {shown}", hint="see `claudechat sessions`")
         if len(matches) > 1:

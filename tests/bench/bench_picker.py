@@ -35,6 +35,7 @@ RUNS = 10
 FRAME_MS = 150.0
 KEY_MS = 30.0
 START_EXTRA_MS = 150.0  # over a bare prompt_toolkit prompt: claudechat's own start and the listing
+CONTINUE_EXTRA_MS = 50.0  # -c among 10,000 sessions over -c of that session alone: one lstat a file (~4.5 µs here)
 WAIT = 20.0
 CTRL_D = b"\x04"
 ESC = b"\x1b"
@@ -151,6 +152,32 @@ def _from_the_command(env: dict[str, str], total: str) -> dict[str, list[float]]
     return samples
 
 
+def _continue(env: dict[str, str], sessions: Path) -> tuple[list[float], list[float]]:
+    """`claudechat -c` to its prompt among every session, and with a copy of the one it opens
+    alone in a data directory of its own: what the other 9,999 cost it."""
+    import shutil
+
+    from claudechat.chat.listing import session_files
+
+    with tempfile.TemporaryDirectory() as alone:
+        last = session_files(sessions)[0][1]
+        (Path(alone) / "claudechat" / "sessions").mkdir(parents=True)
+        shutil.copy2(last, Path(alone) / "claudechat" / "sessions" / last.name)
+        among: list[float] = []
+        single: list[float] = []
+        for run in range(RUNS + 1):
+            for data, samples in ((str(sessions.parent.parent), among), (alone, single)):
+                child, watch = _spawn([claudechat_script(), "-c"], {**env, "XDG_DATA_HOME": data})
+                try:
+                    elapsed = _timed(child, watch, TOOLBAR, None)
+                finally:
+                    child.send(CTRL_D)
+                    child.reap(WAIT)
+                if run:
+                    samples.append(elapsed)
+    return among, single
+
+
 def _in_process(sessions: Path) -> list[Row]:
     from claudechat.chat.index import SearchIndex
     from claudechat.chat.index_read import scan_logs
@@ -228,6 +255,7 @@ def run() -> list[Row]:
         try:
             frames, keys, tables = _in_the_chat(env, total)
             starts = _from_the_command(env, total)
+            among, single = _continue(env, sessions)
         finally:
             if not had_history:
                 history.unlink(missing_ok=True)
@@ -242,6 +270,10 @@ def run() -> list[Row]:
             f"+{median(starts['picker']) - median(starts['floor']):.0f} ms; claudechat to its prompt "
             f"{median(starts['chat']):.0f} ms", f"<= +{START_EXTRA_MS:.0f} ms",
             median(starts["picker"]) - median(starts["floor"]) <= START_EXTRA_MS),
+        Row(f"command: claudechat -c to its prompt, {total} sessions (lists the directory, reads 1 log; "
+            f"median of {RUNS})", f"{median(among):.0f} ms", f"-c, that session alone {median(single):.0f} ms",
+            f"+{median(among) - median(single):.0f} ms", f"<= +{CONTINUE_EXTRA_MS:.0f} ms",
+            median(among) - median(single) <= CONTINUE_EXTRA_MS),
     ]
     return rows
 
