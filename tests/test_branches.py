@@ -22,6 +22,7 @@ from claudechat.chat.conversation import Message
 from claudechat.chat.records import replay_log, session_from_document
 from claudechat.chat.session import VERSION, Session, SessionError, SessionSettings, UsageEntry
 from claudechat.chat.store import COMPACTING_SUFFIX, SUFFIX, SessionBusyError, SessionFile, SessionStore, read_session_file
+from tests.test_session import write_new
 
 T0 = 1_704_164_640.0  # 2024-01-02 03:04:00 UTC
 
@@ -64,15 +65,6 @@ def state(session: Session) -> dict[str, Any]:
         "title": session.title,
         "settings": asdict(session.settings),
     }
-
-
-def saved(directory: Path, session: Session) -> Path:
-    session_file = SessionFile.create(directory, session)
-    try:
-        session_file.save(session)
-    finally:
-        session_file.close()
-    return session_file.path
 
 
 def records_of(path: Path) -> list[dict[str, Any]]:
@@ -169,7 +161,7 @@ def test_a_format_1_log_is_upgraded_by_appending_only(tmp_path: Path) -> None:
 def test_a_new_log_of_a_branched_session_says_format_3_in_its_header(tmp_path: Path) -> None:
     session = three_turns()
     session.branch_from(2)
-    path = saved(tmp_path, session)
+    path = write_new(tmp_path, session)
     records = records_of(path)
     assert records[0]["version"] == 3
     assert all(record.get("op") != "format" for record in records)
@@ -196,7 +188,7 @@ def test_a_newer_format_announced_by_a_record_is_refused_with_its_line(tmp_path:
     ],
 )
 def test_a_bad_branch_record_is_a_session_error_naming_its_line(tmp_path: Path, record: dict, expected: str) -> None:
-    path = saved(tmp_path, three_turns())
+    path = write_new(tmp_path, three_turns())
     data = path.read_bytes()
     path.write_bytes(data + json.dumps(record).encode() + b"\n")
     with pytest.raises(SessionError, match=f"line {len(data.splitlines()) + 1}: {expected}"):
