@@ -439,8 +439,9 @@ def chunk_seeds(_directory: Path) -> list[bytes]:
 def _write_sessions(directory: Path) -> list[Path]:
     """Session logs written through the real session API, as claudechat writes them."""
     paths = []
+    # Fixed ids and times throughout: the seeds, and so what a seeded run tries, are the same every run.
     first = Session(settings=SessionSettings(model="claude-sonnet-4-6", system="Be brief.", temperature=0.7,
-                                             max_tokens=256))
+                                             max_tokens=256), id="0f1e2d3c", created=1768619400.0)
     session_file = SessionFile.create(directory, first)
     first.add_turn(Message("user", "Hello, how are you? ✓ 日本語", created=1768619440.5),
                    Message("assistant", "Fine, thanks!", reasoning="The user greets.", model="claude-sonnet-4-6",
@@ -479,6 +480,7 @@ def _write_sessions(directory: Path) -> list[Path]:
         third.add_turn(Message("user", f"q{number}", created=11.0 + number), Message("assistant", "a", created=12.0))
     session_file.save(third)
     third.branch_from(2)
+    third.branches[-1].created = third.pending[-1]["created"] = 15.0
     third.change_settings(system="T")
     third.add_turn(Message("user", "other", created=20.0), Message("assistant", "b", created=21.0))
     third.switch_branch(0)
