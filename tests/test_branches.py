@@ -360,6 +360,24 @@ def test_a_log_mostly_dead_is_compacted_when_opened(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == [path.name]
 
 
+def test_a_compacted_form_that_would_read_back_otherwise_is_not_written(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    session, path = retried(tmp_path, 6)
+    data = path.read_bytes()
+    real_rebuilt = Session.rebuilt
+
+    def losing_a_turn(self: Session) -> Session:
+        twin = real_rebuilt(self)
+        twin.pending = [record for record in twin.pending if record.get("op") != "messages"][:1]
+        return twin
+
+    monkeypatch.setattr(Session, "rebuilt", losing_a_turn)
+    session_file, opened = SessionStore(tmp_path).open(path)
+    session_file.close()
+    assert state(opened) == state(session)
+    assert path.read_bytes() == data
+
+
 def test_a_log_with_little_dead_is_left_as_it_is(tmp_path: Path) -> None:
     _, path = retried(tmp_path, 1)
     data = path.read_bytes()

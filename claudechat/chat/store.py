@@ -250,8 +250,15 @@ class SessionFile:
         the new one whole under the name, and at worst a spare file that the next compaction
         replaces. A failure leaves the log as it was, still open and locked: it is not needed.
         """
-        rebuilt = session.rebuilt()
-        data = b"".join(_dumps(record) for record in [rebuilt.log_header(), *rebuilt.pending])
+        try:
+            rebuilt = session.rebuilt()
+            data = b"".join(_dumps(record) for record in [rebuilt.log_header(), *rebuilt.pending])
+            # Only a log that reads back as the very same session replaces the one there is.
+            same = _parse_log(data, message_path(self.path)).session.to_document() == session.to_document()
+        except (SessionError, ValueError, TypeError):
+            same = False
+        if not same:
+            return
         spare = self.path.with_name(f".{self.path.stem}{COMPACTING_SUFFIX}")
         fd = -1
         try:
