@@ -127,6 +127,39 @@ def test_a_session_without_branches_stays_format_1_and_lists_no_lines() -> None:
     assert session.format_version() == 3 == VERSION
 
 
+def test_the_model_s_small_answers() -> None:
+    session = three_turns(system=None)
+    assert session.turns_before(3) == 2 and session.turns_before(0) == 0
+    session.branch_from(len(session.messages))  # from the very end: allowed
+    assert session.lines()[0].fork == 0 and session.lines()[0].parent is None
+    session.change_settings(system="X")
+    session.switch_branch(0)
+    assert session.settings.system is None  # the first line never had one
+    with pytest.raises(ValueError, match="a branch leaves from a point of the conversation"):
+        session.branch_from(len(session.messages) + 1)
+    with pytest.raises(ValueError, match="no such other branch"):
+        session.switch_branch(2)
+    assert session.branch_view(1).branch == 1 and session.branch == 0
+
+
+def test_where_another_branch_starts_to_be_written_and_what_it_is_called() -> None:
+    session = three_turns()
+    session.branch_from(4)  # shares two turns
+    session.add_turn(user("q3 other"), answer("b3"))
+    assert session.shared_start(0) == 4
+    assert session.branch_heading(0) == "Branch 1 · the first · from turn 3"
+    session.switch_branch(0)
+    assert session.branch_heading(1) == "Branch 2 · leaves branch 1 at turn 3 · from turn 3"
+    session.replace_answer(answer("a3 again"))  # the same question, another answer: written with it
+    assert session.shared_start(1) == 4
+    session.switch_branch(1)
+    session.undo()
+    session.undo()  # now a prefix of the first line
+    assert session.shared_start(0) == 2
+    session.undo()
+    assert session.shared_start(0) == 0
+
+
 # --- records and files ---------------------------------------------------------------------
 
 
@@ -182,6 +215,7 @@ def test_a_newer_format_announced_by_a_record_is_refused_with_its_line(tmp_path:
     [
         ({"op": "branch", "keep": 99, "created": T0}, "'keep' is out of range"),
         ({"op": "branch", "keep": 2}, "missing 'created'"),
+        ({"op": "branch", "keep": 2, "created": T0, "fork": 1}, "'fork' is before 'keep'"),
         ({"op": "switch", "to": 0}, "'to' is not another branch"),  # there is no other yet
         ({"op": "switch", "to": "1"}, "'to' has the wrong type"),
         ({"op": "format", "version": "3"}, "'version' has the wrong type"),
@@ -194,6 +228,16 @@ def test_a_bad_branch_record_is_a_session_error_naming_its_line(tmp_path: Path, 
     with pytest.raises(SessionError, match=f"line {len(data.splitlines()) + 1}: {expected}"):
         read_session_file(path)
     assert path.read_bytes() == data + json.dumps(record).encode() + b"\n"
+
+
+def test_the_document_form_keeps_a_branch_s_compactions() -> None:
+    session = tangled()
+    session.switch_branch(2)
+    session.compact(Compaction(covers=4, summary="in branch 3", created=T0))
+    session.switch_branch(0)
+    document = json.loads(json.dumps(session.to_document()))
+    assert document["branches"][2]["compactions"][-1]["summary"] == "in branch 3"
+    assert state(session_from_document(document, where="x")) == state(session)
 
 
 def test_the_document_form_keeps_the_whole_tree(tmp_path: Path) -> None:
@@ -313,6 +357,35 @@ def test_the_rebuilt_records_replay_to_the_same_session() -> None:
     replayed = replay_log(json.loads(json.dumps(header)), json.loads(json.dumps(rebuilt.pending)), where="x")[0]
     assert state(replayed) == state(session)
     assert header["version"] == 3
+
+
+def test_the_rebuilt_records_write_what_branches_share_once() -> None:
+    session = three_turns()
+    session.branch_from(2)
+    session.add_turn(user("other"), answer("b"))
+    added = [len(record.get("add", [])) for record in session.rebuilt().pending if record["op"] == "messages"]
+    assert sum(added) == 6 + 2
+
+
+def test_the_rebuilt_records_of_branches_left_from_older_ones_and_changed_parents() -> None:
+    session = three_turns()
+    session.compact(Compaction(covers=2, summary="one turn", created=T0))
+    session.branch_from(4)  # keeps the compaction
+    session.add_turn(user("x"), answer("y"))
+    session.switch_branch(0)
+    session.uncompact()  # the parent no longer has it; the branch still does
+    session.branch_from(2)  # a second branch of the first line, made while another was made after it
+    session.add_turn(user("z"), answer("w"))
+    session.switch_branch(0)
+    for _ in range(3):
+        session.undo()
+    session.add_turn(user("new start"), answer("n"))  # the first line no longer starts as its branches
+    for index in (1, 2, 0):
+        session.switch_branch(index) if session.branch != index else None
+        rebuilt = session.rebuilt()
+        replayed = replay_log(json.loads(json.dumps(rebuilt.log_header())), json.loads(json.dumps(rebuilt.pending)),
+                              where="x")[0]
+        assert state(replayed) == state(session)
 
 
 def test_the_rebuilt_records_of_a_session_without_branches_keep_format_1() -> None:

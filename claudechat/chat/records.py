@@ -239,7 +239,10 @@ def apply_record(session: Session, record: Any) -> None:
         keep = _get(record, "keep", int)
         if not 0 <= keep <= len(session.messages):
             raise _Invalid("'keep' is out of range")
-        session._branch_from(keep, _time(record, "created"))
+        fork = _get(record, "fork", int, keep)
+        if fork < keep:
+            raise _Invalid("'fork' is before 'keep'")
+        session._branch_from(keep, _time(record, "created"), fork)
     elif op == "switch":
         to = _get(record, "to", int)
         if not 0 <= to < len(session.branches) or to == session.branch:

@@ -199,7 +199,7 @@ class Session:
 
     def format_version(self) -> int:
         """The log format the session needs: 3 once it has branches, 2 with a compaction, else 1."""
-        if self.branches or any(record.get("op") in BRANCH_OPS for record in self.pending):
+        if self.branches:  # (a branch or switch record is never pending without one)
             return 3
         if self.compactions or any(record.get("op") in COMPACTION_OPS for record in self.pending):
             return 2
@@ -330,11 +330,13 @@ class Session:
         self._switch_branch(index)
         self.pending.append({"op": "switch", "to": index})
 
-    def _branch_from(self, keep: int, created: float) -> None:
+    def _branch_from(self, keep: int, created: float, fork: int | None = None) -> None:
+        """`branch_from`, or its replay; `fork` is where the new line said it left when that was
+        further than its parent now reaches (a compacted log's: the parent was cut back since)."""
         if not self.branches:
             self.branches.append(Branch(parent=None, fork=0, created=self.created))
         self._stash()
-        self.branches.append(Branch(parent=self.branch, fork=keep, created=created))
+        self.branches.append(Branch(parent=self.branch, fork=keep if fork is None else fork, created=created))
         self.branch = len(self.branches) - 1
         # Copies: the line left keeps its own, and the new one is cut back to `keep`.
         self.messages = list(self.messages)
@@ -433,7 +435,7 @@ class Session:
         settings = SessionSettings(**asdict(self.settings))
         settings.system = _starting_prompt(self.system_changes)
         twin = Session(settings=settings, title=self.title, created=self.created)
-        twin._queue_line(Branch(None, 0, self.created, self.messages, self.compactions, self.system_changes))
+        twin._queue_line(self.messages, self.system_changes, self.compactions)
         if twin.settings.system != self.settings.system:  # "" where the changes say None
             twin.change_settings(system=self.settings.system)
         for entry in self.usage if with_usage else ():
@@ -446,27 +448,28 @@ class Session:
         What the records of the session's log replay to, less what was undone, retried or
         replaced on the way: what a compacted log holds.
         """
-        lines = self.lines() or [Branch(None, 0, self.created, self.messages, self.compactions, self.system_changes)]
+        lines = self.lines()
+        first = lines[0] if lines else self  # (a session's line in use has the same three lists)
         twin = Session(settings=SessionSettings(**asdict(self.settings)), id=self.id, title=self.title,
                        created=self.created)
-        twin.settings.system = twin._start.system = _starting_prompt(lines[0].system_changes)
+        twin.settings.system = twin._start.system = _starting_prompt(first.system_changes)
         twin.system_changes = _merged([(0, twin.settings.system)])
-        twin._queue_line(lines[0])
-        for index, line in enumerate(lines[1:], 1):
-            if line.parent is None or not 0 <= line.parent < index:
-                raise ValueError("a branch leaves from an earlier one")
+        twin._queue_line(first.messages, first.system_changes, first.compactions)
+        for line in lines[1:]:
+            assert line.parent is not None  # every line but the first leaves an earlier one
             if twin.branch != line.parent:
                 twin.switch_branch(line.parent)
             keep = min(line.fork, len(twin.messages))
-            twin._branch_from(keep, line.created)
-            twin.pending.append({"op": "branch", "keep": keep, "created": line.created})
+            twin._branch_from(keep, line.created, line.fork)
+            record = {"op": "branch", "keep": keep, "created": line.created}
+            twin.pending.append(record if keep == line.fork else {**record, "fork": line.fork})
             shared = keep if twin._starts_as(line) else 0
             if not shared:
                 if twin.messages:
                     twin._replace(0, [])  # the line is written whole: it no longer starts as its parent does
                 if _starting_prompt(line.system_changes) != twin.settings.system:
                     twin.change_settings(system=_starting_prompt(line.system_changes))
-            twin._queue_line(line, start=shared)
+            twin._queue_line(line.messages, line.system_changes, line.compactions, start=shared)
         if twin.branch != self.branch:
             twin.switch_branch(self.branch)
         if twin.settings.system != self.settings.system:  # "" where the changes say None
@@ -484,19 +487,20 @@ class Session:
             and self.compactions == [compaction for compaction in line.compactions if compaction.covers <= end]
         )
 
-    def _queue_line(self, line: Branch, *, start: int = 0) -> None:
-        """Queue the records that make the line in use, which holds `line`'s first `start`
-        messages, hold all of them, with the system prompt changes between them where they
-        happened, and its compactions."""
+    def _queue_line(self, messages: list[Message], system_changes: list[SystemChange],
+                    compactions: list[Compaction], *, start: int = 0) -> None:
+        """Queue the records that make the line in use, which holds the first `start` of
+        `messages`, hold all of them, with the system prompt changes between them where they
+        happened, and the compactions."""
         done = start
-        for position, prompt in line.system_changes:
+        for position, prompt in system_changes:
             if position > done:
-                self._replace(done, line.messages[done:position])
+                self._replace(done, messages[done:position])
                 done = position
                 self.change_settings(system=prompt)
-        if done == 0 or done < len(line.messages):
-            self._replace(done, line.messages[done:])
-        for compaction in line.compactions:
+        if done == 0 or done < len(messages):
+            self._replace(done, messages[done:])
+        for compaction in compactions:
             if compaction.covers > start:
                 self.compact(type(compaction)(**asdict(compaction)))
 
