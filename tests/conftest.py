@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -89,3 +90,13 @@ def terminal(tmp_path, double):
     yield start
     for term in started:
         term.kill()
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC for the test (times shown in transcripts and tables), then as it was."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

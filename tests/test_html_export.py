@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -78,15 +76,6 @@ class Page(HTMLParser):
     @property
     def words(self) -> str:
         return "".join(self.text)
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def dark():

@@ -6,8 +6,6 @@ shown in UTC so the dates do not depend on the machine's zone.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +21,8 @@ SESSIONS = f"{HOME}/.local/share/claudechat/sessions"
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def _in_utc(utc: None) -> None:
+    """Every table here shows times in UTC."""
 
 
 # --- short_path -----------------------------------------------------------------------------
