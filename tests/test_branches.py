@@ -147,9 +147,11 @@ def test_where_another_branch_starts_to_be_written_and_what_it_is_called() -> No
     session.branch_from(4)  # shares two turns
     session.add_turn(user("q3 other"), answer("b3"))
     assert session.shared_start(0) == 4
-    assert session.branch_heading(0) == "Branch 1 · the first · from turn 3"
+    from claudechat.chat.transcript import branch_heading
+
+    assert branch_heading(session, 0) == "Branch 1 · the first · from turn 3"
     session.switch_branch(0)
-    assert session.branch_heading(1) == "Branch 2 · leaves branch 1 at turn 3 · from turn 3"
+    assert branch_heading(session, 1) == "Branch 2 · leaves branch 1 at turn 3 · from turn 3"
     session.replace_answer(answer("a3 again"))  # the same question, another answer: written with it
     assert session.shared_start(1) == 4
     session.switch_branch(1)

@@ -228,15 +228,6 @@ class Session:
             shared -= 1  # an answer is written with its question
         return shared
 
-    def branch_heading(self, index: int) -> str:
-        """What a transcript calls line `index` where it writes it after the line in use."""
-        line = self.lines()[index]
-        start = self.turns_before(self.shared_start(index)) + 1
-        if line.parent is None:
-            return f"Branch {index + 1} · the first · from turn {start}"
-        leaves = sum(1 for message in line.messages[: line.fork] if message.role == "user") + 1
-        return f"Branch {index + 1} · leaves branch {line.parent + 1} at turn {leaves} · from turn {start}"
-
     def lines(self) -> list[Branch]:
         """Every line of the conversation, the one in use as it is now ([] while there is one)."""
         if self.branches:

@@ -21,7 +21,7 @@ from claudechat.jsontext import utf8_json
 if TYPE_CHECKING:
     from claudechat.chat.attachments import TextAttachment
 
-__all__ = ["to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
+__all__ = ["branch_heading", "to_markdown", "to_json", "default_file_name", "models_used", "shift_headings"]
 
 
 def _when(timestamp: float, with_date: bool = True) -> str:
@@ -169,9 +169,19 @@ def to_markdown(session: Session, *, all_branches: bool = False) -> str:
     lines = session.lines() if all_branches else []
     for index, line in enumerate(lines):
         if index != session.branch:
-            blocks.append(f"---\n\n## {session.branch_heading(index)} · {_when(line.created)}")
+            blocks.append(f"---\n\n## {branch_heading(session, index)} · {_when(line.created)}")
             blocks += _message_blocks(session.branch_view(index), start=session.shared_start(index))
     return "\n\n".join(blocks) + "\n"
+
+
+def branch_heading(session: Session, index: int) -> str:
+    """What a transcript calls line `index` of the session where it writes it after the line in use."""
+    line = session.lines()[index]
+    start = session.turns_before(session.shared_start(index)) + 1
+    if line.parent is None:
+        return f"Branch {index + 1} · the first · from turn {start}"
+    leaves = sum(1 for message in line.messages[: line.fork] if message.role == "user") + 1
+    return f"Branch {index + 1} · leaves branch {line.parent + 1} at turn {leaves} · from turn {start}"
 
 
 def _message_blocks(session: Session, start: int = 0) -> list[str]:

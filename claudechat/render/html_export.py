@@ -188,11 +188,13 @@ def _conversation_html(session: Session, code_theme: str, *, start: int = 0, anc
 
 def _branches_html(session: Session, code_theme: str) -> list[str]:
     """Every branch but the one in use, each from where it leaves the one it came from."""
+    from claudechat.chat.transcript import branch_heading
+
     blocks = []
     for index in range(len(session.lines())):
         if index == session.branch:
             continue
-        blocks.append(f'<section class="branch" id="b{index + 1}">\n<h2>{_escape(session.branch_heading(index))}</h2>')
+        blocks.append(f'<section class="branch" id="b{index + 1}">\n<h2>{_escape(branch_heading(session, index))}</h2>')
         blocks += _conversation_html(session.branch_view(index), code_theme, start=session.shared_start(index),
                                      anchors=f"b{index + 1}m")
         blocks.append("</section>")

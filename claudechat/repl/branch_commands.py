@@ -50,8 +50,8 @@ def _turn_numbers(app: ChatApp, argument: str) -> list[str]:
 def _rewind(app: ChatApp, argument: str) -> None:
     from rich.text import Text
 
-    from claudechat.chat.attachments import attachment_from_part
     from claudechat.chat.conversation import attachment_labels
+    from claudechat.repl.chat_commands import put_back
 
     positions = _user_positions(app)
     if not positions:
@@ -69,15 +69,10 @@ def _rewind(app: ChatApp, argument: str) -> None:
         app.screen.print(Text("\n".join(rows), style="notice", no_wrap=True, overflow="ellipsis"))
         return
     number = _number(argument, len(positions), "message")
-    message = app.session.messages[positions[number - 1]]
-    app.set_input(message.text)
-    app.attachments = []
-    if not isinstance(message.content, str):
-        found = (attachment_from_part(part) for part in message.content)
-        app.attachments = [attachment for attachment in found if attachment is not None]
+    app.attachments = []  # the message's own, not what was pending for another
+    send = put_back(app, app.session.messages[positions[number - 1]])
     app.editing = False
     app.rewind_to = positions[number - 1]
-    send = "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
     app.notice(
         f"back at message {number}: {send} sends it as a new branch from there (the conversation "
         "as it is stays: /branches), Ctrl-C cancels"

@@ -331,21 +331,27 @@ def _undo(app: ChatApp, argument: str) -> None:
     app.notice(f"dropped the last exchange; {turns_text(app.session.turns)} left")
 
 
-@COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
-def _edit(app: ChatApp, argument: str) -> None:
+def put_back(app: ChatApp, message: Message) -> str:
+    """Put a message of yours back in the input, with what was attached to it (/edit, /rewind);
+    the key that sends it, as the notice names it."""
     from claudechat.chat.attachments import attachment_from_part
 
+    app.set_input(message.text)
+    if not isinstance(message.content, str):
+        found = (attachment_from_part(part) for part in message.content)
+        app.attachments = [attachment for attachment in found if attachment is not None]
+    return "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
+
+
+@COMMANDS.command("edit", "put your last message back in the input; sending it replaces that exchange")
+def _edit(app: ChatApp, argument: str) -> None:
     no_argument("edit", argument)
     last = app.session.last_user_message()
     if last is None or len(app.session.messages) < 2:
         raise CommandError("there is no message to edit yet")
-    app.set_input(last.text)
-    if not isinstance(last.content, str):
-        found = (attachment_from_part(part) for part in last.content)
-        app.attachments = [attachment for attachment in found if attachment is not None]
+    send = put_back(app, last)
     app.editing = True
     app.rewind_to = None
-    send = "Alt-Enter" if app.settings.send_key == "alt-enter" else "Enter"
     app.notice(f"editing your last message: {send} replaces that exchange, Ctrl-C cancels")
 
 
